@@ -1,0 +1,294 @@
+//! Typed access to Kubernetes objects carried in a resource's raw JSON.
+//!
+//! Lean serde views of the parts detectors read (pod templates, containers, resource
+//! requirements, probes), plus [`resource_from_object`], the one place that turns a
+//! Kubernetes object into an inventory envelope — used by the host's collectors and by
+//! the test harness alike.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{Platform, RawObjectError, Resource};
+use crate::quantity::Quantity;
+
+/// Workload kinds whose objects carry a pod template.
+pub const WORKLOAD_KINDS: [&str; 6] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+
+/// Object metadata.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ObjectMeta {
+    /// Name.
+    pub name: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Requests and limits of a container.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ResourceRequirements {
+    /// Requested amounts by resource name (`cpu`, `memory`, ...).
+    pub requests: BTreeMap<String, Quantity>,
+    /// Limits by resource name.
+    pub limits: BTreeMap<String, Quantity>,
+}
+
+/// A probe; only whether it is set matters to most rules, so its body stays raw.
+pub type Probe = Value;
+
+/// A container (or init container) of a pod spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Container {
+    /// Container name.
+    pub name: String,
+    /// Image reference.
+    pub image: Option<String>,
+    /// `Always`, `IfNotPresent` or `Never`.
+    pub image_pull_policy: Option<String>,
+    /// Requests and limits.
+    pub resources: ResourceRequirements,
+    /// Liveness probe.
+    pub liveness_probe: Option<Probe>,
+    /// Readiness probe.
+    pub readiness_probe: Option<Probe>,
+    /// Startup probe.
+    pub startup_probe: Option<Probe>,
+}
+
+/// A pod spec (the parts detectors read).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodSpec {
+    /// Application containers.
+    pub containers: Vec<Container>,
+    /// Init containers.
+    pub init_containers: Vec<Container>,
+}
+
+/// Where a container sits in its pod spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerRole {
+    /// An application container, at this index of `containers`.
+    App(usize),
+    /// An init container, at this index of `initContainers`.
+    Init(usize),
+}
+
+/// A container with its JSON pointer inside the object, for remediation hints.
+#[derive(Debug, Clone)]
+pub struct ContainerRef<'a> {
+    /// The container.
+    pub container: &'a Container,
+    /// Which list and index it comes from.
+    pub role: ContainerRole,
+    /// JSON pointer of the container in the raw object.
+    pub pointer: String,
+}
+
+/// A workload object reduced to what resource rules need: metadata and pod spec.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The object's kind.
+    pub kind: String,
+    /// Metadata.
+    pub metadata: ObjectMeta,
+    /// The pod spec (the template's, or the pod's own).
+    pub pod_spec: PodSpec,
+    /// JSON pointer of the pod spec in the raw object.
+    pub pod_spec_pointer: &'static str,
+    /// `spec.replicas` for Deployments and StatefulSets.
+    pub replicas: Option<i64>,
+}
+
+/// JSON pointer of the pod spec for a workload kind.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet" => {
+            Some("/spec/template/spec")
+        }
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        "Pod" => Some("/spec"),
+        _ => None,
+    }
+}
+
+impl Workload {
+    /// Reads a workload from a resource; `Ok(None)` when the kind has no pod template.
+    pub fn from_resource(resource: &Resource) -> Result<Option<Workload>, RawObjectError> {
+        let Some(pointer) = pod_spec_pointer(&resource.kind) else {
+            return Ok(None);
+        };
+        let wrap = |source| RawObjectError {
+            resource: resource.id.clone(),
+            source,
+        };
+        let mut object: Value = resource.object()?;
+        let pod_spec = match object.pointer_mut(pointer) {
+            Some(spec) => PodSpec::deserialize(spec.take()).map_err(wrap)?,
+            None => PodSpec::default(),
+        };
+        let metadata = match object.get_mut("metadata") {
+            Some(meta) => ObjectMeta::deserialize(meta.take()).map_err(wrap)?,
+            None => ObjectMeta::default(),
+        };
+        let replicas = object.pointer("/spec/replicas").and_then(Value::as_i64);
+        Ok(Some(Workload {
+            kind: resource.kind.clone(),
+            metadata,
+            pod_spec,
+            pod_spec_pointer: pointer,
+            replicas,
+        }))
+    }
+
+    /// Every container, init containers first, each with its JSON pointer.
+    pub fn containers(&self) -> impl Iterator<Item = ContainerRef<'_>> {
+        let init = self
+            .pod_spec
+            .init_containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ContainerRef {
+                container: c,
+                role: ContainerRole::Init(i),
+                pointer: format!("{}/initContainers/{i}", self.pod_spec_pointer),
+            });
+        let app = self
+            .pod_spec
+            .containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ContainerRef {
+                container: c,
+                role: ContainerRole::App(i),
+                pointer: format!("{}/containers/{i}", self.pod_spec_pointer),
+            });
+        init.chain(app)
+    }
+}
+
+/// Stable inventory id of a Kubernetes object: `k8s/KIND/NAMESPACE/NAME` or `k8s/KIND/NAME`.
+pub fn resource_id(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("k8s/{kind}/{ns}/{name}"),
+        None => format!("k8s/{kind}/{name}"),
+    }
+}
+
+/// Why a JSON value is not a Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectError {
+    /// The document is not a JSON/YAML mapping.
+    #[error("not a mapping")]
+    NotAMapping,
+    /// `kind` is missing or not a string.
+    #[error("missing `kind`")]
+    MissingKind,
+    /// `metadata.name` is missing (and there is no `generateName`).
+    #[error("missing `metadata.name`")]
+    MissingName,
+}
+
+/// Turns a Kubernetes object into an inventory envelope (raw JSON kept whole).
+pub fn resource_from_object(object: &Value) -> Result<Resource, ObjectError> {
+    let map = object.as_object().ok_or(ObjectError::NotAMapping)?;
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .ok_or(ObjectError::MissingKind)?;
+    let meta = map.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+        .and_then(Value::as_str)
+        .ok_or(ObjectError::MissingName)?;
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str);
+    let labels = meta
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Resource {
+        id: resource_id(kind, namespace, name),
+        kind: kind.to_string(),
+        platform: Platform::Kubernetes,
+        name: name.to_string(),
+        namespace: namespace.map(str::to_string),
+        labels,
+        metrics: Vec::new(),
+        raw: object.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cronjob_containers_have_pointers() {
+        let obj = json!({
+            "apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "nightly", "namespace": "ops", "labels": {"team": "sre"}},
+            "spec": {"jobTemplate": {"spec": {"template": {"spec": {
+                "initContainers": [{"name": "init", "image": "busybox:1"}],
+                "containers": [{"name": "run", "image": "app:2", "resources": {"limits": {"cpu": "1"}}}]
+            }}}}}
+        });
+        let r = resource_from_object(&obj).unwrap();
+        assert_eq!(r.id, "k8s/CronJob/ops/nightly");
+        assert_eq!(r.label("team"), Some("sre"));
+        let w = Workload::from_resource(&r).unwrap().unwrap();
+        let refs: Vec<_> = w.containers().map(|c| (c.container.name.clone(), c.pointer)).collect();
+        assert_eq!(
+            refs,
+            vec![
+                ("init".to_string(), "/spec/jobTemplate/spec/template/spec/initContainers/0".to_string()),
+                ("run".to_string(), "/spec/jobTemplate/spec/template/spec/containers/0".to_string()),
+            ]
+        );
+        assert_eq!(w.pod_spec.containers[0].resources.limits["cpu"], Quantity::parse("1").unwrap());
+    }
+
+    #[test]
+    fn non_workload_kinds_are_none_and_bad_objects_error() {
+        let r = resource_from_object(&json!({"kind": "ConfigMap", "metadata": {"name": "x"}})).unwrap();
+        assert!(Workload::from_resource(&r).unwrap().is_none());
+        assert_eq!(resource_from_object(&json!([1])), Err(ObjectError::NotAMapping));
+        assert_eq!(resource_from_object(&json!({"metadata": {}})), Err(ObjectError::MissingKind));
+        assert_eq!(resource_from_object(&json!({"kind": "Pod"})), Err(ObjectError::MissingName));
+    }
+
+    #[test]
+    fn bad_quantity_is_an_error_naming_the_resource() {
+        let obj = json!({"kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "lots"}}}]}});
+        let r = resource_from_object(&obj).unwrap();
+        let err = Workload::from_resource(&r).unwrap_err();
+        assert!(err.to_string().contains("k8s/Pod/p"), "{err}");
+    }
+}

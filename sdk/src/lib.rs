@@ -1,0 +1,67 @@
+//! # aiops SDK
+//!
+//! The one crate an aiops plugin author depends on. Implement [`Detector`] (or
+//! [`Remediator`]) on a type, call [`export_detector!`] (or [`export_remediator!`]),
+//! and build with `cargo build --target wasm32-wasip2 --release`: the result is a
+//! component the aiops host loads from its plugin directory.
+//!
+//! ```
+//! use aiops_sdk::*;
+//!
+//! pub struct ReplicasAtLeastTwo;
+//!
+//! impl Detector for ReplicasAtLeastTwo {
+//!     fn info() -> PluginInfo {
+//!         PluginInfo {
+//!             name: "replicas".into(),
+//!             version: "0.1.0".into(),
+//!             kinds: vec!["Deployment".into()],
+//!             rules: vec![RuleInfo::new("example.replicas", Severity::Low, "One replica", "...")],
+//!             ..Default::default()
+//!         }
+//!     }
+//!
+//!     fn detect(_ctx: &Context<'_>, resources: Vec<Resource>) -> Result<Vec<Finding>, String> {
+//!         let rule = &Self::info().rules[0];
+//!         let mut out = Vec::new();
+//!         for r in &resources {
+//!             let w = k8s::Workload::from_resource(r).map_err(|e| e.to_string())?;
+//!             if w.and_then(|w| w.replicas).unwrap_or(1) < 2 {
+//!                 out.push(Finding::new(rule, r, "runs a single replica"));
+//!             }
+//!         }
+//!         Ok(out)
+//!     }
+//! }
+//!
+//! export_detector!(ReplicasAtLeastTwo);
+//!
+//! // Natively, with the harness:
+//! let run = testing::Harness::<ReplicasAtLeastTwo>::new()
+//!     .detect(testing::k8s_resources_from_yaml(
+//!         "kind: Deployment\nmetadata: {name: web}\nspec: {replicas: 1}\n",
+//!     ))
+//!     .unwrap();
+//! assert_eq!(run.findings.len(), 1);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod k8s;
+pub mod model;
+pub mod plugin;
+pub mod quantity;
+
+#[cfg(feature = "guest")]
+#[doc(hidden)]
+pub mod guest;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use model::{
+    FieldChange, Finding, Metric, Outcome, Platform, PluginInfo, RemediationHint, Resource,
+    RuleInfo, Severity, SourceFile,
+};
+pub use plugin::{Context, Detector, LogLevel, LogSink, Remediator};
+pub use quantity::Quantity;

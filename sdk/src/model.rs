@@ -1,0 +1,315 @@
+//! The inventory and finding model: plain Rust types mirroring the WIT contract.
+//!
+//! Pure data with no I/O, shared by the host, the guest bindings and the native test
+//! harness, so a detector's logic runs the same natively and in wasm.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, nothing to fix.
+    Info,
+    /// Fixed automatically once checks pass.
+    Low,
+    /// Needs a human approval before a fix merges.
+    Medium,
+    /// Needs a human approval; likely to hurt soon.
+    High,
+    /// Hurting now; people are notified, nothing is merged automatically.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, least severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in config, reports and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error for a severity name that is not one of `info`, `low`, `medium`, `high`, `critical`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown severity `{0}` (expected info, low, medium, high or critical)")]
+pub struct UnknownSeverity(pub String);
+
+impl FromStr for Severity {
+    type Err = UnknownSeverity;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownSeverity(s.to_string()))
+    }
+}
+
+/// Where a resource lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// A Kubernetes cluster or manifest.
+    Kubernetes,
+    /// Amazon Web Services.
+    Aws,
+    /// Microsoft Azure.
+    Azure,
+    /// Anything else.
+    Other,
+}
+
+/// A summarised utilisation series over the collection window.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metric {
+    /// Metric name as the source calls it, e.g. `CPUUtilization`.
+    pub name: String,
+    /// Unit, e.g. `percent`, `bytes`, `count`, `cores`.
+    pub unit: String,
+    /// Length of the window the summary covers, in seconds.
+    pub window_seconds: u64,
+    /// Average over the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg: Option<f64>,
+    /// Maximum over the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// 95th percentile over the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95: Option<f64>,
+    /// Raw points as (unix milliseconds, value), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<(i64, f64)>,
+    /// The part of the resource the series belongs to, e.g. a container name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+}
+
+/// One resource of the inventory: a typed envelope plus the raw object as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Stable id, unique in one inventory, e.g. `k8s/Deployment/shop/web`.
+    pub id: String,
+    /// Kind, e.g. `Deployment` or `aws.rds.db-instance`.
+    pub kind: String,
+    /// Where the resource lives.
+    pub platform: Platform,
+    /// The resource's name.
+    pub name: String,
+    /// Kubernetes namespace, AWS region or Azure resource group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Labels or tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<(String, String)>,
+    /// Utilisation metrics, when the collector gathered any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<Metric>,
+    /// The cloud's own object as one JSON document.
+    pub raw: String,
+}
+
+impl Resource {
+    /// Parses the raw object into `T` (a typed view or `serde_json::Value`).
+    pub fn object<T: serde::de::DeserializeOwned>(&self) -> Result<T, RawObjectError> {
+        serde_json::from_str(&self.raw).map_err(|source| RawObjectError {
+            resource: self.id.clone(),
+            source,
+        })
+    }
+
+    /// The value of a label or tag, if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The metric named `name` for `component` (`None` for the whole resource).
+    pub fn metric(&self, name: &str, component: Option<&str>) -> Option<&Metric> {
+        self.metrics
+            .iter()
+            .find(|m| m.name == name && m.component.as_deref() == component)
+    }
+}
+
+/// The raw object of a resource does not have the expected shape.
+#[derive(Debug, thiserror::Error)]
+#[error("raw object of resource `{resource}` is not as expected: {source}")]
+pub struct RawObjectError {
+    /// Id of the resource.
+    pub resource: String,
+    /// What the JSON parser said.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// One proposed field change of a remediation hint. Values are JSON documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Path of the field in the raw object (JSON pointer).
+    pub path: String,
+    /// Current value as JSON, `None` when absent.
+    pub current: Option<String>,
+    /// Proposed value as JSON.
+    pub proposed: String,
+}
+
+/// A structured proposed change a remediator can apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemediationHint {
+    /// What to change and why, for people.
+    pub summary: String,
+    /// The field changes.
+    pub changes: Vec<FieldChange>,
+}
+
+/// A problem a detector found on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable rule id, e.g. `k8s.resources.cpu-limit-missing`.
+    pub rule: String,
+    /// Id of the resource the finding is about.
+    pub resource_id: String,
+    /// The part of the resource concerned, e.g. a container name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    /// How bad it is.
+    pub severity: Severity,
+    /// A short title.
+    pub title: String,
+    /// A sentence or two a person can act on.
+    pub message: String,
+    /// Key/value facts behind the finding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<(String, String)>,
+    /// A structured proposed fix, if the detector has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<RemediationHint>,
+}
+
+impl Finding {
+    /// Starts a finding for `rule` on `resource` with the rule's severity.
+    pub fn new(rule: &RuleInfo, resource: &Resource, message: impl Into<String>) -> Self {
+        Finding {
+            rule: rule.id.clone(),
+            resource_id: resource.id.clone(),
+            component: None,
+            severity: rule.default_severity,
+            title: rule.title.clone(),
+            message: message.into(),
+            evidence: Vec::new(),
+            remediation: None,
+        }
+    }
+
+    /// Names the part of the resource concerned (e.g. a container).
+    pub fn component(mut self, component: impl Into<String>) -> Self {
+        self.component = Some(component.into());
+        self
+    }
+
+    /// Adds one evidence fact.
+    pub fn evidence(mut self, key: impl Into<String>, value: impl ToString) -> Self {
+        self.evidence.push((key.into(), value.to_string()));
+        self
+    }
+
+    /// Attaches a remediation hint.
+    pub fn remediation(mut self, hint: RemediationHint) -> Self {
+        self.remediation = Some(hint);
+        self
+    }
+}
+
+/// A rule a plugin implements, with its documentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    /// Stable id; users pin it in config and CI.
+    pub id: String,
+    /// Severity unless the config overrides it.
+    pub default_severity: Severity,
+    /// A short title.
+    pub title: String,
+    /// One paragraph: what the rule checks and why.
+    pub description: String,
+}
+
+impl RuleInfo {
+    /// Builds a rule description.
+    pub fn new(id: &str, default_severity: Severity, title: &str, description: &str) -> Self {
+        RuleInfo {
+            id: id.to_string(),
+            default_severity,
+            title: title.to_string(),
+            description: description.to_string(),
+        }
+    }
+}
+
+/// What a plugin is and what it handles.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PluginInfo {
+    /// Unique plugin name.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// One line about what it does.
+    pub description: String,
+    /// Resource kinds a detector wants.
+    pub kinds: Vec<String>,
+    /// Rules emitted (detector) or fixed (remediator).
+    pub rules: Vec<RuleInfo>,
+    /// JSON Schema of the config, or empty.
+    pub config_schema: String,
+}
+
+impl PluginInfo {
+    /// The rule with `id`, if this plugin declares it.
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// A file of the IaC repository, path relative to its root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// Path relative to the repository root.
+    pub path: String,
+    /// Whole content.
+    pub content: String,
+}
+
+/// What a remediator answers for one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// New contents of the changed files.
+    Edits(Vec<SourceFile>),
+    /// Why no safe fix exists.
+    CannotFix(String),
+}

@@ -1,0 +1,145 @@
+//! A native test harness: run a detector's logic with plain `cargo test`, no wasm.
+//!
+//! ```
+//! use aiops_sdk::testing::{Harness, k8s_resources_from_yaml};
+//! # use aiops_sdk::*;
+//! # struct Nothing;
+//! # impl Detector for Nothing {
+//! #     fn info() -> PluginInfo { PluginInfo::default() }
+//! #     fn detect(_: &Context<'_>, _: Vec<Resource>) -> Result<Vec<Finding>, String> { Ok(vec![]) }
+//! # }
+//! let resources = k8s_resources_from_yaml("kind: Pod\nmetadata: {name: p}\n");
+//! let run = Harness::<Nothing>::new().config(r#"{"ratio": 2}"#).detect(resources).unwrap();
+//! assert!(run.findings.is_empty());
+//! ```
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+
+use crate::model::{Finding, Outcome, Resource, SourceFile};
+use crate::plugin::{Context, Detector, LogLevel, LogSink, Remediator};
+
+/// One log event a plugin wrote during a harness run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// Level.
+    pub level: LogLevel,
+    /// Message.
+    pub message: String,
+    /// Fields.
+    pub fields: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct MemoryLog(RefCell<Vec<LogEvent>>);
+
+impl LogSink for MemoryLog {
+    fn write(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        self.0.borrow_mut().push(LogEvent {
+            level,
+            message: message.to_string(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        });
+    }
+}
+
+/// What a detector run produced.
+#[derive(Debug, Clone)]
+pub struct DetectRun {
+    /// Findings in the order the detector returned them.
+    pub findings: Vec<Finding>,
+    /// Log events written.
+    pub logs: Vec<LogEvent>,
+}
+
+impl DetectRun {
+    /// `(rule, resource id, component)` of every finding, sorted: handy for exact assertions.
+    pub fn summary(&self) -> Vec<(String, String, Option<String>)> {
+        let mut out: Vec<_> = self
+            .findings
+            .iter()
+            .map(|f| (f.rule.clone(), f.resource_id.clone(), f.component.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Findings of one rule.
+    pub fn of_rule(&self, rule: &str) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.rule == rule).collect()
+    }
+}
+
+/// Runs a plugin type natively with a given config, recording its logs.
+pub struct Harness<P> {
+    config: String,
+    plugin: PhantomData<P>,
+}
+
+impl<P> Default for Harness<P> {
+    fn default() -> Self {
+        Harness {
+            config: "{}".to_string(),
+            plugin: PhantomData,
+        }
+    }
+}
+
+impl<P> Harness<P> {
+    /// A harness with an empty config.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the plugin's config (JSON), as the host would pass it.
+    pub fn config(mut self, json: &str) -> Self {
+        self.config = json.to_string();
+        self
+    }
+}
+
+impl<P: Detector> Harness<P> {
+    /// Runs `detect` on the resources of the kinds the plugin declared, as the host does.
+    pub fn detect(&self, resources: Vec<Resource>) -> Result<DetectRun, String> {
+        let kinds = P::info().kinds;
+        let resources = resources
+            .into_iter()
+            .filter(|r| kinds.iter().any(|k| k == &r.kind))
+            .collect();
+        let log = MemoryLog::default();
+        let ctx = Context::new(self.config.clone(), &log);
+        let findings = P::detect(&ctx, resources)?;
+        Ok(DetectRun {
+            findings,
+            logs: log.0.into_inner(),
+        })
+    }
+}
+
+impl<P: Remediator> Harness<P> {
+    /// Runs `remediate` for one finding.
+    pub fn remediate(&self, finding: Finding, target: Resource, files: Vec<SourceFile>) -> Outcome {
+        let log = MemoryLog::default();
+        let ctx = Context::new(self.config.clone(), &log);
+        P::remediate(&ctx, finding, target, files)
+    }
+}
+
+/// Parses Kubernetes YAML (one or more documents) into inventory envelopes.
+///
+/// Panics with the parser's message on invalid input: it is for test fixtures.
+pub fn k8s_resources_from_yaml(yaml: &str) -> Vec<Resource> {
+    serde_norway::Deserializer::from_str(yaml)
+        .filter_map(|doc| {
+            let value = serde_json::Value::deserialize(doc).expect("fixture YAML must parse");
+            (!value.is_null()).then(|| {
+                crate::k8s::resource_from_object(&value).expect("fixture must be a k8s object")
+            })
+        })
+        .collect()
+}
