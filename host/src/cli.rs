@@ -1,1 +1,222 @@
-//! TODO
+//! The `aiops` command line: `scan` runs one cycle over manifests and reports,
+//! `plugins` lists plugins and their load status.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use aiops_sdk::Severity;
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::collect::snapshot;
+use crate::config::Config;
+use crate::report::{self, Format};
+use crate::runtime::{HostOptions, PluginHost};
+use crate::scan;
+
+/// Exit code when a finding at or above `--fail-on` exists.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code for a usage error or a scan that could not run at all.
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code when the scan ran but is incomplete (a plugin failed, input unreadable).
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// aiops: finds problems in cloud infrastructure with sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "aiops", version, about)]
+pub struct Cli {
+    /// Config file (YAML).
+    #[arg(long, global = true, env = "AIOPS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every detector once over the inventory and report the findings.
+    Scan(ScanArgs),
+    /// List the plugins, their rules and load status.
+    Plugins(PluginArgs),
+}
+
+/// Where plugins come from.
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// Directory of `.wasm` plugins, loaded next to the built-in ones.
+    #[arg(long)]
+    pub plugins: Option<PathBuf>,
+    /// Do not load the built-in plugins.
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+/// Arguments of `aiops scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Directory of Kubernetes manifests (YAML or JSON) to scan.
+    #[arg(long, required_unless_present = "snapshot")]
+    pub manifests: Option<PathBuf>,
+    /// Inventory snapshot file (the format `aiops collect` writes).
+    #[arg(long)]
+    pub snapshot: Option<PathBuf>,
+    /// Plugin sources.
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+    /// Report format.
+    #[arg(long, default_value = "table")]
+    pub format: Format,
+    /// Exit non-zero when a finding at or above this severity exists.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs the command line; errors are printed as one line and give exit code 2.
+pub fn main(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Scan(args) => run_scan(cli.config.as_deref(), args),
+        Command::Plugins(args) => run_plugins(cli.config.as_deref(), args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    })
+}
+
+fn start_host(config: &Config, args: &PluginArgs) -> anyhow::Result<PluginHost> {
+    PluginHost::start(
+        config,
+        &HostOptions {
+            plugin_dir: args.plugins.clone(),
+            builtin: !args.no_builtin,
+            watch: false,
+        },
+    )
+}
+
+fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let mut inventory = crate::inventory::Inventory::default();
+    if let Some(dir) = &args.manifests {
+        inventory.extend(snapshot::load_manifests(dir)?);
+    }
+    if let Some(file) = &args.snapshot {
+        inventory.extend(snapshot::read_snapshot(file)?);
+    }
+    let host = start_host(&config, &args.plugins)?;
+    let plugins = host.registry.snapshot();
+    let progress = Progress::new(plugins.detectors().count(), inventory.len());
+    let report = scan::run_scan(&plugins, &inventory, &config, &|name| progress.done(name));
+    progress.finish();
+
+    for failure in &report.plugin_failures {
+        eprintln!("error: plugin {}: {}", failure.plugin, failure.message);
+    }
+    for problem in &report.inventory_problems {
+        eprintln!("error: {problem}");
+    }
+    match &args.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            report::render(&report, args.format, &mut file)?;
+            file.flush()?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            report::render(&report, args.format, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let breached = match (args.fail_on, report.max_severity()) {
+        (Some(threshold), Some(max)) => max >= threshold,
+        _ => false,
+    };
+    Ok(if breached {
+        ExitCode::from(EXIT_FINDINGS)
+    } else if report.is_incomplete() {
+        ExitCode::from(EXIT_INCOMPLETE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let host = start_host(&config, args)?;
+    let snapshot = host.registry.snapshot();
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for entry in snapshot.entries.values() {
+        match &entry.plugin {
+            Some(p) => {
+                let status = match &entry.error {
+                    Some(err) => format!("loaded (newer file rejected: {err})"),
+                    None if !config.plugin(p.name()).enabled => "disabled".to_string(),
+                    None => "loaded".to_string(),
+                };
+                writeln!(out, "{} {} [{}] {} — {}", p.name(), p.info.version, p.kind, entry.origin, status)?;
+                for rule in &p.info.rules {
+                    writeln!(out, "    {:<45} {:<8} {}", rule.id, rule.default_severity, rule.title)?;
+                }
+            }
+            None => {
+                failed = true;
+                writeln!(out, "{} — failed: {}", entry.origin, entry.error.as_deref().unwrap_or("unknown error"))?;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_INCOMPLETE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A progress bar on stderr, only on an interactive terminal and for long scans.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    const MIN_RESOURCES: usize = 1_000;
+
+    fn new(plugins: usize, resources: usize) -> Self {
+        let interactive = std::io::stderr().is_terminal();
+        if !interactive || resources < Self::MIN_RESOURCES || plugins == 0 {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(plugins as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} scanning {msg} [{bar:30}] {pos}/{len} plugins")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("{resources} resources"));
+        Progress(Some(bar))
+    }
+
+    fn done(&self, _plugin: &str) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -57,3 +57,163 @@ pub struct ScanReport {
     /// Number of resources in the inventory.
     pub resources_scanned: usize,
 }
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aiops_sdk::Resource;
+
+use crate::config::Config;
+use crate::inventory::Inventory;
+use crate::runtime::{LoadedPlugin, RegistrySnapshot};
+
+/// Runs every enabled detector of `plugins` over `inventory`, in parallel, and
+/// gathers a report. A failing plugin becomes a [`PluginFailure`]; the others'
+/// findings are complete. `on_plugin_done` is called after each detector (progress).
+pub fn run_scan(
+    plugins: &RegistrySnapshot,
+    inventory: &Inventory,
+    config: &Config,
+    on_plugin_done: &(dyn Fn(&str) + Sync),
+) -> ScanReport {
+    let detectors: Vec<&Arc<LoadedPlugin>> = plugins
+        .detectors()
+        .filter(|p| config.plugin(p.name()).enabled)
+        .collect();
+    let by_kind = group_by_kind(inventory);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(detectors.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, Result<Vec<ReportedFinding>, PluginFailure>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(plugin) = detectors.get(i) else { break };
+                        done.push((i, run_detector(plugin, &by_kind, inventory, config)));
+                        on_plugin_done(plugin.name());
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+
+    let mut report = ScanReport {
+        resources_scanned: inventory.len(),
+        inventory_problems: inventory.problems.clone(),
+        ..Default::default()
+    };
+    for (origin, error) in plugins.errors() {
+        report.plugin_failures.push(PluginFailure {
+            plugin: origin.to_string(),
+            message: format!("failed to load: {error}"),
+        });
+    }
+    let mut results = results;
+    results.sort_by_key(|(i, _)| *i);
+    for (i, result) in results {
+        let plugin = detectors[i];
+        match result {
+            Ok(findings) => report.findings.extend(findings),
+            Err(failure) => report.plugin_failures.push(failure),
+        }
+        let settings = config.plugin(plugin.name());
+        report.rules.extend(
+            plugin
+                .info
+                .rules
+                .iter()
+                .filter(|r| !settings.disabled_rules.contains(&r.id))
+                .map(|r| {
+                    let mut rule = r.clone();
+                    if let Some(sev) = settings.severity.get(&r.id) {
+                        rule.default_severity = *sev;
+                    }
+                    (plugin.name().to_string(), rule)
+                }),
+        );
+    }
+    report.findings.sort_by(|a, b| {
+        (&a.resource.id, &a.finding.rule, &a.finding.component, &a.plugin)
+            .cmp(&(&b.resource.id, &b.finding.rule, &b.finding.component, &b.plugin))
+    });
+    report
+}
+
+fn group_by_kind(inventory: &Inventory) -> HashMap<&str, Vec<&Resource>> {
+    let mut by_kind: HashMap<&str, Vec<&Resource>> = HashMap::new();
+    for r in inventory.resources() {
+        by_kind.entry(r.kind.as_str()).or_default().push(r);
+    }
+    by_kind
+}
+
+/// Runs one detector on the resources of its kinds and checks what it returned.
+fn run_detector(
+    plugin: &LoadedPlugin,
+    by_kind: &HashMap<&str, Vec<&Resource>>,
+    inventory: &Inventory,
+    config: &Config,
+) -> Result<Vec<ReportedFinding>, PluginFailure> {
+    let name = plugin.name();
+    let fail = |message: String| PluginFailure {
+        plugin: name.to_string(),
+        message,
+    };
+    let mut batch: Vec<&Resource> = Vec::new();
+    for (kind, resources) in by_kind {
+        if plugin.wants_kind(kind) {
+            batch.extend(resources);
+        }
+    }
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = config.plugin(name);
+    let started = std::time::Instant::now();
+    let findings = plugin
+        .detect(&batch, &config.call_settings(name))
+        .map_err(|e| fail(e.to_string()))?;
+    tracing::debug!(plugin = name, resources = batch.len(), findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64, "detector ran");
+    let mut reported = Vec::with_capacity(findings.len());
+    for mut finding in findings {
+        if settings.disabled_rules.contains(&finding.rule) {
+            continue;
+        }
+        let Some(resource) = inventory.get(&finding.resource_id) else {
+            tracing::warn!(plugin = name, resource = %finding.resource_id, rule = %finding.rule, "finding names a resource not in the batch; dropped");
+            continue;
+        };
+        if let Some(sev) = settings.severity.get(&finding.rule) {
+            finding.severity = *sev;
+        }
+        reported.push(ReportedFinding {
+            plugin: name.to_string(),
+            resource: ResourceRef {
+                id: resource.id.clone(),
+                kind: resource.kind.clone(),
+                namespace: resource.namespace.clone(),
+                name: resource.name.clone(),
+                container: finding.component.clone(),
+            },
+            location: inventory.location(&resource.id).cloned(),
+            finding,
+        });
+    }
+    Ok(reported)
+}
+
+impl ScanReport {
+    /// The most severe finding's severity, if any.
+    pub fn max_severity(&self) -> Option<aiops_sdk::Severity> {
+        self.findings.iter().map(|f| f.finding.severity).max()
+    }
+
+    /// True when any plugin failed or any input could not be read.
+    pub fn is_incomplete(&self) -> bool {
+        !self.plugin_failures.is_empty() || !self.inventory_problems.is_empty()
+    }
+}

@@ -1,0 +1,80 @@
+//! Assembles the runtime from config: engine, compile cache, loader, registry with the
+//! built-in plugins and the plugin directory (optionally watched for hot reload).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::cache::CompileCache;
+use super::engine::SandboxEngine;
+use super::loader::Loader;
+use super::registry::PluginRegistry;
+use super::watcher::{PluginDir, WatchHandle};
+use crate::config::Config;
+
+/// Everything needed to run plugins.
+pub struct PluginHost {
+    /// The loader (engine, linker, cache).
+    pub loader: Loader,
+    /// The live set of plugins.
+    pub registry: Arc<PluginRegistry>,
+    /// The plugin directory, if one is configured.
+    pub dir: Option<Arc<PluginDir>>,
+    _watch: Option<WatchHandle>,
+}
+
+/// How to start the plugin host.
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    /// Plugin directory (overrides the config's).
+    pub plugin_dir: Option<PathBuf>,
+    /// Load the built-in plugins (when the config allows too).
+    pub builtin: bool,
+    /// Watch the plugin directory for changes.
+    pub watch: bool,
+}
+
+impl PluginHost {
+    /// Starts the runtime: loads built-ins and the plugin directory. Plugins that fail
+    /// to load are recorded in the registry, never fatal.
+    pub fn start(config: &Config, options: &HostOptions) -> anyhow::Result<PluginHost> {
+        let engine = SandboxEngine::new()?;
+        let cache = match &config.plugins.cache_dir {
+            Some(dir) => CompileCache::in_dir(dir),
+            None => CompileCache::default_location(),
+        };
+        let loader = Loader::new(engine, cache)?;
+        let registry = Arc::new(PluginRegistry::new());
+        if options.builtin && config.plugins.builtin {
+            for (package, bytes) in crate::builtin::BUILTIN_PLUGINS {
+                let origin = crate::builtin::origin(package);
+                match loader.load_bytes(bytes, &origin) {
+                    Ok(plugin) => registry.install(&origin, plugin),
+                    Err(err) => registry.record_error(&origin, err.to_string()),
+                }
+            }
+        }
+        let dir_path = options.plugin_dir.clone().or_else(|| config.plugins.dir.clone());
+        let mut watch = None;
+        let dir = match dir_path {
+            Some(path) => {
+                if !path.is_dir() {
+                    anyhow::bail!("plugin directory {} does not exist or is not a directory", path.display());
+                }
+                let dir = Arc::new(PluginDir::new(path, loader.clone(), registry.clone()));
+                if options.watch {
+                    watch = Some(dir.clone().watch()?);
+                } else {
+                    dir.sync()?;
+                }
+                Some(dir)
+            }
+            None => None,
+        };
+        Ok(PluginHost {
+            loader,
+            registry,
+            dir,
+            _watch: watch,
+        })
+    }
+}

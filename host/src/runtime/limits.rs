@@ -1,0 +1,38 @@
+//! Per-call limits of a plugin: wall-clock deadline, memory cap, captured output size.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Limits applied to every call into a plugin. Defaults suit the built-in plugins;
+/// the config file overrides them per plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginLimits {
+    /// Deadline of one call, in milliseconds (enforced by epoch interruption).
+    pub timeout_ms: u64,
+    /// Largest linear memory a call may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// Guest stdout/stderr kept per call, in bytes; the rest is dropped.
+    pub output_bytes: usize,
+    /// Findings accepted from one call; more fail the call as a flood.
+    pub max_findings: usize,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits {
+            timeout_ms: 10_000,
+            memory_bytes: 512 << 20,
+            output_bytes: 64 << 10,
+            max_findings: 200_000,
+        }
+    }
+}
+
+impl PluginLimits {
+    /// The call deadline as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}

@@ -1,0 +1,158 @@
+//! The per-call sandbox: the store data a plugin call runs with, the WASI context that
+//! grants nothing, the memory limiter, and the host side of the `log` and `config`
+//! imports.
+
+use std::sync::Arc;
+
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{ResourceLimiter, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::{detector, wit_config, wit_log};
+use super::capped_output::CappedOutput;
+use super::engine::SandboxEngine;
+use super::error::PluginError;
+use super::limits::PluginLimits;
+
+/// Caps linear-memory growth and remembers whether the cap was hit, so a failed call
+/// is reported as a memory limit rather than a generic trap.
+pub struct MemoryCap {
+    max_bytes: usize,
+    exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.exceeded = true;
+            wasmtime::bail!("memory limit of {} bytes exceeded", self.max_bytes);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Store data of one plugin call.
+pub struct PluginState {
+    plugin: Arc<str>,
+    config: Arc<str>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory: MemoryCap,
+    stdout: CappedOutput,
+    stderr: CappedOutput,
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wit_log::Host for PluginState {
+    fn write(&mut self, level: wit_log::Level, message: String, fields: Vec<(String, String)>) {
+        let plugin = &*self.plugin;
+        let fields = (!fields.is_empty()).then(|| {
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let fields = fields.as_deref().unwrap_or("");
+        match level {
+            wit_log::Level::Trace => tracing::trace!(plugin, fields, "{message}"),
+            wit_log::Level::Debug => tracing::debug!(plugin, fields, "{message}"),
+            wit_log::Level::Info => tracing::info!(plugin, fields, "{message}"),
+            wit_log::Level::Warn => tracing::warn!(plugin, fields, "{message}"),
+            wit_log::Level::Error => tracing::error!(plugin, fields, "{message}"),
+        }
+    }
+}
+
+impl wit_config::Host for PluginState {
+    fn get(&mut self) -> String {
+        self.config.to_string()
+    }
+}
+
+impl detector::aiops::plugin::types::Host for PluginState {}
+
+/// Builds the linker every plugin is instantiated with: WASI (locked down by the
+/// context) plus the aiops `log` and `config` imports.
+pub fn build_linker(engine: &SandboxEngine) -> wasmtime::Result<Linker<PluginState>> {
+    let mut linker = Linker::new(engine.engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wit_log::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
+    wit_config::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+/// A fresh store for one call: nothing granted (no preopens, env, args or network;
+/// stdio captured), the memory cap and the epoch deadline set before instantiation.
+pub fn new_store(
+    engine: &SandboxEngine,
+    plugin: Arc<str>,
+    config: Arc<str>,
+    limits: &PluginLimits,
+) -> Store<PluginState> {
+    let stdout = CappedOutput::new(limits.output_bytes);
+    let stderr = CappedOutput::new(limits.output_bytes);
+    let wasi = WasiCtxBuilder::new()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .allow_blocking_current_thread(false)
+        .build();
+    let state = PluginState {
+        plugin,
+        config,
+        wasi,
+        table: ResourceTable::new(),
+        memory: MemoryCap {
+            max_bytes: limits.memory_bytes,
+            exceeded: false,
+        },
+        stdout,
+        stderr,
+    };
+    let mut store = Store::new(engine.engine(), state);
+    store.limiter(|s| &mut s.memory);
+    store.set_epoch_deadline(SandboxEngine::ticks_for(limits.timeout()));
+    store.epoch_deadline_trap();
+    store
+}
+
+/// Sends what the guest printed to `tracing`, tagged with the plugin's name.
+pub fn flush_output(store: &Store<PluginState>) {
+    let state = store.data();
+    for (stream, out) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
+        let (bytes, dropped) = out.take();
+        let text = String::from_utf8_lossy(&bytes);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            tracing::info!(plugin = &*state.plugin, stream, "{line}");
+        }
+        if dropped > 0 {
+            tracing::warn!(plugin = &*state.plugin, stream, dropped, "plugin output truncated");
+        }
+    }
+}
+
+/// Turns a wasmtime error from a call into the plugin error it stands for.
+pub fn classify(store: &Store<PluginState>, err: wasmtime::Error, limits: &PluginLimits) -> PluginError {
+    if store.data().memory.exceeded {
+        return PluginError::MemoryLimit(limits.memory_bytes);
+    }
+    if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+        if *trap == wasmtime::Trap::Interrupt {
+            return PluginError::Timeout(limits.timeout_ms);
+        }
+        return PluginError::Trap(trap.to_string());
+    }
+    PluginError::Trap(format!("{err:#}"))
+}
