@@ -129,24 +129,20 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
 
 impl Workload {
     /// Reads a workload from a resource; `Ok(None)` when the kind has no pod template.
+    ///
+    /// The raw JSON is read in one typed pass shaped after the kind (no intermediate
+    /// `serde_json::Value` tree; fields outside metadata and the pod spec are skipped),
+    /// which is several times faster on large inventories. An absent or `null` pod spec
+    /// reads as empty.
     pub fn from_resource(resource: &Resource) -> Result<Option<Workload>, RawObjectError> {
         let Some(pointer) = pod_spec_pointer(&resource.kind) else {
             return Ok(None);
         };
-        let wrap = |source| RawObjectError {
-            resource: resource.id.clone(),
-            source,
+        let (metadata, pod_spec, replicas) = match pointer {
+            "/spec" => shape::read::<PodSpec>(resource)?,
+            "/spec/jobTemplate/spec/template/spec" => shape::read::<shape::CronJobSpec>(resource)?,
+            _ => shape::read::<shape::TemplateSpec>(resource)?,
         };
-        let mut object: Value = resource.object()?;
-        let pod_spec = match object.pointer_mut(pointer) {
-            Some(spec) => PodSpec::deserialize(spec.take()).map_err(wrap)?,
-            None => PodSpec::default(),
-        };
-        let metadata = match object.get_mut("metadata") {
-            Some(meta) => ObjectMeta::deserialize(meta.take()).map_err(wrap)?,
-            None => ObjectMeta::default(),
-        };
-        let replicas = object.pointer("/spec/replicas").and_then(Value::as_i64);
         Ok(Some(Workload {
             kind: resource.kind.clone(),
             metadata,
@@ -179,6 +175,102 @@ impl Workload {
                 pointer: format!("{}/containers/{i}", self.pod_spec_pointer),
             });
         init.chain(app)
+    }
+}
+
+/// Typed shapes of workload objects, read in one pass by [`Workload::from_resource`].
+mod shape {
+    use serde::Deserialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use super::{ObjectMeta, PodSpec};
+    use crate::model::{RawObjectError, Resource};
+
+    /// A spec shape holding a pod spec somewhere inside it.
+    pub(super) trait HoldsPodSpec: DeserializeOwned + Default {
+        /// The pod spec and `spec.replicas`.
+        fn into_parts(self) -> (PodSpec, Option<i64>);
+    }
+
+    /// Any object: metadata and a spec of shape `S`.
+    #[derive(Deserialize)]
+    #[serde(bound = "S: HoldsPodSpec")]
+    struct Object<S> {
+        #[serde(default)]
+        metadata: Option<ObjectMeta>,
+        #[serde(default)]
+        spec: Option<S>,
+    }
+
+    /// Reads metadata, pod spec and replicas of `resource` through shape `S`.
+    pub(super) fn read<S: HoldsPodSpec>(
+        resource: &Resource,
+    ) -> Result<(ObjectMeta, PodSpec, Option<i64>), RawObjectError> {
+        let object: Object<S> = resource.object()?;
+        let (pod_spec, replicas) = object.spec.unwrap_or_default().into_parts();
+        Ok((object.metadata.unwrap_or_default(), pod_spec, replicas))
+    }
+
+    /// `spec.replicas` when it is an integer, else `None` (never an error).
+    #[derive(Default)]
+    struct Replicas(Option<i64>);
+
+    impl<'de> Deserialize<'de> for Replicas {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(Replicas(Value::deserialize(d)?.as_i64()))
+        }
+    }
+
+    /// `spec.template.spec`.
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Template {
+        spec: Option<PodSpec>,
+    }
+
+    /// Spec of a Deployment, StatefulSet, DaemonSet, Job or ReplicaSet.
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    pub(super) struct TemplateSpec {
+        replicas: Replicas,
+        template: Option<Template>,
+    }
+
+    impl HoldsPodSpec for TemplateSpec {
+        fn into_parts(self) -> (PodSpec, Option<i64>) {
+            let pod_spec = self.template.and_then(|t| t.spec).unwrap_or_default();
+            (pod_spec, self.replicas.0)
+        }
+    }
+
+    /// `spec.jobTemplate` of a CronJob.
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct JobTemplate {
+        spec: Option<TemplateSpec>,
+    }
+
+    /// Spec of a CronJob.
+    #[derive(Default, Deserialize)]
+    #[serde(default, rename_all = "camelCase")]
+    pub(super) struct CronJobSpec {
+        replicas: Replicas,
+        job_template: Option<JobTemplate>,
+    }
+
+    impl HoldsPodSpec for CronJobSpec {
+        fn into_parts(self) -> (PodSpec, Option<i64>) {
+            let job = self.job_template.and_then(|j| j.spec).unwrap_or_default();
+            (job.into_parts().0, self.replicas.0)
+        }
+    }
+
+    /// A Pod's spec is the pod spec itself.
+    impl HoldsPodSpec for PodSpec {
+        fn into_parts(self) -> (PodSpec, Option<i64>) {
+            (self, None)
+        }
     }
 }
 
@@ -226,7 +318,10 @@ pub fn resource_from_object(object: &Value) -> Result<Resource, ObjectError> {
             labels
                 .iter()
                 .map(|(k, v)| {
-                    let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    let v = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
                     (k.clone(), v)
                 })
                 .collect()
@@ -263,24 +358,100 @@ mod tests {
         assert_eq!(r.id, "k8s/CronJob/ops/nightly");
         assert_eq!(r.label("team"), Some("sre"));
         let w = Workload::from_resource(&r).unwrap().unwrap();
-        let refs: Vec<_> = w.containers().map(|c| (c.container.name.clone(), c.pointer)).collect();
+        let refs: Vec<_> = w
+            .containers()
+            .map(|c| (c.container.name.clone(), c.pointer))
+            .collect();
         assert_eq!(
             refs,
             vec![
-                ("init".to_string(), "/spec/jobTemplate/spec/template/spec/initContainers/0".to_string()),
-                ("run".to_string(), "/spec/jobTemplate/spec/template/spec/containers/0".to_string()),
+                (
+                    "init".to_string(),
+                    "/spec/jobTemplate/spec/template/spec/initContainers/0".to_string()
+                ),
+                (
+                    "run".to_string(),
+                    "/spec/jobTemplate/spec/template/spec/containers/0".to_string()
+                ),
             ]
         );
-        assert_eq!(w.pod_spec.containers[0].resources.limits["cpu"], Quantity::parse("1").unwrap());
+        assert_eq!(
+            w.pod_spec.containers[0].resources.limits["cpu"],
+            Quantity::parse("1").unwrap()
+        );
     }
 
     #[test]
     fn non_workload_kinds_are_none_and_bad_objects_error() {
-        let r = resource_from_object(&json!({"kind": "ConfigMap", "metadata": {"name": "x"}})).unwrap();
+        let r =
+            resource_from_object(&json!({"kind": "ConfigMap", "metadata": {"name": "x"}})).unwrap();
         assert!(Workload::from_resource(&r).unwrap().is_none());
-        assert_eq!(resource_from_object(&json!([1])), Err(ObjectError::NotAMapping));
-        assert_eq!(resource_from_object(&json!({"metadata": {}})), Err(ObjectError::MissingKind));
-        assert_eq!(resource_from_object(&json!({"kind": "Pod"})), Err(ObjectError::MissingName));
+        assert_eq!(
+            resource_from_object(&json!([1])),
+            Err(ObjectError::NotAMapping)
+        );
+        assert_eq!(
+            resource_from_object(&json!({"metadata": {}})),
+            Err(ObjectError::MissingKind)
+        );
+        assert_eq!(
+            resource_from_object(&json!({"kind": "Pod"})),
+            Err(ObjectError::MissingName)
+        );
+    }
+
+    /// The straightforward reading through a `Value` tree, the reference for the typed one.
+    fn via_value(resource: &Resource) -> Option<Workload> {
+        let pointer = pod_spec_pointer(&resource.kind)?;
+        let mut object: Value = resource.object().unwrap();
+        let pod_spec = match object.pointer_mut(pointer) {
+            Some(spec) if !spec.is_null() => PodSpec::deserialize(spec.take()).unwrap(),
+            _ => PodSpec::default(),
+        };
+        let metadata = match object.get_mut("metadata") {
+            Some(meta) => ObjectMeta::deserialize(meta.take()).unwrap(),
+            None => ObjectMeta::default(),
+        };
+        let replicas = object.pointer("/spec/replicas").and_then(Value::as_i64);
+        Some(Workload {
+            kind: resource.kind.clone(),
+            metadata,
+            pod_spec,
+            pod_spec_pointer: pointer,
+            replicas,
+        })
+    }
+
+    #[test]
+    fn typed_reading_matches_the_value_reading() {
+        let containers = json!({
+            "initContainers": [{"name": "init", "image": "busybox:1", "resources": {"requests": {"cpu": 0.1}}}],
+            "containers": [{"name": "app", "image": "app:2", "imagePullPolicy": "Always",
+                "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": 2e9}},
+                "readinessProbe": {"httpGet": {"path": "/", "port": 80}}, "env": [{"name": "A"}]}],
+            "volumes": [{"name": "v", "emptyDir": {}}]
+        });
+        let meta = json!({"name": "w", "namespace": "ns", "labels": {"a": "b"}, "annotations": {"x": "y"}});
+        let objects = [
+            json!({"kind": "Deployment", "metadata": meta, "spec": {"replicas": 3, "template": {"spec": containers}}}),
+            json!({"kind": "StatefulSet", "metadata": meta, "spec": {"replicas": "3", "template": {"spec": containers}}}),
+            json!({"kind": "Job", "metadata": meta, "spec": {"template": {"metadata": {}, "spec": containers}}}),
+            json!({"kind": "CronJob", "metadata": meta, "spec": {"jobTemplate": {"spec": {"template": {"spec": containers}}}}}),
+            json!({"kind": "Pod", "metadata": meta, "spec": containers, "status": {"phase": "Running"}}),
+            json!({"kind": "DaemonSet", "metadata": {"name": "empty"}}),
+            json!({"kind": "Deployment", "metadata": meta, "spec": {"template": null}}),
+            json!({"kind": "CronJob", "metadata": meta, "spec": {"jobTemplate": {"spec": null}}}),
+            json!({"kind": "Pod", "metadata": meta, "spec": null}),
+        ];
+        for object in &objects {
+            let r = resource_from_object(object).unwrap();
+            let typed = Workload::from_resource(&r).unwrap();
+            assert_eq!(
+                format!("{typed:?}"),
+                format!("{:?}", via_value(&r)),
+                "{object}"
+            );
+        }
     }
 
     #[test]

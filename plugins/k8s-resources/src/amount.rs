@@ -1,0 +1,126 @@
+//! Integer amounts of CPU (millicores) and memory (bytes): scaling, clamping and
+//! formatting back into valid Kubernetes quantities for evidence and hints.
+
+use aiops_sdk::Quantity;
+
+/// How amounts of one resource are counted and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// CPU, counted in millicores (the finest precision Kubernetes keeps) and written
+    /// as whole cores (`2`) or millicores (`500m`).
+    Millicores,
+    /// Memory, counted in bytes and written with the shortest exact suffix (`256Mi`, `1G`).
+    Bytes,
+}
+
+/// Suffixes tried for byte amounts, binary first so they win ties.
+const BYTE_SUFFIXES: [(&str, i128); 12] = [
+    ("Ei", 1 << 60),
+    ("Pi", 1 << 50),
+    ("Ti", 1 << 40),
+    ("Gi", 1 << 30),
+    ("Mi", 1 << 20),
+    ("Ki", 1 << 10),
+    ("E", 1_000_000_000_000_000_000),
+    ("P", 1_000_000_000_000_000),
+    ("T", 1_000_000_000_000),
+    ("G", 1_000_000_000),
+    ("M", 1_000_000),
+    ("k", 1_000),
+];
+
+impl Unit {
+    /// The quantity as a whole count of this unit, rounded up.
+    pub fn count(self, q: &Quantity) -> i128 {
+        match self {
+            Unit::Millicores => q.millis(),
+            Unit::Bytes => q.units(),
+        }
+    }
+
+    /// Writes a count as a valid Kubernetes quantity.
+    pub fn format(self, count: i128) -> String {
+        match self {
+            Unit::Millicores if count % 1000 == 0 => (count / 1000).to_string(),
+            Unit::Millicores => format!("{count}m"),
+            Unit::Bytes => {
+                let mut best = count.to_string();
+                for (suffix, size) in BYTE_SUFFIXES {
+                    if count != 0 && count % size == 0 {
+                        let candidate = format!("{}{suffix}", count / size);
+                        if candidate.len() < best.len() {
+                            best = candidate;
+                        }
+                    }
+                }
+                best
+            }
+        }
+    }
+
+    /// Writes a quantity the way this unit reads best.
+    pub fn show(self, q: &Quantity) -> String {
+        self.format(self.count(q))
+    }
+}
+
+/// `count × factor`, rounded down (`up == false`) or up, tolerant of float noise.
+pub fn scale(count: i128, factor: f64, up: bool) -> i128 {
+    let exact = count as f64 * factor;
+    if up {
+        (exact - 1e-6).ceil() as i128
+    } else {
+        (exact + 1e-6).floor() as i128
+    }
+}
+
+/// Formats a ratio with at most two decimals and no trailing zeros (`4`, `8.39`).
+pub fn format_ratio(ratio: f64) -> String {
+    let text = format!("{ratio:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        Quantity::parse(s).unwrap()
+    }
+
+    #[test]
+    fn formats_cpu_as_cores_or_millicores() {
+        assert_eq!(Unit::Millicores.show(&q("0.5")), "500m");
+        assert_eq!(Unit::Millicores.show(&q("2000m")), "2");
+        assert_eq!(Unit::Millicores.show(&q("1e3")), "1000");
+        assert_eq!(Unit::Millicores.format(0), "0");
+    }
+
+    #[test]
+    fn formats_memory_with_the_shortest_exact_suffix() {
+        assert_eq!(Unit::Bytes.show(&q("1024Mi")), "1Gi");
+        assert_eq!(Unit::Bytes.show(&q("1e3")), "1k");
+        assert_eq!(Unit::Bytes.show(&q("400M")), "400M");
+        assert_eq!(Unit::Bytes.show(&q("1536Mi")), "1536Mi");
+        assert_eq!(Unit::Bytes.format(1023), "1023");
+        assert_eq!(Unit::Bytes.format(0), "0");
+        for s in ["1Gi", "1k", "400M", "1536Mi", "1023"] {
+            assert_eq!(Quantity::parse(&Unit::Bytes.show(&q(s))).unwrap(), q(s));
+        }
+    }
+
+    #[test]
+    fn scales_and_rounds_in_the_asked_direction() {
+        assert_eq!(scale(250, 4.0, false), 1000);
+        assert_eq!(scale(100, 1.13, false), 113);
+        assert_eq!(scale(1000, 1.0 / 3.0, true), 334);
+        assert_eq!(scale(1000, 1.0 / 3.0, false), 333);
+    }
+
+    #[test]
+    fn formats_ratios_compactly() {
+        assert_eq!(format_ratio(4.0), "4");
+        assert_eq!(format_ratio(8.388_608), "8.39");
+        assert_eq!(format_ratio(4.5), "4.5");
+    }
+}
