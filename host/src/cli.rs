@@ -9,7 +9,7 @@ use aiops_sdk::Severity;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::collect::snapshot;
+use crate::collect::{manifests, snapshot};
 use crate::config::Config;
 use crate::report::{self, Format};
 use crate::runtime::{HostOptions, PluginHost};
@@ -114,7 +114,7 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
     let config = load_config(config_path)?;
     let mut inventory = crate::inventory::Inventory::default();
     if let Some(dir) = &args.manifests {
-        inventory.extend(snapshot::load_manifests(dir)?);
+        inventory.extend(manifests::load_manifests(dir)?);
     }
     if let Some(file) = &args.snapshot {
         inventory.extend(snapshot::read_snapshot(file)?);

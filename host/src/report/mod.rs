@@ -1,1 +1,121 @@
-//! Reports.
+//! Rendering a [`ScanReport`]: a table for people, JSON for scripts, SARIF for code
+//! scanning UIs. One module per format.
+
+mod json;
+mod sarif;
+mod table;
+
+use std::io::Write;
+
+use crate::scan::ScanReport;
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for terminals.
+    Table,
+    /// A JSON array of findings.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// Writes `report` in `format`.
+pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::render(report, out),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+    }
+}
+
+/// A stable fingerprint of a finding: plugin, rule, resource, component and the
+/// changed paths (so two findings of one rule on one container stay apart).
+pub fn fingerprint(f: &crate::scan::ReportedFinding) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in [
+        f.plugin.as_str(),
+        f.finding.rule.as_str(),
+        f.resource.id.as_str(),
+        f.finding.component.as_deref().unwrap_or(""),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    if let Some(hint) = &f.finding.remediation {
+        for change in &hint.changes {
+            hasher.update(change.path.as_bytes());
+            hasher.update([0]);
+        }
+    }
+    for (key, value) in f.finding.evidence.iter().filter(|(k, _)| k == "resource") {
+        hasher.update(key.as_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    //! A small report shared by the format tests.
+    use std::path::PathBuf;
+
+    use aiops_sdk::{Finding, RuleInfo, Severity};
+
+    use crate::inventory::{InventoryProblem, SourceLocation};
+    use crate::scan::{PluginFailure, ReportedFinding, ResourceRef, ScanReport};
+
+    pub fn report() -> ScanReport {
+        let rule = RuleInfo::new("k8s.resources.cpu-limit-missing", Severity::Low, "CPU limit missing", "Explains.");
+        let high = RuleInfo::new("k8s.resources.limit-below-request", Severity::High, "Limit below request", "Invalid.");
+        let finding = |rule: &RuleInfo, container: &str| Finding {
+            rule: rule.id.clone(),
+            resource_id: "k8s/Deployment/shop/cart".into(),
+            component: Some(container.into()),
+            severity: rule.default_severity,
+            title: rule.title.clone(),
+            message: format!("container {container} has a problem"),
+            evidence: vec![("resource".into(), "cpu".into())],
+            remediation: None,
+        };
+        let resource = |container: &str| ResourceRef {
+            id: "k8s/Deployment/shop/cart".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: "cart".into(),
+            container: Some(container.into()),
+        };
+        ScanReport {
+            findings: vec![
+                ReportedFinding {
+                    plugin: "k8s-resources".into(),
+                    finding: finding(&rule, "app"),
+                    resource: resource("app"),
+                    location: Some(SourceLocation {
+                        file: PathBuf::from("manifests/cart.yaml"),
+                        document: 1,
+                        line: 12,
+                    }),
+                },
+                ReportedFinding {
+                    plugin: "k8s-resources".into(),
+                    finding: finding(&high, "sidecar"),
+                    resource: resource("sidecar"),
+                    location: None,
+                },
+            ],
+            plugin_failures: vec![PluginFailure {
+                plugin: "hostile-loop".into(),
+                message: "timed out after 500 ms (CPU deadline)".into(),
+            }],
+            inventory_problems: vec![InventoryProblem {
+                source: "manifests/broken.yaml".into(),
+                line: Some(3),
+                message: "cannot parse document 0".into(),
+            }],
+            rules: vec![("k8s-resources".into(), rule), ("k8s-resources".into(), high)],
+            resources_scanned: 7,
+        }
+    }
+}

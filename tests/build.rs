@@ -1,0 +1,20 @@
+//! Builds the fixture plugins (`fixtures/plugins/*`: hostile plugins and the tagger
+//! versions used by hot-reload tests) to wasm32-wasip2 components for the tests.
+
+#[path = "../host/build_support/wasm_build.rs"]
+mod wasm_build;
+
+use std::path::PathBuf;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let workspace = manifest_dir.parent().unwrap().to_path_buf();
+    for watched in ["tests/fixtures", "sdk", "wit"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    }
+    let packages = wasm_build::crates_in(&manifest_dir.join("fixtures/plugins"));
+    let target_dir = workspace.join("target").join("wasm-fixtures");
+    let components = wasm_build::build_components(&workspace, &packages, &target_dir);
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("fixture_plugins.rs");
+    wasm_build::write_embed_file(&out, "FIXTURE_PLUGINS", &components);
+}
