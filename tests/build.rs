@@ -10,7 +10,10 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     for watched in ["tests/fixtures", "sdk", "wit"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     let packages = wasm_build::crates_in(&manifest_dir.join("fixtures/plugins"));
     let target_dir = workspace.join("target").join("wasm-fixtures");

@@ -13,7 +13,10 @@ pub fn ensure_wasm_target() {
         .args(["target", "list", "--installed"])
         .output();
     match installed {
-        Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) => {}
+        Ok(out)
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET) => {}
         Ok(_) => {
             let status = Command::new("rustup")
                 .args(["target", "add", TARGET])
@@ -29,7 +32,11 @@ pub fn ensure_wasm_target() {
 
 /// Builds `packages` (workspace package names) in release mode for wasm32-wasip2 into
 /// `target_dir`, and returns `(package, path of the .wasm)` for each.
-pub fn build_components(workspace: &Path, packages: &[String], target_dir: &Path) -> Vec<(String, PathBuf)> {
+pub fn build_components(
+    workspace: &Path,
+    packages: &[String],
+    target_dir: &Path,
+) -> Vec<(String, PathBuf)> {
     if packages.is_empty() {
         return Vec::new();
     }
@@ -62,7 +69,10 @@ pub fn build_components(workspace: &Path, packages: &[String], target_dir: &Path
     cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
     let status = cmd.status().expect("running cargo to build wasm plugins");
-    assert!(status.success(), "building wasm plugins {packages:?} failed (see the output above)");
+    assert!(
+        status.success(),
+        "building wasm plugins {packages:?} failed (see the output above)"
+    );
     packages
         .iter()
         .map(|p| {
@@ -93,9 +103,14 @@ pub fn crates_in(dir: &Path) -> Vec<String> {
 
 /// Writes `OUT_DIR/NAME.rs` with `pub const NAME_CONST: &[(&str, &[u8])]` embedding the components.
 pub fn write_embed_file(out_file: &Path, const_name: &str, components: &[(String, PathBuf)]) {
-    let mut src = format!("/// Components embedded at build time: (package name, bytes).\npub const {const_name}: &[(&str, &[u8])] = &[\n");
+    let mut src = format!(
+        "/// Components embedded at build time: (package name, bytes).\npub const {const_name}: &[(&str, &[u8])] = &[\n"
+    );
     for (name, path) in components {
-        src.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", path.display().to_string()));
+        src.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     src.push_str("];\n");
     std::fs::write(out_file, src).expect("writing the embed file");

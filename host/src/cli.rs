@@ -133,7 +133,8 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
     }
     match &args.output {
         Some(path) => {
-            let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             report::render(&report, args.format, &mut file)?;
             file.flush()?;
         }
@@ -170,14 +171,31 @@ fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<
                     None if !config.plugin(p.name()).enabled => "disabled".to_string(),
                     None => "loaded".to_string(),
                 };
-                writeln!(out, "{} {} [{}] {} — {}", p.name(), p.info.version, p.kind, entry.origin, status)?;
+                writeln!(
+                    out,
+                    "{} {} [{}] {} — {}",
+                    p.name(),
+                    p.info.version,
+                    p.kind,
+                    entry.origin,
+                    status
+                )?;
                 for rule in &p.info.rules {
-                    writeln!(out, "    {:<45} {:<8} {}", rule.id, rule.default_severity, rule.title)?;
+                    writeln!(
+                        out,
+                        "    {:<45} {:<8} {}",
+                        rule.id, rule.default_severity, rule.title
+                    )?;
                 }
             }
             None => {
                 failed = true;
-                writeln!(out, "{} — failed: {}", entry.origin, entry.error.as_deref().unwrap_or("unknown error"))?;
+                writeln!(
+                    out,
+                    "{} — failed: {}",
+                    entry.origin,
+                    entry.error.as_deref().unwrap_or("unknown error")
+                )?;
             }
         }
     }
@@ -201,8 +219,10 @@ impl Progress {
         }
         let bar = indicatif::ProgressBar::new(plugins as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} scanning {msg} [{bar:30}] {pos}/{len} plugins")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} scanning {msg} [{bar:30}] {pos}/{len} plugins",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_message(format!("{resources} resources"));
         Progress(Some(bar))

@@ -140,7 +140,9 @@ impl Config {
         }
         for (name, settings) in &config.plugins.settings {
             if !settings.config.is_object() {
-                return Err(invalid(format!("plugins.settings.{name}.config: must be a mapping")));
+                return Err(invalid(format!(
+                    "plugins.settings.{name}.config: must be a mapping"
+                )));
             }
             let memory = settings.limits.and_then(|l| l.memory_bytes).unwrap_or(0);
             if memory > crate::runtime::engine::MAX_PLUGIN_MEMORY {
@@ -193,14 +195,21 @@ mod tests {
         assert_eq!(call.limits.timeout_ms, 100);
         assert_eq!(call.limits.memory_bytes, 1024);
         assert_eq!(&*call.config, r#"{"ratio":2}"#);
-        assert_eq!(config.call_settings("other").limits.memory_bytes, PluginLimits::default().memory_bytes);
+        assert_eq!(
+            config.call_settings("other").limits.memory_bytes,
+            PluginLimits::default().memory_bytes
+        );
     }
 
     #[test]
     fn unknown_field_is_an_error_naming_file_and_field() {
-        let err = Config::parse("plugins:\n  setings: {}\n", Path::new("conf/aiops.yaml")).unwrap_err();
+        let err =
+            Config::parse("plugins:\n  setings: {}\n", Path::new("conf/aiops.yaml")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("conf/aiops.yaml") && text.contains("setings"), "{text}");
+        assert!(
+            text.contains("conf/aiops.yaml") && text.contains("setings"),
+            "{text}"
+        );
     }
 
     #[test]

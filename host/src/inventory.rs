@@ -115,6 +115,9 @@ impl Inventory {
         for r in &self.resources {
             *counts.entry(r.kind.as_str()).or_default() += 1;
         }
-        counts.into_iter().map(|(k, n)| (k.to_string(), n)).collect()
+        counts
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n))
+            .collect()
     }
 }

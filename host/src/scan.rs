@@ -81,25 +81,33 @@ pub fn run_scan(
         .filter(|p| config.plugin(p.name()).enabled)
         .collect();
     let by_kind = group_by_kind(inventory);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(detectors.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(detectors.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<(usize, Result<Vec<ReportedFinding>, PluginFailure>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(plugin) = detectors.get(i) else { break };
-                        done.push((i, run_detector(plugin, &by_kind, inventory, config)));
-                        on_plugin_done(plugin.name());
-                    }
-                    done
+    let results: Vec<(usize, Result<Vec<ReportedFinding>, PluginFailure>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(plugin) = detectors.get(i) else {
+                                break;
+                            };
+                            done.push((i, run_detector(plugin, &by_kind, inventory, config)));
+                            on_plugin_done(plugin.name());
+                        }
+                        done
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
 
     let mut report = ScanReport {
         resources_scanned: inventory.len(),
@@ -137,8 +145,18 @@ pub fn run_scan(
         );
     }
     report.findings.sort_by(|a, b| {
-        (&a.resource.id, &a.finding.rule, &a.finding.component, &a.plugin)
-            .cmp(&(&b.resource.id, &b.finding.rule, &b.finding.component, &b.plugin))
+        (
+            &a.resource.id,
+            &a.finding.rule,
+            &a.finding.component,
+            &a.plugin,
+        )
+            .cmp(&(
+                &b.resource.id,
+                &b.finding.rule,
+                &b.finding.component,
+                &b.plugin,
+            ))
     });
     report
 }
@@ -177,7 +195,13 @@ fn run_detector(
     let findings = plugin
         .detect(&batch, &config.call_settings(name))
         .map_err(|e| fail(e.to_string()))?;
-    tracing::debug!(plugin = name, resources = batch.len(), findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64, "detector ran");
+    tracing::debug!(
+        plugin = name,
+        resources = batch.len(),
+        findings = findings.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "detector ran"
+    );
     let mut reported = Vec::with_capacity(findings.len());
     for mut finding in findings {
         if settings.disabled_rules.contains(&finding.rule) {

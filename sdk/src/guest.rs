@@ -253,7 +253,9 @@ macro_rules! export_detector {
                     $crate::guest::info_to_wit(<$ty as $crate::Detector>::info())
                 }
                 fn detect(
-                    resources: ::std::vec::Vec<$crate::guest::detector::aiops::plugin::types::Resource>,
+                    resources: ::std::vec::Vec<
+                        $crate::guest::detector::aiops::plugin::types::Resource,
+                    >,
                 ) -> ::std::result::Result<
                     ::std::vec::Vec<$crate::guest::detector::aiops::plugin::types::Finding>,
                     ::std::string::String,

@@ -60,11 +60,10 @@ impl Quantity {
         }
         // Mantissa as an integer with `scale` decimal digits after the point.
         let digits = format!("{int_part}{frac_part}");
-        let mantissa: i128 = digits
-            .parse()
-            .map_err(|_| err("number too large"))?;
+        let mantissa: i128 = digits.parse().map_err(|_| err("number too large"))?;
         let scale = frac_part.len() as i32;
-        let (binary_multiplier, decimal_exponent) = parse_suffix(suffix).ok_or_else(|| err("unknown suffix"))?;
+        let (binary_multiplier, decimal_exponent) =
+            parse_suffix(suffix).ok_or_else(|| err("unknown suffix"))?;
         // value = mantissa * 10^(decimal_exponent - scale) * binary_multiplier, in units.
         let exponent = decimal_exponent - scale + 9;
         let mut nanos = mantissa
@@ -148,7 +147,9 @@ fn parse_suffix(suffix: &str) -> Option<(i128, i32)> {
         "Pi" => binary(50),
         "Ei" => binary(60),
         _ => {
-            let exp = suffix.strip_prefix('e').or_else(|| suffix.strip_prefix('E'))?;
+            let exp = suffix
+                .strip_prefix('e')
+                .or_else(|| suffix.strip_prefix('E'))?;
             let exp: i32 = exp.parse().ok()?;
             (-30..=30).contains(&exp).then_some((1, exp))
         }

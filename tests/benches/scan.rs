@@ -27,12 +27,17 @@ fn main() {
     config.plugins.cache_dir = Some(cache.path().to_path_buf());
     config.plugins.limits.memory_bytes = 2 << 30;
     config.plugins.limits.timeout_ms = 120_000;
+    config.plugins.limits.max_findings = 10_000_000;
     // Warm the compile cache, as a second run of the binary would find it.
     drop(start_host(&config));
 
     println!("aiops spine benchmarks (median of runs)");
     manifests_scan(&config, if quick { 200 } else { 2_000 });
-    for n in if quick { vec![1_000] } else { vec![10_000, 100_000] } {
+    for n in if quick {
+        vec![1_000]
+    } else {
+        vec![10_000, 100_000]
+    } {
         wasm_vs_native(&config, n);
     }
     fresh_instance(&config);
@@ -69,7 +74,7 @@ fn time<R>(runs: usize, mut f: impl FnMut() -> R) -> Duration {
 }
 
 fn deployment_yaml(i: usize) -> String {
-    let limit = if i % 3 == 0 { "4" } else { "1" };
+    let limit = if i.is_multiple_of(3) { "4" } else { "1" };
     format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: team-{ns}\n  labels:\n    app: app-{i}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: app-{i}\n  template:\n    metadata:\n      labels:\n        app: app-{i}\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/app-{i}:1.{i}.0\n          resources:\n            requests:\n              cpu: 250m\n              memory: 256Mi\n            limits:\n              cpu: \"{limit}\"\n              memory: 512Mi\n        - name: sidecar\n          image: envoy:1.30\n",
         ns = i % 20
@@ -83,6 +88,7 @@ fn manifests_scan(config: &Config, n: usize) {
         std::fs::write(dir.path().join(format!("app-{i}.yaml")), deployment_yaml(i)).unwrap();
     }
     let mut findings = 0;
+    let start_host_time = time(5, || start_host(config));
     let whole = time(5, || {
         let host = start_host(config);
         let inventory = load_manifests(dir.path()).unwrap();
@@ -95,9 +101,9 @@ fn manifests_scan(config: &Config, n: usize) {
     let inventory = load_manifests(dir.path()).unwrap();
     let scan = time(5, || run_scan(&snapshot, &inventory, config, &|_| {}));
     println!(
-        "manifests: {n} files, {findings} findings: total {:.1} ms (start host {:.1} ms incl.), read+parse {:.1} ms, scan {:.1} ms [target total < 100 ms at 2000]",
+        "manifests: {n} files, {findings} findings: total {:.1} ms (of which: start host with cached plugins {:.1} ms, read+parse {:.1} ms, scan {:.1} ms) [target total < 100 ms at 2000]",
         ms(whole),
-        ms(whole.saturating_sub(load + scan)),
+        ms(start_host_time),
         ms(load),
         ms(scan)
     );
@@ -134,7 +140,9 @@ fn wasm_vs_native(config: &Config, n: usize) {
     let native = time(runs, || {
         let batch: Vec<Resource> = inventory.resources().to_vec();
         let ctx = Context::new(settings.config.to_string(), &NullLog);
-        native_findings = k8s_resources::K8sResources::detect(&ctx, batch).unwrap().len();
+        native_findings = k8s_resources::K8sResources::detect(&ctx, batch)
+            .unwrap()
+            .len();
     });
     assert_eq!(wasm_findings, native_findings, "wasm and native disagree");
     println!(
@@ -166,7 +174,9 @@ fn fresh_instance(config: &Config) {
 }
 
 fn plugin_engine_pooling() -> bool {
-    SandboxEngine::new().map(|e| e.is_pooling()).unwrap_or(false)
+    SandboxEngine::new()
+        .map(|e| e.is_pooling())
+        .unwrap_or(false)
 }
 
 /// Loading a plugin whose compiled form is in the disk cache (hash, mmap, link, info()).
@@ -195,8 +205,15 @@ fn hot_reload(cache: &Path) {
     let loader = Loader::new(SandboxEngine::new().unwrap(), CompileCache::in_dir(cache)).unwrap();
     let registry = Arc::new(PluginRegistry::new());
     install_plugin(dir.path(), "tagger.wasm", fixture("tagger-v1"));
-    let _watch = Arc::new(PluginDir::new(dir.path(), loader, registry.clone())).watch().unwrap();
-    let version = || registry.snapshot().by_name("tagger").map(|p| p.info.version.clone());
+    let _watch = Arc::new(PluginDir::new(dir.path(), loader, registry.clone()))
+        .watch()
+        .unwrap();
+    let version = || {
+        registry
+            .snapshot()
+            .by_name("tagger")
+            .map(|p| p.info.version.clone())
+    };
     let mut samples = Vec::new();
     for round in 0..6 {
         let (bytes, want) = if round % 2 == 0 {
@@ -206,7 +223,8 @@ fn hot_reload(cache: &Path) {
         };
         let start = Instant::now();
         install_plugin(dir.path(), "tagger.wasm", bytes);
-        assert!(wait_until(Duration::from_secs(30), || version().as_deref() == Some(want)));
+        assert!(wait_until(Duration::from_secs(30), || version().as_deref()
+            == Some(want)));
         samples.push(start.elapsed());
     }
     println!(

@@ -26,7 +26,10 @@ pub fn builtin(package: &str) -> &'static [u8] {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Writes `bytes` to `dir/name` atomically (temp file + rename), as a deploy would.

@@ -7,7 +7,9 @@ use aiops::config::{Config, LimitOverrides, PluginSettings};
 use aiops::inventory::Inventory;
 use aiops::runtime::{HostOptions, PluginHost};
 use aiops::scan::{ScanReport, run_scan};
-use aiops_tests::{COMPONENT_IMPORTING_WASI_HTTP, COMPONENT_OF_WRONG_WORLD, fixture, install_plugin};
+use aiops_tests::{
+    COMPONENT_IMPORTING_WASI_HTTP, COMPONENT_OF_WRONG_WORLD, fixture, install_plugin,
+};
 use serde_json::json;
 
 fn inventory() -> Inventory {
@@ -55,7 +57,12 @@ fn failure_of<'a>(report: &'a ScanReport, plugin_or_file: &str) -> &'a str {
         .iter()
         .find(|f| f.plugin.ends_with(plugin_or_file))
         .map(|f| f.message.as_str())
-        .unwrap_or_else(|| panic!("no failure for {plugin_or_file}: {:#?}", report.plugin_failures))
+        .unwrap_or_else(|| {
+            panic!(
+                "no failure for {plugin_or_file}: {:#?}",
+                report.plugin_failures
+            )
+        })
 }
 
 #[test]
@@ -64,48 +71,111 @@ fn hostile_plugins_are_reported_by_name_and_good_plugins_stay_complete() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(cache.path());
     let baseline = scan(&config, None);
-    assert!(baseline.plugin_failures.is_empty(), "{:?}", baseline.plugin_failures);
-    assert!(!baseline.findings.is_empty(), "k8s-resources should find the ratio problem");
+    assert!(
+        baseline.plugin_failures.is_empty(),
+        "{:?}",
+        baseline.plugin_failures
+    );
+    assert!(
+        !baseline.findings.is_empty(),
+        "k8s-resources should find the ratio problem"
+    );
 
-    for name in ["hostile-loop", "hostile-membomb", "hostile-panic", "hostile-flood", "tagger-v1"] {
+    for name in [
+        "hostile-loop",
+        "hostile-membomb",
+        "hostile-panic",
+        "hostile-flood",
+        "tagger-v1",
+    ] {
         install_plugin(dir.path(), &format!("{name}.wasm"), fixture(name));
     }
-    install_plugin(dir.path(), "garbage.wasm", b"this is not webassembly at all");
-    install_plugin(dir.path(), "core-module.wasm", &wat::parse_str("(module)").unwrap());
-    install_plugin(dir.path(), "wrong-world.wasm", &wat::parse_str(COMPONENT_OF_WRONG_WORLD).unwrap());
-    install_plugin(dir.path(), "wants-http.wasm", &wat::parse_str(COMPONENT_IMPORTING_WASI_HTTP).unwrap());
+    install_plugin(
+        dir.path(),
+        "garbage.wasm",
+        b"this is not webassembly at all",
+    );
+    install_plugin(
+        dir.path(),
+        "core-module.wasm",
+        &wat::parse_str("(module)").unwrap(),
+    );
+    install_plugin(
+        dir.path(),
+        "wrong-world.wasm",
+        &wat::parse_str(COMPONENT_OF_WRONG_WORLD).unwrap(),
+    );
+    install_plugin(
+        dir.path(),
+        "wants-http.wasm",
+        &wat::parse_str(COMPONENT_IMPORTING_WASI_HTTP).unwrap(),
+    );
 
     let report = scan(&config, Some(dir.path()));
 
     assert!(failure_of(&report, "hostile-loop").contains("timed out after 500 ms"));
-    assert!(failure_of(&report, "hostile-membomb").contains("exceeded its memory limit of 67108864 bytes"));
+    assert!(
+        failure_of(&report, "hostile-membomb")
+            .contains("exceeded its memory limit of 67108864 bytes")
+    );
     assert!(failure_of(&report, "hostile-panic").contains("trapped"));
-    assert!(failure_of(&report, "hostile-flood").contains("20000 findings, more than the limit of 1000"));
+    assert!(
+        failure_of(&report, "hostile-flood")
+            .contains("20000 findings, more than the limit of 1000")
+    );
     assert!(failure_of(&report, "garbage.wasm").contains("not a valid WebAssembly component"));
     assert!(failure_of(&report, "core-module.wasm").contains("not a valid WebAssembly component"));
     assert!(failure_of(&report, "wrong-world.wasm").contains("exports neither"));
-    assert!(failure_of(&report, "wants-http.wasm").contains("imports `wasi:http/outgoing-handler@0.2.0`"));
-    assert_eq!(report.plugin_failures.len(), 8, "{:#?}", report.plugin_failures);
+    assert!(
+        failure_of(&report, "wants-http.wasm")
+            .contains("imports `wasi:http/outgoing-handler@0.2.0`")
+    );
+    assert_eq!(
+        report.plugin_failures.len(),
+        8,
+        "{:#?}",
+        report.plugin_failures
+    );
 
     let from = |plugin: &str| -> Vec<_> {
         report
             .findings
             .iter()
             .filter(|f| f.plugin == plugin)
-            .map(|f| (f.finding.rule.clone(), f.resource.id.clone(), f.finding.message.clone()))
+            .map(|f| {
+                (
+                    f.finding.rule.clone(),
+                    f.resource.id.clone(),
+                    f.finding.message.clone(),
+                )
+            })
             .collect()
     };
     let expected_builtin: Vec<_> = baseline
         .findings
         .iter()
-        .map(|f| (f.finding.rule.clone(), f.resource.id.clone(), f.finding.message.clone()))
+        .map(|f| {
+            (
+                f.finding.rule.clone(),
+                f.resource.id.clone(),
+                f.finding.message.clone(),
+            )
+        })
         .collect();
     assert_eq!(from("k8s-resources"), expected_builtin);
     assert_eq!(
         from("tagger"),
-        ["k8s/Deployment/shop/web-0", "k8s/Deployment/shop/web-1", "k8s/Deployment/shop/web-2"]
-            .map(|id| ("test.tagger".to_string(), id.to_string(), "tagged by 1.0.0".to_string()))
-            .to_vec()
+        [
+            "k8s/Deployment/shop/web-0",
+            "k8s/Deployment/shop/web-1",
+            "k8s/Deployment/shop/web-2"
+        ]
+        .map(|id| (
+            "test.tagger".to_string(),
+            id.to_string(),
+            "tagged by 1.0.0".to_string()
+        ))
+        .to_vec()
     );
 }
 
@@ -143,5 +213,9 @@ fn disabled_plugin_does_not_run() {
         },
     );
     let report = scan(&config, Some(dir.path()));
-    assert!(report.plugin_failures.is_empty(), "{:?}", report.plugin_failures);
+    assert!(
+        report.plugin_failures.is_empty(),
+        "{:?}",
+        report.plugin_failures
+    );
 }

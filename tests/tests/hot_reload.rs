@@ -35,7 +35,8 @@ fn tagger_version(snapshot: &RegistrySnapshot) -> Option<String> {
 
 fn scan_messages(snapshot: &Arc<RegistrySnapshot>, config: &Config) -> Vec<String> {
     let mut inventory = Inventory::default();
-    let object = serde_json::json!({"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}});
+    let object =
+        serde_json::json!({"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}});
     inventory.push(aiops_sdk::k8s::resource_from_object(&object).unwrap(), None);
     run_scan(snapshot, &inventory, config, &|_| {})
         .findings
@@ -52,19 +53,43 @@ fn replaced_plugin_serves_new_version_broken_file_keeps_old_deleted_file_unloads
     install_plugin(dir.path(), "tagger.wasm", fixture("tagger-v1"));
     let (host, config) = start(dir.path(), cache.path());
     let registry = host.registry.clone();
-    assert_eq!(tagger_version(&registry.snapshot()).as_deref(), Some("1.0.0"), "loaded at start");
-    assert_eq!(scan_messages(&registry.snapshot(), &config), ["tagged by 1.0.0"]);
+    assert_eq!(
+        tagger_version(&registry.snapshot()).as_deref(),
+        Some("1.0.0"),
+        "loaded at start"
+    );
+    assert_eq!(
+        scan_messages(&registry.snapshot(), &config),
+        ["tagged by 1.0.0"]
+    );
 
     install_plugin(dir.path(), "tagger.wasm", fixture("tagger-v2"));
-    assert!(wait_until(WAIT, || tagger_version(&registry.snapshot()).as_deref() == Some("2.0.0")));
-    assert_eq!(scan_messages(&registry.snapshot(), &config), ["tagged by 2.0.0"]);
+    assert!(wait_until(WAIT, || tagger_version(&registry.snapshot())
+        .as_deref()
+        == Some("2.0.0")));
+    assert_eq!(
+        scan_messages(&registry.snapshot(), &config),
+        ["tagged by 2.0.0"]
+    );
 
     std::fs::write(&file, b"\0asm garbage").unwrap();
     let origin = file.display().to_string();
-    assert!(wait_until(WAIT, || registry.snapshot().entries[&origin].error.is_some()));
+    assert!(wait_until(WAIT, || registry.snapshot().entries[&origin]
+        .error
+        .is_some()));
     let snapshot = registry.snapshot();
-    assert!(snapshot.entries[&origin].error.as_deref().unwrap().contains("not a valid WebAssembly component"));
-    assert_eq!(tagger_version(&snapshot).as_deref(), Some("2.0.0"), "old version keeps serving");
+    assert!(
+        snapshot.entries[&origin]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not a valid WebAssembly component")
+    );
+    assert_eq!(
+        tagger_version(&snapshot).as_deref(),
+        Some("2.0.0"),
+        "old version keeps serving"
+    );
     assert_eq!(scan_messages(&snapshot, &config), ["tagged by 2.0.0"]);
 
     std::fs::remove_file(&file).unwrap();
@@ -100,5 +125,11 @@ fn second_file_with_same_plugin_name_is_refused_and_first_keeps_serving() {
     let snapshot = host.registry.snapshot();
     assert_eq!(tagger_version(&snapshot).as_deref(), Some("1.0.0"));
     let b = dir.path().join("b.wasm").display().to_string();
-    assert!(snapshot.entries[&b].error.as_deref().unwrap().contains("already served by"));
+    assert!(
+        snapshot.entries[&b]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("already served by")
+    );
 }

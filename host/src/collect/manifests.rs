@@ -100,7 +100,9 @@ fn parse_file(path: &Path) -> std::io::Result<Vec<Document>> {
             index,
             line,
             parsed: serde_norway::from_str::<Value>(body).map_err(|e| {
-                let at = e.location().map_or(line, |l| line + l.line().saturating_sub(1));
+                let at = e
+                    .location()
+                    .map_or(line, |l| line + l.line().saturating_sub(1));
                 (at, e.to_string())
             }),
         })
@@ -219,7 +221,11 @@ mod tests {
             "mixed.yaml",
             "kind: Pod\nmetadata: {name: ok1}\n---\nkind: Pod\nmetadata: [unclosed\n---\nkind: Pod\nmetadata: {name: ok2}\n",
         );
-        write(dir.path(), "sub/other.yml", "kind: Pod\nmetadata: {name: ok3}\n");
+        write(
+            dir.path(),
+            "sub/other.yml",
+            "kind: Pod\nmetadata: {name: ok3}\n",
+        );
         let inv = load_manifests(dir.path()).unwrap();
         assert_eq!(inv.len(), 3);
         assert_eq!(inv.problems.len(), 1);
@@ -236,7 +242,11 @@ mod tests {
             "list.json",
             r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p1"}}, {"kind": "Pod", "metadata": {"name": "p2"}}]}"#,
         );
-        write(dir.path(), "list.yaml", "kind: PodList\nitems:\n- kind: Pod\n  metadata: {name: p3}\n");
+        write(
+            dir.path(),
+            "list.yaml",
+            "kind: PodList\nitems:\n- kind: Pod\n  metadata: {name: p3}\n",
+        );
         write(dir.path(), "notes.txt", "ignored");
         let inv = load_manifests(dir.path()).unwrap();
         let mut ids: Vec<_> = inv.resources().iter().map(|r| r.id.clone()).collect();
@@ -264,8 +274,16 @@ mod tests {
     #[test]
     fn duplicate_ids_across_files_are_both_kept() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "a.yaml", "kind: Pod\nmetadata: {name: p, namespace: n}\n");
-        write(dir.path(), "b.yaml", "kind: Pod\nmetadata: {name: p, namespace: n}\n");
+        write(
+            dir.path(),
+            "a.yaml",
+            "kind: Pod\nmetadata: {name: p, namespace: n}\n",
+        );
+        write(
+            dir.path(),
+            "b.yaml",
+            "kind: Pod\nmetadata: {name: p, namespace: n}\n",
+        );
         let inv = load_manifests(dir.path()).unwrap();
         assert_eq!(inv.len(), 2);
         assert!(inv.resources()[1].id.starts_with("k8s/Pod/n/p@"));

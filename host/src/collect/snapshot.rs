@@ -57,7 +57,10 @@ pub fn read_snapshot(path: &Path) -> Result<Inventory, SourceError> {
     })?;
     let snapshot: SnapshotIn = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     if snapshot.format != FORMAT {
-        return Err(bad(format!("format `{}` is not `{FORMAT}`", snapshot.format)));
+        return Err(bad(format!(
+            "format `{}` is not `{FORMAT}`",
+            snapshot.format
+        )));
     }
     let mut inventory = Inventory::default();
     for (index, entry) in snapshot.resources.into_iter().enumerate() {
@@ -132,7 +135,10 @@ mod tests {
         std::fs::write(&file, &buf).unwrap();
         let back = read_snapshot(&file).unwrap();
         assert_eq!(back.resources(), inv.resources());
-        assert_eq!(back.location("aws/rds/eu-west-1/orders").unwrap().file, file);
+        assert_eq!(
+            back.location("aws/rds/eu-west-1/orders").unwrap().file,
+            file
+        );
     }
 
     #[test]

@@ -67,8 +67,18 @@ pub(crate) mod sample {
     use crate::scan::{PluginFailure, ReportedFinding, ResourceRef, ScanReport};
 
     pub fn report() -> ScanReport {
-        let rule = RuleInfo::new("k8s.resources.cpu-limit-missing", Severity::Low, "CPU limit missing", "Explains.");
-        let high = RuleInfo::new("k8s.resources.limit-below-request", Severity::High, "Limit below request", "Invalid.");
+        let rule = RuleInfo::new(
+            "k8s.resources.cpu-limit-missing",
+            Severity::Low,
+            "CPU limit missing",
+            "Explains.",
+        );
+        let high = RuleInfo::new(
+            "k8s.resources.limit-below-request",
+            Severity::High,
+            "Limit below request",
+            "Invalid.",
+        );
         let finding = |rule: &RuleInfo, container: &str| Finding {
             rule: rule.id.clone(),
             resource_id: "k8s/Deployment/shop/cart".into(),
@@ -114,7 +124,10 @@ pub(crate) mod sample {
                 line: Some(3),
                 message: "cannot parse document 0".into(),
             }],
-            rules: vec![("k8s-resources".into(), rule), ("k8s-resources".into(), high)],
+            rules: vec![
+                ("k8s-resources".into(), rule),
+                ("k8s-resources".into(), high),
+            ],
             resources_scanned: 7,
         }
     }

@@ -65,7 +65,10 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 fn result(report: &ScanReport, f: &ReportedFinding) -> Value {
-    let rule_index = report.rules.iter().position(|(_, r)| r.id == f.finding.rule);
+    let rule_index = report
+        .rules
+        .iter()
+        .position(|(_, r)| r.id == f.finding.rule);
     let location = match &f.location {
         Some(loc) => json!({
             "physicalLocation": {
@@ -101,7 +104,10 @@ mod tests {
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["version"], "2.1.0");
         let run = &v["runs"][0];
-        assert_eq!(run["tool"]["driver"]["rules"][1]["id"], "k8s.resources.limit-below-request");
+        assert_eq!(
+            run["tool"]["driver"]["rules"][1]["id"],
+            "k8s.resources.limit-below-request"
+        );
         let results = run["results"].as_array().unwrap();
         assert_eq!(results[0]["level"], "note");
         assert_eq!(results[1]["level"], "error");
@@ -110,7 +116,13 @@ mod tests {
         assert_eq!(physical["artifactLocation"]["uri"], "manifests/cart.yaml");
         assert_eq!(physical["region"]["startLine"], 12);
         assert!(results[1]["locations"][0].get("physicalLocation").is_none());
-        assert_eq!(run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            run["invocations"][0]["toolExecutionNotifications"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
     }
 

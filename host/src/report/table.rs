@@ -12,9 +12,19 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "No findings.")?;
     } else {
         let resources: Vec<String> = report.findings.iter().map(resource_label).collect();
-        let rule_width = report.findings.iter().map(|f| f.finding.rule.len()).max().unwrap_or(4).max(4);
+        let rule_width = report
+            .findings
+            .iter()
+            .map(|f| f.finding.rule.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         let resource_width = resources.iter().map(String::len).max().unwrap_or(8).max(8);
-        writeln!(out, "{:<8}  {:<rule_width$}  {:<resource_width$}  MESSAGE", "SEVERITY", "RULE", "RESOURCE")?;
+        writeln!(
+            out,
+            "{:<8}  {:<rule_width$}  {:<resource_width$}  MESSAGE",
+            "SEVERITY", "RULE", "RESOURCE"
+        )?;
         for (f, resource) in report.findings.iter().zip(&resources) {
             writeln!(
                 out,
@@ -31,7 +41,11 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
         .iter()
         .rev()
         .map(|sev| {
-            let n = report.findings.iter().filter(|f| f.finding.severity == *sev).count();
+            let n = report
+                .findings
+                .iter()
+                .filter(|f| f.finding.severity == *sev)
+                .count();
             format!("{n} {sev}")
         })
         .collect();
@@ -43,7 +57,11 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
         report.resources_scanned
     )?;
     for failure in &report.plugin_failures {
-        writeln!(out, "plugin failed: {}: {}", failure.plugin, failure.message)?;
+        writeln!(
+            out,
+            "plugin failed: {}: {}",
+            failure.plugin, failure.message
+        )?;
     }
     for problem in &report.inventory_problems {
         writeln!(out, "input problem: {problem}")?;
@@ -72,10 +90,24 @@ mod tests {
         let mut out = Vec::new();
         render(&super::super::sample::report(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("LOW       k8s.resources.cpu-limit-missing"), "{text}");
+        assert!(
+            text.contains("LOW       k8s.resources.cpu-limit-missing"),
+            "{text}"
+        );
         assert!(text.contains("Deployment shop/cart [sidecar]"), "{text}");
-        assert!(text.contains("2 findings (0 critical, 1 high, 0 medium, 1 low, 0 info) in 7 resources"), "{text}");
-        assert!(text.contains("plugin failed: hostile-loop: timed out"), "{text}");
-        assert!(text.contains("input problem: manifests/broken.yaml:3: cannot parse"), "{text}");
+        assert!(
+            text.contains(
+                "2 findings (0 critical, 1 high, 0 medium, 1 low, 0 info) in 7 resources"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("plugin failed: hostile-loop: timed out"),
+            "{text}"
+        );
+        assert!(
+            text.contains("input problem: manifests/broken.yaml:3: cannot parse"),
+            "{text}"
+        );
     }
 }

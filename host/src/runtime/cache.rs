@@ -55,7 +55,12 @@ impl CompileCache {
 
     /// Returns the compiled component for `bytes` (hash `hash`), from the cache when
     /// present, else compiling and storing it. A corrupt cache entry is recompiled.
-    pub fn load(&self, engine: &SandboxEngine, bytes: &[u8], hash: &str) -> Result<Component, LoadError> {
+    pub fn load(
+        &self,
+        engine: &SandboxEngine,
+        bytes: &[u8],
+        hash: &str,
+    ) -> Result<Component, LoadError> {
         let Some(dir) = &self.dir else {
             return compile(engine, bytes);
         };

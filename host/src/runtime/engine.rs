@@ -74,7 +74,9 @@ impl SandboxEngine {
     /// into this engine: wasmtime's own compatibility hash plus our version.
     pub fn settings_fingerprint(&self) -> String {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut hasher);
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
         format!("{:016x}", hasher.finish())
     }

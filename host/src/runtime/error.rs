@@ -21,7 +21,9 @@ pub enum LoadError {
     #[error("imports `{0}`, which aiops does not grant to plugins")]
     ForbiddenImport(String),
     /// The component exports neither the detector nor the remediator world.
-    #[error("exports neither `aiops:plugin/detect` nor `aiops:plugin/remediate` (0.1.x); found exports: {0}")]
+    #[error(
+        "exports neither `aiops:plugin/detect` nor `aiops:plugin/remediate` (0.1.x); found exports: {0}"
+    )]
     WrongWorld(String),
     /// Instantiation or `info()` failed.
     #[error("info() failed: {0}")]

@@ -53,12 +53,18 @@ impl PluginHost {
                 }
             }
         }
-        let dir_path = options.plugin_dir.clone().or_else(|| config.plugins.dir.clone());
+        let dir_path = options
+            .plugin_dir
+            .clone()
+            .or_else(|| config.plugins.dir.clone());
         let mut watch = None;
         let dir = match dir_path {
             Some(path) => {
                 if !path.is_dir() {
-                    anyhow::bail!("plugin directory {} does not exist or is not a directory", path.display());
+                    anyhow::bail!(
+                        "plugin directory {} does not exist or is not a directory",
+                        path.display()
+                    );
                 }
                 let dir = Arc::new(PluginDir::new(path, loader.clone(), registry.clone()));
                 if options.watch {

@@ -42,7 +42,8 @@ pub struct Loader {
 impl Loader {
     /// A loader on `engine` caching compiled components in `cache`.
     pub fn new(engine: SandboxEngine, cache: CompileCache) -> anyhow::Result<Self> {
-        let linker = sandbox::build_linker(&engine).map_err(|e| anyhow::anyhow!("linking host imports: {e:#}"))?;
+        let linker = sandbox::build_linker(&engine)
+            .map_err(|e| anyhow::anyhow!("linking host imports: {e:#}"))?;
         Ok(Loader {
             engine,
             linker: Arc::new(linker),
@@ -70,7 +71,13 @@ impl Loader {
         let component = self.cache.load(&self.engine, bytes, &hash)?;
         check_imports(&self.engine, &component)?;
         let pre = self.prelink(&component)?;
-        let mut plugin = LoadedPlugin::new(self.engine.clone(), pre, PluginInfo::default(), hash, origin.to_string());
+        let mut plugin = LoadedPlugin::new(
+            self.engine.clone(),
+            pre,
+            PluginInfo::default(),
+            hash,
+            origin.to_string(),
+        );
         plugin.info = plugin.call_info(&CallSettings::default())?;
         validate_info(&plugin)?;
         Ok(plugin)
@@ -110,7 +117,10 @@ impl Loader {
 fn check_imports(engine: &SandboxEngine, component: &Component) -> Result<(), LoadError> {
     let component_type = component.component_type();
     for (name, _) in component_type.imports(engine.engine()) {
-        if !ALLOWED_IMPORTS.iter().any(|allowed| name.starts_with(allowed)) {
+        if !ALLOWED_IMPORTS
+            .iter()
+            .any(|allowed| name.starts_with(allowed))
+        {
             return Err(LoadError::ForbiddenImport(name.to_string()));
         }
     }

@@ -116,14 +116,26 @@ impl LoadedPlugin {
     }
 
     /// Runs `detect` on a batch in a fresh store.
-    pub fn detect(&self, resources: &[&Resource], settings: &CallSettings) -> Result<Vec<Finding>, PluginError> {
+    pub fn detect(
+        &self,
+        resources: &[&Resource],
+        settings: &CallSettings,
+    ) -> Result<Vec<Finding>, PluginError> {
         let PluginPre::Detector(pre) = &self.pre else {
-            return Err(PluginError::Host(format!("{} is not a detector", self.name())));
+            return Err(PluginError::Host(format!(
+                "{} is not a detector",
+                self.name()
+            )));
         };
-        let batch: Vec<_> = resources.iter().map(|r| convert::resource_to_wit(r)).collect();
+        let batch: Vec<_> = resources
+            .iter()
+            .map(|r| convert::resource_to_wit(r))
+            .collect();
         let findings = self.call(settings, |store| {
             let instance = pre.instantiate(&mut *store)?;
-            instance.aiops_plugin_detect().call_detect(&mut *store, &batch)
+            instance
+                .aiops_plugin_detect()
+                .call_detect(&mut *store, &batch)
         })?;
         let findings = findings.map_err(PluginError::Guest)?;
         if findings.len() > settings.limits.max_findings {
@@ -132,7 +144,10 @@ impl LoadedPlugin {
                 limit: settings.limits.max_findings,
             });
         }
-        Ok(findings.into_iter().map(convert::finding_from_wit).collect())
+        Ok(findings
+            .into_iter()
+            .map(convert::finding_from_wit)
+            .collect())
     }
 
     /// Runs `remediate` for one finding in a fresh store.
@@ -145,7 +160,10 @@ impl LoadedPlugin {
     ) -> Result<Outcome, PluginError> {
         use remediator::exports::aiops::plugin::remediate as r;
         let PluginPre::Remediator(pre) = &self.pre else {
-            return Err(PluginError::Host(format!("{} is not a remediator", self.name())));
+            return Err(PluginError::Host(format!(
+                "{} is not a remediator",
+                self.name()
+            )));
         };
         let finding = convert::finding_to_wit(finding);
         let target = convert::resource_to_wit(target);
@@ -211,7 +229,12 @@ pub(crate) fn call_in_fresh_store<R>(
     settings: &CallSettings,
     f: impl FnOnce(&mut wasmtime::Store<PluginState>) -> wasmtime::Result<R>,
 ) -> Result<R, PluginError> {
-    let mut store = sandbox::new_store(engine, Arc::from(plugin), settings.config.clone(), &settings.limits);
+    let mut store = sandbox::new_store(
+        engine,
+        Arc::from(plugin),
+        settings.config.clone(),
+        &settings.limits,
+    );
     let result = f(&mut store);
     sandbox::flush_output(&store);
     result.map_err(|err| sandbox::classify(&store, err, &settings.limits))

@@ -90,7 +90,10 @@ impl PluginRegistry {
             let entry = slot(entries, origin);
             match clash {
                 Some(other) => {
-                    entry.error = Some(format!("plugin name `{}` is already served by {other}", plugin.name()));
+                    entry.error = Some(format!(
+                        "plugin name `{}` is already served by {other}",
+                        plugin.name()
+                    ));
                 }
                 None => {
                     entry.plugin = Some(plugin.clone());

@@ -22,7 +22,12 @@ pub struct MemoryCap {
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.exceeded = true;
             wasmtime::bail!("memory limit of {} bytes exceeded", self.max_bytes);
@@ -30,7 +35,12 @@ impl ResourceLimiter for MemoryCap {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
     }
 }
@@ -123,6 +133,9 @@ pub fn new_store(
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| &mut s.memory);
+    // What the guest hands back is bounded by its memory cap already; the default
+    // 128 MiB hostcall budget would refuse large but legitimate batches of findings.
+    store.set_hostcall_fuel(limits.memory_bytes);
     store.set_epoch_deadline(SandboxEngine::ticks_for(limits.timeout()));
     store.epoch_deadline_trap();
     store
@@ -138,13 +151,22 @@ pub fn flush_output(store: &Store<PluginState>) {
             tracing::info!(plugin = &*state.plugin, stream, "{line}");
         }
         if dropped > 0 {
-            tracing::warn!(plugin = &*state.plugin, stream, dropped, "plugin output truncated");
+            tracing::warn!(
+                plugin = &*state.plugin,
+                stream,
+                dropped,
+                "plugin output truncated"
+            );
         }
     }
 }
 
 /// Turns a wasmtime error from a call into the plugin error it stands for.
-pub fn classify(store: &Store<PluginState>, err: wasmtime::Error, limits: &PluginLimits) -> PluginError {
+pub fn classify(
+    store: &Store<PluginState>,
+    err: wasmtime::Error,
+    limits: &PluginLimits,
+) -> PluginError {
     if store.data().memory.exceeded {
         return PluginError::MemoryLimit(limits.memory_bytes);
     }

@@ -59,7 +59,8 @@ impl PluginDir {
             let bytes = match std::fs::read(path) {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    self.registry.record_error(&origin, format!("cannot read: {err}"));
+                    self.registry
+                        .record_error(&origin, format!("cannot read: {err}"));
                     continue;
                 }
             };
@@ -80,7 +81,11 @@ impl PluginDir {
                 }
             }
         }
-        let gone: Vec<PathBuf> = seen.keys().filter(|p| !files.contains(p)).cloned().collect();
+        let gone: Vec<PathBuf> = seen
+            .keys()
+            .filter(|p| !files.contains(p))
+            .cloned()
+            .collect();
         for path in gone {
             seen.remove(&path);
             changed += 1;
@@ -138,7 +143,9 @@ fn is_relevant(event: &notify::Result<notify::Event>) -> bool {
     match event {
         Ok(event) => !matches!(
             event.kind,
-            EventKind::Access(AccessKind::Open(_) | AccessKind::Read | AccessKind::Close(AccessMode::Read))
+            EventKind::Access(
+                AccessKind::Open(_) | AccessKind::Read | AccessKind::Close(AccessMode::Read)
+            )
         ),
         Err(_) => true,
     }

@@ -1,0 +1,310 @@
+//! The `aiops` binary end to end: the local-dev fixtures through the real wasm plugin,
+//! report formats, exit codes and one-line errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn aiops(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aiops"))
+        .args(args)
+        .current_dir(repo())
+        .env("AIOPS_CACHE_DIR", cache)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `(rule, resource id, container)` rows of the table in local-dev/manifests/EXPECTED.md.
+fn expected_findings() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(repo().join("local-dev/manifests/EXPECTED.md")).unwrap();
+    let mut rows: Vec<_> = text
+        .lines()
+        .filter(|l| l.starts_with("| `k8s.") || l.starts_with("| k8s."))
+        .map(|l| {
+            let cells: Vec<String> = l
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect();
+            (cells[0].clone(), cells[2].clone(), cells[3].clone())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn scans_local_dev_fixtures_with_exact_findings_as_json() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--format",
+            "json",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got: Vec<(String, String, String)> = findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f["plugin"], "k8s-resources");
+            assert!(f["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert!(
+                f["location"]["file"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("local-dev/manifests/")
+            );
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["resource"]["id"].as_str().unwrap().to_string(),
+                f["resource"]["container"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let expected = expected_findings();
+    assert_eq!(expected.len(), 16, "EXPECTED.md table parsed");
+    assert_eq!(got, expected);
+    let cart = findings
+        .iter()
+        .find(|f| {
+            f["resource"]["name"] == "cart" && f["rule"] == "k8s.resources.limit-below-request"
+        })
+        .unwrap();
+    assert_eq!(cart["severity"], "high");
+    assert_eq!(cart["resource"]["kind"], "Deployment");
+    assert_eq!(cart["resource"]["namespace"], "shop");
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let cache = tempfile::tempdir().unwrap();
+    let high = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--fail-on",
+            "high",
+        ],
+        cache.path(),
+    );
+    assert_eq!(high.status.code(), Some(1), "{}", stderr(&high));
+    let critical = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--fail-on",
+            "critical",
+        ],
+        cache.path(),
+    );
+    assert_eq!(critical.status.code(), Some(0), "{}", stderr(&critical));
+}
+
+#[test]
+fn sarif_output_points_at_files_and_lines() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--format",
+            "sarif",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 16);
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("local-dev/manifests/")
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+}
+
+#[test]
+fn missing_directory_is_a_one_line_error() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = aiops(&["scan", "--manifests", "no/such/dir"], cache.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no/such/dir"), "{err}");
+}
+
+#[test]
+fn unparseable_yaml_names_file_and_line_and_the_scan_goes_on() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "kind: Pod\nmetadata:\n  name: [oops\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("good.yaml"),
+        "kind: Pod\nmetadata: {name: fine, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: x:1\n",
+    )
+    .unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        cache.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "incomplete scan: {}",
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("bad.yaml:3"), "{err}");
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings.len(), 4, "the good pod misses requests and limits");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["resource"]["id"] == "k8s/Pod/shop/fine")
+    );
+}
+
+#[test]
+fn bad_plugin_in_directory_is_reported_and_builtins_still_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::write(plugins.path().join("broken.wasm"), b"not wasm").unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--plugins",
+            plugins.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("broken.wasm: failed to load: not a valid WebAssembly component"),
+        "{}",
+        stderr(&out)
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings.len(), 16);
+}
+
+#[test]
+fn plugins_lists_builtin_with_rules() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = aiops(&["plugins"], cache.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("k8s-resources 0.1.0 [detector] builtin:k8s-resources — loaded"),
+        "{text}"
+    );
+    assert!(text.contains("k8s.resources.limit-request-ratio"), "{text}");
+}
+
+#[test]
+fn malformed_config_names_file_and_key() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("aiops.yaml");
+    std::fs::write(&config, "plugins:\n  limits:\n    timeout: 5\n").unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("aiops.yaml") && err.contains("timeout"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_overrides_severity_and_disables_rules() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("aiops.yaml");
+    std::fs::write(
+        &config,
+        "plugins:\n  settings:\n    k8s-resources:\n      severity: {k8s.resources.cpu-limit-missing: critical}\n      disabled_rules: [k8s.resources.limit-request-ratio]\n",
+    )
+    .unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--format",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings.len(), 16 - 2);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["rule"] != "k8s.resources.limit-request-ratio")
+    );
+    let cpu_limit: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "k8s.resources.cpu-limit-missing")
+        .collect();
+    assert_eq!(cpu_limit.len(), 4);
+    assert!(cpu_limit.iter().all(|f| f["severity"] == "critical"));
+}
