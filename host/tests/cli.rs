@@ -173,7 +173,7 @@ fn unparseable_yaml_names_file_and_line_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("bad.yaml"),
-        "kind: Pod\nmetadata:\n  name: [oops\n",
+        "kind: Pod\nmetadata:\n\tname: tab-indented\nspec: {}\n",
     )
     .unwrap();
     std::fs::write(
