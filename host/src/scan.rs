@@ -192,8 +192,7 @@ fn run_detector(
     }
     let settings = config.plugin(name);
     let started = std::time::Instant::now();
-    let findings = plugin
-        .detect(&batch, &config.call_settings(name))
+    let findings = detect_in_chunks(plugin, &batch, &config.call_settings(name))
         .map_err(|e| fail(e.to_string()))?;
     tracing::debug!(
         plugin = name,
@@ -228,6 +227,38 @@ fn run_detector(
         });
     }
     Ok(reported)
+}
+
+/// Smallest part a batch is split into for a per-resource detector.
+const MIN_CHUNK: usize = 256;
+
+/// Runs a detector on its batch; a per-resource detector's large batch is split into
+/// one part per core, each part a call with its own fresh instance.
+fn detect_in_chunks(
+    plugin: &LoadedPlugin,
+    batch: &[&Resource],
+    settings: &crate::runtime::plugin::CallSettings,
+) -> Result<Vec<aiops_sdk::Finding>, crate::runtime::PluginError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = (batch.len() / MIN_CHUNK).min(cores);
+    if !plugin.info.per_resource || parts < 2 {
+        return plugin.detect(batch, settings);
+    }
+    let chunk = batch.len().div_ceil(parts);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || plugin.detect(part, settings)))
+            .collect();
+        let mut findings = Vec::new();
+        for handle in handles {
+            let part = handle.join().map_err(|_| {
+                crate::runtime::PluginError::Host("detector thread panicked".into())
+            })??;
+            findings.extend(part);
+        }
+        Ok(findings)
+    })
 }
 
 impl ScanReport {

@@ -123,6 +123,7 @@ pub fn info_to_wit(info: model::PluginInfo) -> wit::PluginInfo {
             })
             .collect(),
         config_schema: info.config_schema,
+        per_resource: info.per_resource,
     }
 }
 

@@ -286,6 +286,10 @@ pub struct PluginInfo {
     pub rules: Vec<RuleInfo>,
     /// JSON Schema of the config, or empty.
     pub config_schema: String,
+    /// True when each resource is judged on its own, so the host may split a batch
+    /// across cores. Leave false when any rule looks across resources.
+    #[serde(default)]
+    pub per_resource: bool,
 }
 
 impl PluginInfo {

@@ -126,5 +126,6 @@ pub fn info_from_wit(i: wit::PluginInfo) -> model::PluginInfo {
             })
             .collect(),
         config_schema: i.config_schema,
+        per_resource: i.per_resource,
     }
 }

@@ -29,6 +29,7 @@ impl Detector for K8sResources {
             kinds: WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect(),
             rules: rules::rule_infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
+            per_resource: true,
         }
     }
 
