@@ -17,7 +17,8 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build_support");
     let packages = wasm_build::crates_in(&workspace.join("plugins"));
-    let target_dir = workspace.join("target").join("wasm-plugins");
+    // One wasm target dir for built-ins and test fixtures, so shared crates build once.
+    let target_dir = workspace.join("target").join("wasm");
     let components = wasm_build::build_components(&workspace, &packages, &target_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_plugins.rs");
     wasm_build::write_embed_file(&out, "BUILTIN_PLUGINS", &components);

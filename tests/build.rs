@@ -16,7 +16,8 @@ fn main() {
         );
     }
     let packages = wasm_build::crates_in(&manifest_dir.join("fixtures/plugins"));
-    let target_dir = workspace.join("target").join("wasm-fixtures");
+    // Shared with the host's build script (built-in plugins), so shared crates build once.
+    let target_dir = workspace.join("target").join("wasm");
     let components = wasm_build::build_components(&workspace, &packages, &target_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("fixture_plugins.rs");
     wasm_build::write_embed_file(&out, "FIXTURE_PLUGINS", &components);

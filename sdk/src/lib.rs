@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod k8s;
+pub mod knobs;
 pub mod model;
 pub mod plugin;
 pub mod quantity;

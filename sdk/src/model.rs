@@ -108,6 +108,33 @@ pub struct Metric {
     pub component: Option<String>,
 }
 
+impl Metric {
+    /// The window in words for messages: `14 days`, `1 day`, `6 hours`, `90 minutes`, `45 seconds`.
+    ///
+    /// ```
+    /// let m = |window_seconds| aiops_sdk::Metric { window_seconds, ..Default::default() };
+    /// assert_eq!(m(1_209_600).window_text(), "14 days");
+    /// assert_eq!(m(86_400).window_text(), "1 day");
+    /// assert_eq!(m(7_200).window_text(), "2 hours");
+    /// assert_eq!(m(5_400).window_text(), "90 minutes");
+    /// assert_eq!(m(45).window_text(), "45 seconds");
+    /// ```
+    pub fn window_text(&self) -> String {
+        let s = self.window_seconds;
+        let (n, unit) = if s >= 86_400 && s % 86_400 == 0 {
+            (s / 86_400, "day")
+        } else if s >= 3_600 && s % 3_600 == 0 {
+            (s / 3_600, "hour")
+        } else if s >= 60 && s % 60 == 0 {
+            (s / 60, "minute")
+        } else {
+            (s, "second")
+        };
+        let plural = if n == 1 { "" } else { "s" };
+        format!("{n} {unit}{plural}")
+    }
+}
+
 /// One resource of the inventory: a typed envelope plus the raw object as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {

@@ -69,6 +69,25 @@ impl DetectRun {
         out
     }
 
+    /// `[rule, severity, resource id, component]` of every finding, sorted, with `-` for
+    /// no component: the rows of a fixture's findings table (see [`findings_table`]).
+    pub fn table(&self) -> Vec<[String; 4]> {
+        let mut out: Vec<_> = self
+            .findings
+            .iter()
+            .map(|f| {
+                [
+                    f.rule.clone(),
+                    f.severity.to_string(),
+                    f.resource_id.clone(),
+                    f.component.clone().unwrap_or_else(|| "-".to_string()),
+                ]
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Findings of one rule.
     pub fn of_rule(&self, rule: &str) -> Vec<&Finding> {
         self.findings.iter().filter(|f| f.rule == rule).collect()
@@ -142,4 +161,48 @@ pub fn k8s_resources_from_yaml(yaml: &str) -> Vec<Resource> {
             })
         })
         .collect()
+}
+
+/// The resources of an inventory snapshot document (`{"format": "aiops.inventory/v1",
+/// "resources": [...]}`), the host's fixture format.
+///
+/// Panics with the parser's message on invalid input: it is for test fixtures.
+pub fn resources_from_snapshot(json: &str) -> Vec<Resource> {
+    let mut doc: serde_json::Value = serde_json::from_str(json).expect("snapshot JSON must parse");
+    serde_json::from_value(doc["resources"].take()).expect("snapshot resources must deserialise")
+}
+
+/// The rows of a Markdown findings table (`| rule | severity | resource id | component | ... |`)
+/// whose rule starts with `rule_prefix`, sorted, cells without backticks: compare them with
+/// [`DetectRun::table`].
+///
+/// ```
+/// let md = "| rule | severity | resource id | component |\n|--|--|--|--|\n\
+///           | `x.b` | low | `r/2` | - |\n| `x.a` | high | `r/1` | `app` |\n";
+/// let rows = aiops_sdk::testing::findings_table(md, "x.");
+/// assert_eq!(rows[0], ["x.a", "high", "r/1", "app"].map(String::from));
+/// assert_eq!(rows.len(), 2);
+/// ```
+pub fn findings_table(markdown: &str, rule_prefix: &str) -> Vec<[String; 4]> {
+    let mut rows: Vec<[String; 4]> = markdown
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<String> = line
+                .trim()
+                .strip_prefix('|')?
+                .split('|')
+                .map(|cell| cell.trim().trim_matches('`').to_string())
+                .collect();
+            (cells.len() >= 4 && cells[0].starts_with(rule_prefix)).then(|| {
+                [
+                    cells[0].clone(),
+                    cells[1].clone(),
+                    cells[2].clone(),
+                    cells[3].clone(),
+                ]
+            })
+        })
+        .collect();
+    rows.sort();
+    rows
 }

@@ -1,225 +1,305 @@
 //! Reads Kubernetes manifests from a directory: YAML (multi-document) and JSON files,
 //! `List` kinds unwrapped, each resource with its file, document index and line.
 //!
-//! A document that does not parse becomes an [`InventoryProblem`] with the file and
-//! line; the other documents of that file and the other files are still read.
+//! A document that does not parse, or is not a Kubernetes object, becomes an
+//! [`InventoryProblem`] with the file and line; the other documents of that file and
+//! the other files are still read.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use aiops_sdk::Resource;
 use serde_json::Value;
 
-use super::SourceError;
+use super::SnapshotError;
+use super::lines::{YamlDoc, json_item_lines, shift_lines, split_yaml, yaml_item_lines};
 use crate::inventory::{Inventory, InventoryProblem, SourceLocation};
 
-/// One document of a file, parsed or not.
-struct Document {
-    index: usize,
-    line: usize,
-    parsed: Result<Value, (usize, String)>,
+/// Files per parser thread below which another thread does not pay for itself.
+const FILES_PER_THREAD: usize = 64;
+
+/// What one document (or list item) of a file turned into.
+enum Entry {
+    Resource(Resource, SourceLocation),
+    Problem(InventoryProblem),
 }
 
-/// Reads every `.yaml`, `.yml` and `.json` file under `dir` (recursively, sorted,
-/// hidden entries skipped) into an inventory.
-pub fn load_manifests(dir: &Path) -> Result<Inventory, SourceError> {
-    if !dir.is_dir() {
-        return Err(SourceError::NotADirectory(dir.to_path_buf()));
+/// Reads every `.yaml`, `.yml` and `.json` file under `dir` (recursively, in sorted
+/// path order, hidden files and directories skipped) into an inventory.
+///
+/// Only a missing or unreadable `dir` is an error; whatever goes wrong inside it is an
+/// [`InventoryProblem`] of the returned inventory.
+pub fn load_manifests(dir: &Path) -> Result<Inventory, SnapshotError> {
+    match std::fs::metadata(dir) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SnapshotError::NotFound(dir.to_path_buf()));
+        }
+        Err(source) => {
+            return Err(SnapshotError::Read {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+        Ok(meta) if !meta.is_dir() => return Err(SnapshotError::NotADirectory(dir.to_path_buf())),
+        Ok(_) => {}
     }
-    let mut files = Vec::new();
-    collect_files(dir, &mut files)?;
-    files.sort();
-    let parsed = parse_in_parallel(&files);
+    let mut walk = Walk::default();
+    let entries = std::fs::read_dir(dir).map_err(|source| SnapshotError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    walk.visit(dir, entries);
+    walk.files.sort();
+
     let mut inventory = Inventory::default();
-    for (file, result) in files.iter().zip(parsed) {
-        match result {
-            Ok(documents) => add_documents(&mut inventory, file, documents),
-            Err(err) => inventory.problems.push(InventoryProblem {
-                source: file.display().to_string(),
-                line: None,
-                message: err.to_string(),
-            }),
+    inventory.problems = walk.problems;
+    for entry in read_in_parallel(&walk.files) {
+        match entry {
+            Entry::Resource(resource, location) => inventory.push(resource, Some(location)),
+            Entry::Problem(problem) => inventory.problems.push(problem),
         }
     }
     Ok(inventory)
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
-    let read_err = |source| SourceError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(read_err)? {
-        let path = entry.map_err(read_err)?.path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            collect_files(&path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// The manifest files found under a directory, and the directories that could not be read.
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    problems: Vec<InventoryProblem>,
+    /// Canonical directories already visited, so symlink loops end.
+    seen: HashSet<PathBuf>,
 }
 
-/// Reads and parses files on all cores, keeping their order.
-fn parse_in_parallel(files: &[PathBuf]) -> Vec<std::io::Result<Vec<Document>>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = files.len().div_ceil(workers).max(1);
+impl Walk {
+    fn visit(&mut self, dir: &Path, entries: std::fs::ReadDir) {
+        if let Ok(canonical) = dir.canonicalize()
+            && !self.seen.insert(canonical)
+        {
+            return;
+        }
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    self.problem(dir, format!("cannot list directory: {err}"));
+                    continue;
+                }
+            };
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => path.is_dir(),
+            };
+            if is_dir {
+                match std::fs::read_dir(&path) {
+                    Ok(entries) => self.visit(&path, entries),
+                    Err(err) => self.problem(&path, format!("cannot list directory: {err}")),
+                }
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
+                self.files.push(path);
+            }
+        }
+    }
+
+    fn problem(&mut self, path: &Path, message: String) {
+        self.problems.push(InventoryProblem {
+            source: path.display().to_string(),
+            line: None,
+            message,
+        });
+    }
+}
+
+/// Reads and converts files on up to one thread per core, keeping their order.
+fn read_in_parallel(files: &[PathBuf]) -> Vec<Entry> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(files.len() / FILES_PER_THREAD).max(1);
+    if threads == 1 {
+        return files.iter().flat_map(|f| read_file(f)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|f| parse_file(f)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || part.iter().flat_map(|f| read_file(f)).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("manifest parser thread panicked"))
+            .flat_map(|h| h.join().expect("manifest reader thread panicked"))
             .collect()
     })
 }
 
-fn parse_file(path: &Path) -> std::io::Result<Vec<Document>> {
-    let text = std::fs::read_to_string(path)?;
+/// Every resource and problem of one file, in order.
+fn read_file(path: &Path) -> Vec<Entry> {
+    let mut file = FileReader {
+        path,
+        entries: Vec::new(),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) => {
+            file.problem(None, format!("cannot read: {err}"));
+            return file.entries;
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if path.extension().is_some_and(|e| e == "json") {
-        let parsed = serde_json::from_str(&text).map_err(|e| (e.line(), e.to_string()));
-        return Ok(vec![Document {
-            index: 0,
-            line: 1,
-            parsed,
-        }]);
+        file.json(text);
+    } else {
+        for (index, doc) in split_yaml(text).iter().enumerate() {
+            file.yaml_document(index, doc);
+        }
     }
-    Ok(split_yaml(&text)
-        .into_iter()
-        .enumerate()
-        .map(|(index, (line, body))| Document {
-            index,
+    file.entries
+}
+
+/// Turns the documents of one file into entries.
+struct FileReader<'a> {
+    path: &'a Path,
+    entries: Vec<Entry>,
+}
+
+impl FileReader<'_> {
+    fn json(&mut self, text: &str) {
+        let Some(first) = text.lines().position(|l| !l.trim().is_empty()) else {
+            return;
+        };
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => self.objects(0, first + 1, value, || json_item_lines(text, "items")),
+            Err(err) => self.problem(Some(err.line()), format!("invalid JSON: {err}")),
+        }
+    }
+
+    fn yaml_document(&mut self, index: usize, doc: &YamlDoc<'_>) {
+        match serde_norway::from_str::<Value>(doc.text) {
+            Ok(value) => self.objects(index, doc.line, value, || yaml_item_lines(doc)),
+            Err(err) => {
+                let offset = doc.start - 1;
+                let line = err.location().map_or(doc.line, |l| l.line() + offset);
+                let message = shift_lines(&err.to_string(), offset);
+                self.problem(
+                    Some(line),
+                    format!("invalid YAML in document {index}: {message}"),
+                );
+            }
+        }
+    }
+
+    /// One parsed document: a resource, or the items of a list, each a resource.
+    fn objects(
+        &mut self,
+        index: usize,
+        line: usize,
+        value: Value,
+        item_lines: impl FnOnce() -> Vec<usize>,
+    ) {
+        match value {
+            Value::Null => {}
+            Value::Object(mut map) if is_list(&map) => {
+                let Some(Value::Array(items)) = map.remove("items") else {
+                    unreachable!("is_list checked that items is an array");
+                };
+                let lines = item_lines();
+                let lines = (lines.len() == items.len()).then_some(lines);
+                for (i, item) in items.into_iter().enumerate() {
+                    let line = lines.as_ref().map_or(line, |l| l[i]);
+                    self.object(index, Some(i), line, &item);
+                }
+            }
+            value => self.object(index, None, line, &value),
+        }
+    }
+
+    fn object(&mut self, index: usize, item: Option<usize>, line: usize, value: &Value) {
+        match aiops_sdk::k8s::resource_from_object(value) {
+            Ok(resource) => self.entries.push(Entry::Resource(
+                resource,
+                SourceLocation {
+                    file: self.path.to_path_buf(),
+                    document: index,
+                    line,
+                },
+            )),
+            Err(err) => {
+                let what = match item {
+                    Some(i) => format!("item {i} of document {index}"),
+                    None => format!("document {index}"),
+                };
+                self.problem(
+                    Some(line),
+                    format!("{what} is not a Kubernetes object: {err}"),
+                );
+            }
+        }
+    }
+
+    fn problem(&mut self, line: Option<usize>, message: String) {
+        self.entries.push(Entry::Problem(InventoryProblem {
+            source: self.path.display().to_string(),
             line,
-            parsed: serde_norway::from_str::<Value>(body).map_err(|e| {
-                let at = e
-                    .location()
-                    .map_or(line, |l| line + l.line().saturating_sub(1));
-                (at, e.to_string())
-            }),
-        })
-        .collect())
-}
-
-/// Splits YAML text on `---` lines into (1-based start line, body) documents.
-fn split_yaml(text: &str) -> Vec<(usize, &str)> {
-    let mut documents = Vec::new();
-    let mut start_byte = 0;
-    let mut start_line = 1;
-    let mut offset = 0;
-    for (number, line) in text.split_inclusive('\n').enumerate() {
-        let trimmed = line.trim_end();
-        if trimmed == "---" || trimmed.starts_with("--- ") || trimmed == "..." {
-            documents.push((start_line, &text[start_byte..offset]));
-            start_byte = offset + line.len();
-            start_line = number + 2;
-        }
-        offset += line.len();
-    }
-    documents.push((start_line, &text[start_byte..]));
-    documents
-        .into_iter()
-        .filter(|(_, body)| {
-            body.lines()
-                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        })
-        .collect()
-}
-
-fn add_documents(inventory: &mut Inventory, file: &Path, documents: Vec<Document>) {
-    let source = file.display().to_string();
-    for doc in documents {
-        let value = match doc.parsed {
-            Ok(Value::Null) => continue,
-            Ok(value) => value,
-            Err((line, message)) => {
-                inventory.problems.push(InventoryProblem {
-                    source: source.clone(),
-                    line: Some(line),
-                    message: format!("cannot parse document {}: {message}", doc.index),
-                });
-                continue;
-            }
-        };
-        let location = SourceLocation {
-            file: file.to_path_buf(),
-            document: doc.index,
-            line: doc.line,
-        };
-        for object in unwrap_list(value) {
-            match aiops_sdk::k8s::resource_from_object(&object) {
-                Ok(resource) => inventory.push(resource, Some(location.clone())),
-                Err(err) => inventory.problems.push(InventoryProblem {
-                    source: source.clone(),
-                    line: Some(doc.line),
-                    message: format!("document {} is not a Kubernetes object: {err}", doc.index),
-                }),
-            }
-        }
+            message,
+        }));
     }
 }
 
-/// `kind: List` (or any `…List` with `items`) becomes its items; anything else itself.
-fn unwrap_list(value: Value) -> Vec<Value> {
-    let is_list = value
-        .get("kind")
+/// `kind: List` or any other `…List` kind with an `items` array.
+fn is_list(map: &serde_json::Map<String, Value>) -> bool {
+    map.get("kind")
         .and_then(Value::as_str)
         .is_some_and(|k| k.ends_with("List"))
-        && value.get("items").is_some_and(Value::is_array);
-    if !is_list {
-        return vec![value];
-    }
-    match value {
-        Value::Object(mut map) => match map.remove("items") {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
+        && map.get("items").is_some_and(Value::is_array)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, name: &str, text: &str) {
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn ids(inv: &Inventory) -> Vec<&str> {
+        inv.resources().iter().map(|r| r.id.as_str()).collect()
     }
 
     #[test]
-    fn multi_document_yaml_keeps_document_index_and_line() {
+    fn multi_document_yaml_keeps_document_index_and_first_content_line() {
         let dir = tempfile::tempdir().unwrap();
-        write(
+        let file = write(
             dir.path(),
             "app.yaml",
-            "# comment\n---\nkind: Service\nmetadata: {name: a, namespace: x}\n---\n\nkind: Deployment\nmetadata: {name: b, namespace: x}\n",
+            "# comment\n---\nkind: Service\nmetadata: {name: a, namespace: x}\n---\n\n# the app\nkind: Deployment\nmetadata: {name: b, namespace: x}\n",
         );
         let inv = load_manifests(dir.path()).unwrap();
         assert!(inv.problems.is_empty(), "{:?}", inv.problems);
-        let ids: Vec<_> = inv.resources().iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["k8s/Service/x/a", "k8s/Deployment/x/b"]);
+        assert_eq!(ids(&inv), ["k8s/Service/x/a", "k8s/Deployment/x/b"]);
+        let loc = inv.location("k8s/Service/x/a").unwrap();
+        assert_eq!((&loc.file, loc.document, loc.line), (&file, 0, 3));
         let loc = inv.location("k8s/Deployment/x/b").unwrap();
-        assert_eq!((loc.document, loc.line), (1, 6));
-        assert_eq!(inv.location("k8s/Service/x/a").unwrap().line, 3);
+        assert_eq!((loc.document, loc.line), (1, 8));
     }
 
     #[test]
-    fn broken_document_is_a_problem_with_line_and_good_documents_stay() {
+    fn broken_yaml_document_is_a_problem_at_its_file_line_and_the_others_load() {
         let dir = tempfile::tempdir().unwrap();
         write(
             dir.path(),
             "mixed.yaml",
-            "kind: Pod\nmetadata: {name: ok1}\n---\nkind: Pod\nmetadata: [unclosed\n---\nkind: Pod\nmetadata: {name: ok2}\n",
+            "kind: Pod\nmetadata: {name: ok1}\n---\nkind: Pod\nmetadata:\n  name: bad\n\tlabels: {}\n---\nkind: Pod\nmetadata: {name: ok2}\n",
         );
         write(
             dir.path(),
@@ -227,65 +307,160 @@ mod tests {
             "kind: Pod\nmetadata: {name: ok3}\n",
         );
         let inv = load_manifests(dir.path()).unwrap();
-        assert_eq!(inv.len(), 3);
-        assert_eq!(inv.problems.len(), 1);
+        assert_eq!(ids(&inv), ["k8s/Pod/ok1", "k8s/Pod/ok2", "k8s/Pod/ok3"]);
+        assert_eq!(inv.location("k8s/Pod/ok2").unwrap().line, 9);
+        assert_eq!(inv.problems.len(), 1, "{:?}", inv.problems);
         let problem = &inv.problems[0];
-        assert!(problem.source.ends_with("mixed.yaml"));
-        assert!(matches!(problem.line, Some(5) | Some(6)), "{problem}");
+        assert!(problem.source.ends_with("mixed.yaml"), "{problem}");
+        assert_eq!(problem.line, Some(7), "{problem}");
+        assert!(problem.message.contains("document 1"), "{problem}");
+        assert!(problem.message.contains("line 7 column"), "{problem}");
     }
 
     #[test]
-    fn json_files_and_lists_are_unwrapped() {
+    fn lists_are_unwrapped_with_the_line_of_each_item() {
         let dir = tempfile::tempdir().unwrap();
-        write(
+        let json = write(
             dir.path(),
             "list.json",
-            r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p1"}}, {"kind": "Pod", "metadata": {"name": "p2"}}]}"#,
+            "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Pod\", \"metadata\": {\"name\": \"p1\"}},\n    {\n      \"kind\": \"Pod\", \"metadata\": {\"name\": \"p2\"}\n    }\n  ]\n}\n",
+        );
+        let yaml = write(
+            dir.path(),
+            "list.yaml",
+            "apiVersion: v1\nkind: PodList\nitems:\n- kind: Pod\n  metadata: {name: p3}\n- kind: Pod\n  metadata: {name: p4}\n",
         );
         write(
             dir.path(),
-            "list.yaml",
-            "kind: PodList\nitems:\n- kind: Pod\n  metadata: {name: p3}\n",
+            "notes.txt",
+            "kind: Pod\nmetadata: {name: ignored}\n",
         );
-        write(dir.path(), "notes.txt", "ignored");
         let inv = load_manifests(dir.path()).unwrap();
-        let mut ids: Vec<_> = inv.resources().iter().map(|r| r.id.clone()).collect();
-        ids.sort();
-        assert_eq!(ids, ["k8s/Pod/p1", "k8s/Pod/p2", "k8s/Pod/p3"]);
+        assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+        assert_eq!(
+            ids(&inv),
+            ["k8s/Pod/p1", "k8s/Pod/p2", "k8s/Pod/p3", "k8s/Pod/p4"]
+        );
+        let at = |id: &str| {
+            let loc = inv.location(id).unwrap();
+            (loc.file.clone(), loc.line)
+        };
+        assert_eq!(at("k8s/Pod/p1"), (json.clone(), 4));
+        assert_eq!(at("k8s/Pod/p2"), (json, 5));
+        assert_eq!(at("k8s/Pod/p3"), (yaml.clone(), 4));
+        assert_eq!(at("k8s/Pod/p4"), (yaml, 6));
     }
 
     #[test]
-    fn non_object_and_bad_json_are_problems() {
+    fn flow_style_list_items_fall_back_to_the_document_line() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "a.yaml", "- just\n- a list\n");
+        write(
+            dir.path(),
+            "l.yaml",
+            "---\nkind: List\nitems: [{kind: Pod, metadata: {name: a}}, {kind: Pod, metadata: {name: b}}]\n",
+        );
+        let inv = load_manifests(dir.path()).unwrap();
+        assert_eq!(inv.len(), 2);
+        assert_eq!(inv.location("k8s/Pod/b").unwrap().line, 2);
+    }
+
+    #[test]
+    fn documents_that_are_not_kubernetes_objects_are_problems_with_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "a.yaml",
+            "- just\n- a list\n---\nkind: Pod\nmetadata: {namespace: x}\n---\n~\n",
+        );
+        write(
+            dir.path(),
+            "b.json",
+            "{\"kind\": \"List\", \"items\": [\n  {\"kind\": \"Pod\", \"metadata\": {\"name\": \"ok\"}},\n  {\"metadata\": {\"name\": \"no-kind\"}}\n]}",
+        );
+        let inv = load_manifests(dir.path()).unwrap();
+        assert_eq!(ids(&inv), ["k8s/Pod/ok"]);
+        let found: Vec<_> = inv.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].contains("a.yaml:1: document 0 is not"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("a.yaml:4: document 1 is not"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].contains("b.json:3: item 1 of document 0 is not"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn bad_json_is_a_problem_at_the_parser_line() {
+        let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "b.json", "{\n  \"kind\": \"Pod\",\n  oops\n}");
+        write(dir.path(), "empty.json", "\n");
         let inv = load_manifests(dir.path()).unwrap();
         assert!(inv.is_empty());
-        let lines: Vec<_> = inv.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, [Some(1), Some(3)]);
+        assert_eq!(inv.problems.len(), 1, "{:?}", inv.problems);
+        assert_eq!(inv.problems[0].line, Some(3));
+        assert!(inv.problems[0].message.starts_with("invalid JSON"));
     }
 
     #[test]
-    fn missing_directory_is_an_error_naming_it() {
+    fn hidden_directories_are_skipped_and_order_is_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.yaml", "kind: Pod\nmetadata: {name: b}\n");
+        write(dir.path(), "a/z.yaml", "kind: Pod\nmetadata: {name: az}\n");
+        write(dir.path(), "a.yaml", "kind: Pod\nmetadata: {name: a}\n");
+        write(
+            dir.path(),
+            ".git/x.yaml",
+            "kind: Pod\nmetadata: {name: git}\n",
+        );
+        let inv = load_manifests(dir.path()).unwrap();
+        // Paths sort by component: `a/z.yaml` before `a.yaml`.
+        assert_eq!(ids(&inv), ["k8s/Pod/az", "k8s/Pod/a", "k8s/Pod/b"]);
+    }
+
+    #[test]
+    fn missing_directory_and_plain_file_are_errors_naming_the_path() {
         let err = load_manifests(Path::new("/nonexistent/manifests")).unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/manifests"));
+        assert!(err.to_string().contains("/nonexistent/manifests"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "one.yaml", "kind: Pod\n");
+        let err = load_manifests(&file).unwrap_err().to_string();
+        assert!(
+            err.contains("one.yaml") && err.contains("not a directory"),
+            "{err}"
+        );
     }
 
     #[test]
     fn duplicate_ids_across_files_are_both_kept() {
         let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            "a.yaml",
-            "kind: Pod\nmetadata: {name: p, namespace: n}\n",
-        );
-        write(
-            dir.path(),
-            "b.yaml",
-            "kind: Pod\nmetadata: {name: p, namespace: n}\n",
-        );
+        let pod = "kind: Pod\nmetadata: {name: p, namespace: n}\n";
+        write(dir.path(), "a.yaml", pod);
+        let second = write(dir.path(), "b.yaml", pod);
         let inv = load_manifests(dir.path()).unwrap();
         assert_eq!(inv.len(), 2);
-        assert!(inv.resources()[1].id.starts_with("k8s/Pod/n/p@"));
+        let renamed = &inv.resources()[1].id;
+        assert!(renamed.starts_with("k8s/Pod/n/p@"), "{renamed}");
+        assert_eq!(inv.location(renamed).unwrap().file, second);
+    }
+
+    #[test]
+    fn many_files_read_in_parallel_keep_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..300 {
+            write(
+                dir.path(),
+                &format!("f{i:03}.yaml"),
+                &format!("kind: Pod\nmetadata: {{name: p{i:03}}}\n"),
+            );
+        }
+        let inv = load_manifests(dir.path()).unwrap();
+        let expected: Vec<String> = (0..300).map(|i| format!("k8s/Pod/p{i:03}")).collect();
+        assert_eq!(ids(&inv), expected);
     }
 }

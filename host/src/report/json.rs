@@ -62,4 +62,33 @@ mod tests {
         assert_eq!(v[1]["location"], Value::Null);
         assert_ne!(first["fingerprint"], v[1]["fingerprint"]);
     }
+
+    #[test]
+    fn remediation_hint_is_an_object_with_its_changes() {
+        let mut report = super::super::sample::report();
+        report.findings[0].finding.remediation = Some(aiops_sdk::RemediationHint {
+            summary: "Set a CPU limit".into(),
+            changes: vec![aiops_sdk::FieldChange {
+                path: "/spec/template/spec/containers/0/resources/limits/cpu".into(),
+                current: None,
+                proposed: "\"1\"".into(),
+            }],
+        });
+        let v = finding_json(&report.findings[0]);
+        assert_eq!(v["remediation"]["summary"], "Set a CPU limit");
+        let change = &v["remediation"]["changes"][0];
+        assert_eq!(change["current"], Value::Null);
+        assert_eq!(change["proposed"], "\"1\"");
+        assert_eq!(
+            finding_json(&report.findings[1])["remediation"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn no_findings_is_an_empty_array() {
+        let mut out = Vec::new();
+        render(&crate::scan::ScanReport::default(), &mut out).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), json!([]));
+    }
 }

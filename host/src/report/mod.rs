@@ -20,6 +20,16 @@ pub enum Format {
     Sarif,
 }
 
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+        })
+    }
+}
+
 /// Writes `report` in `format`.
 pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
@@ -29,31 +39,65 @@ pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> std::
     }
 }
 
-/// A stable fingerprint of a finding: plugin, rule, resource, component and the
-/// changed paths (so two findings of one rule on one container stay apart).
+/// A stable fingerprint of a finding, hex-encoded: plugin, rule, resource id,
+/// component, and the `resource` evidence (which CPU or memory quantity, so two
+/// findings of one rule on one container stay apart). It leaves out anything that
+/// changes while the problem stays the same (message, numbers, whether a hint exists).
 pub fn fingerprint(f: &crate::scan::ReportedFinding) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
+    let quantity = f
+        .finding
+        .evidence
+        .iter()
+        .find(|(k, _)| k == "resource")
+        .map_or("", |(_, v)| v.as_str());
     for part in [
         f.plugin.as_str(),
         f.finding.rule.as_str(),
         f.resource.id.as_str(),
         f.finding.component.as_deref().unwrap_or(""),
+        quantity,
     ] {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    if let Some(hint) = &f.finding.remediation {
-        for change in &hint.changes {
-            hasher.update(change.path.as_bytes());
-            hasher.update([0]);
-        }
-    }
-    for (key, value) in f.finding.evidence.iter().filter(|(k, _)| k == "resource") {
-        hasher.update(key.as_bytes());
-        hasher.update(value.as_bytes());
-    }
     hex::encode(&hasher.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_ignores_wording_and_hints_but_not_container_or_quantity() {
+        let report = sample::report();
+        let base = &report.findings[0];
+        let mut reworded = base.clone();
+        reworded.finding.message = "other words".into();
+        reworded.finding.evidence.push(("limit".into(), "2".into()));
+        reworded.finding.remediation = Some(aiops_sdk::RemediationHint {
+            summary: "set it".into(),
+            changes: Vec::new(),
+        });
+        assert_eq!(fingerprint(base), fingerprint(&reworded));
+        assert_eq!(fingerprint(base).len(), 32);
+
+        let mut other_container = base.clone();
+        other_container.finding.component = Some("sidecar".into());
+        let mut memory = base.clone();
+        memory.finding.evidence = vec![("resource".into(), "memory".into())];
+        assert_ne!(fingerprint(base), fingerprint(&other_container));
+        assert_ne!(fingerprint(base), fingerprint(&memory));
+    }
+
+    #[test]
+    fn format_names_parse_for_the_command_line() {
+        use clap::ValueEnum;
+        let parsed = Format::from_str("sarif", true).unwrap();
+        assert_eq!(parsed, Format::Sarif);
+        assert_eq!(Format::Json.to_string(), "json");
+    }
 }
 
 #[cfg(test)]

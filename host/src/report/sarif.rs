@@ -3,10 +3,12 @@
 //! fingerprints, and plugin failures as tool notifications.
 
 use std::io::Write;
+use std::path::{Component, Path};
 
 use aiops_sdk::Severity;
 use serde_json::{Value, json};
 
+use crate::inventory::InventoryProblem;
 use crate::scan::{ReportedFinding, ScanReport};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -39,10 +41,14 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let notifications: Vec<Value> = report
         .plugin_failures
         .iter()
-        .map(|f| json!({"level": "error", "message": {"text": format!("plugin {}: {}", f.plugin, f.message)}}))
-        .chain(report.inventory_problems.iter().map(|p| {
-            json!({"level": "error", "message": {"text": p.to_string()}})
-        }))
+        .map(|f| {
+            json!({
+                "level": "error",
+                "descriptor": {"id": "plugin-failure"},
+                "message": {"text": format!("plugin {}: {}", f.plugin, f.message)},
+            })
+        })
+        .chain(report.inventory_problems.iter().map(problem_notification))
         .collect();
     let log = json!({
         "$schema": SCHEMA,
@@ -68,11 +74,11 @@ fn result(report: &ScanReport, f: &ReportedFinding) -> Value {
     let rule_index = report
         .rules
         .iter()
-        .position(|(_, r)| r.id == f.finding.rule);
+        .position(|(plugin, r)| *plugin == f.plugin && r.id == f.finding.rule);
     let location = match &f.location {
         Some(loc) => json!({
             "physicalLocation": {
-                "artifactLocation": {"uri": loc.file.display().to_string().replace('\\', "/")},
+                "artifactLocation": {"uri": artifact_uri(&loc.file)},
                 "region": {"startLine": loc.line},
             },
             "logicalLocations": [{"fullyQualifiedName": f.resource.id}],
@@ -91,6 +97,65 @@ fn result(report: &ScanReport, f: &ReportedFinding) -> Value {
         result["ruleIndex"] = json!(index);
     }
     result
+}
+
+/// An input that could not be read, pointing at its file (and line) when it is one.
+fn problem_notification(problem: &InventoryProblem) -> Value {
+    let mut notification = json!({
+        "level": "error",
+        "descriptor": {"id": "inventory-problem"},
+        "message": {"text": problem.to_string()},
+    });
+    let path = Path::new(&problem.source);
+    if path.extension().is_some() || problem.line.is_some() {
+        let mut physical = json!({"artifactLocation": {"uri": artifact_uri(path)}});
+        if let Some(line) = problem.line {
+            physical["region"] = json!({"startLine": line});
+        }
+        notification["locations"] = json!([{"physicalLocation": physical}]);
+    }
+    notification
+}
+
+/// A SARIF artifact URI: a relative reference with forward slashes when the path is
+/// relative or under the working directory (code-scanning UIs resolve it against the
+/// repository root), a `file://` URI otherwise; unsafe characters percent-encoded.
+fn artifact_uri(path: &Path) -> String {
+    let relative = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+    } else {
+        Some(path.to_path_buf())
+    };
+    let joined = |p: &Path| {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(part) => Some(encode(&part.to_string_lossy())),
+                Component::ParentDir => Some("..".to_string()),
+                Component::Prefix(prefix) => Some(encode(&prefix.as_os_str().to_string_lossy())),
+                Component::RootDir | Component::CurDir => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    match relative {
+        Some(rel) => joined(&rel),
+        None => format!("file:///{}", joined(path)),
+    }
+}
+
+/// Percent-encodes what may not appear in a URI path segment.
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -127,9 +192,56 @@ mod tests {
     }
 
     #[test]
-    fn medium_is_a_warning() {
-        assert_eq!(level(Severity::Medium), "warning");
-        assert_eq!(level(Severity::Critical), "error");
-        assert_eq!(level(Severity::Info), "note");
+    fn levels_follow_severity() {
+        let levels: Vec<_> = Severity::ALL.into_iter().map(level).collect();
+        assert_eq!(levels, ["note", "note", "warning", "error", "error"]);
+    }
+
+    #[test]
+    fn rule_index_points_at_the_rule_of_the_reporting_plugin() {
+        let mut report = super::super::sample::report();
+        let (_, rule) = report.rules[1].clone();
+        report.rules.insert(0, ("other-plugin".into(), rule));
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let run = &v["runs"][0];
+        assert_eq!(run["results"][1]["ruleIndex"], 2);
+        assert_eq!(run["results"][0]["ruleIndex"], 1);
+    }
+
+    #[test]
+    fn inventory_problems_are_error_notifications_at_their_file_and_line() {
+        let mut out = Vec::new();
+        render(&super::super::sample::report(), &mut out).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let notes = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+        assert_eq!(notes[0]["level"], "error");
+        assert!(notes[0].get("locations").is_none());
+        assert!(
+            notes[0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("plugin hostile-loop: timed out")
+        );
+        let physical = &notes[1]["locations"][0]["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "manifests/broken.yaml");
+        assert_eq!(physical["region"]["startLine"], 3);
+    }
+
+    #[test]
+    fn artifact_uris_are_relative_with_forward_slashes_and_encoded() {
+        assert_eq!(
+            artifact_uri(Path::new("./deploy/my app/a#1.yaml")),
+            "deploy/my%20app/a%231.yaml"
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(artifact_uri(&cwd.join("k8s").join("x.yaml")), "k8s/x.yaml");
+        if cfg!(unix) {
+            assert_eq!(
+                artifact_uri(Path::new("/nonexistent/elsewhere/x.yaml")),
+                "file:///nonexistent/elsewhere/x.yaml"
+            );
+        }
     }
 }

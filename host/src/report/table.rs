@@ -110,4 +110,30 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn empty_report_says_so_and_still_counts_resources() {
+        let report = ScanReport {
+            resources_scanned: 3,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("No findings.\n"), "{text}");
+        assert!(
+            text.contains(
+                "0 findings (0 critical, 0 high, 0 medium, 0 low, 0 info) in 3 resources"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn resource_without_namespace_or_container_is_kind_and_name() {
+        let mut f = super::super::sample::report().findings.remove(0);
+        f.resource.namespace = None;
+        f.resource.container = None;
+        assert_eq!(resource_label(&f), "Deployment cart");
+    }
 }
