@@ -121,11 +121,11 @@ impl Metric {
     /// ```
     pub fn window_text(&self) -> String {
         let s = self.window_seconds;
-        let (n, unit) = if s >= 86_400 && s % 86_400 == 0 {
+        let (n, unit) = if s >= 86_400 && s.is_multiple_of(86_400) {
             (s / 86_400, "day")
-        } else if s >= 3_600 && s % 3_600 == 0 {
+        } else if s >= 3_600 && s.is_multiple_of(3_600) {
             (s / 3_600, "hour")
-        } else if s >= 60 && s % 60 == 0 {
+        } else if s >= 60 && s.is_multiple_of(60) {
             (s / 60, "minute")
         } else {
             (s, "second")

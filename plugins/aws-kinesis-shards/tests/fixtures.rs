@@ -29,7 +29,11 @@ fn fixture_inventory_yields_exactly_the_expected_findings() {
     assert!(run.logs.is_empty(), "{:?}", run.logs);
 
     let fired: BTreeSet<_> = run.findings.iter().map(|f| f.rule.as_str()).collect();
-    assert_eq!(fired.len(), AwsKinesisShards::info().rules.len(), "every rule fires");
+    assert_eq!(
+        fired.len(),
+        AwsKinesisShards::info().rules.len(),
+        "every rule fires"
+    );
     let clean = "aws/kinesis/us-east-1/orders-cdc";
     assert!(run.findings.iter().all(|f| f.resource_id != clean));
 }

@@ -87,14 +87,38 @@ const MEMORY_32: &[Size] = &[
 
 /// The families the sizing rules know (Graviton families stop at 16xlarge).
 pub const FAMILIES: &[Family] = &[
-    Family { name: "db.t3", sizes: BURSTABLE },
-    Family { name: "db.t4g", sizes: BURSTABLE },
-    Family { name: "db.m5", sizes: GENERAL_24 },
-    Family { name: "db.m6g", sizes: GENERAL_24.split_at(7).0 },
-    Family { name: "db.m6i", sizes: GENERAL_32 },
-    Family { name: "db.r5", sizes: MEMORY_24 },
-    Family { name: "db.r6g", sizes: MEMORY_24.split_at(7).0 },
-    Family { name: "db.r6i", sizes: MEMORY_32 },
+    Family {
+        name: "db.t3",
+        sizes: BURSTABLE,
+    },
+    Family {
+        name: "db.t4g",
+        sizes: BURSTABLE,
+    },
+    Family {
+        name: "db.m5",
+        sizes: GENERAL_24,
+    },
+    Family {
+        name: "db.m6g",
+        sizes: GENERAL_24.split_at(7).0,
+    },
+    Family {
+        name: "db.m6i",
+        sizes: GENERAL_32,
+    },
+    Family {
+        name: "db.r5",
+        sizes: MEMORY_24,
+    },
+    Family {
+        name: "db.r6g",
+        sizes: MEMORY_24.split_at(7).0,
+    },
+    Family {
+        name: "db.r6i",
+        sizes: MEMORY_32,
+    },
 ];
 
 /// Bytes of instance memory per connection in RDS MySQL's default
@@ -171,7 +195,10 @@ mod tests {
     fn estimates_max_connections_from_memory() {
         assert_eq!(Class::find("db.t3.micro").unwrap().max_connections(), 85);
         assert_eq!(Class::find("db.r5.large").unwrap().max_connections(), 1365);
-        assert_eq!(Class::find("db.r6i.32xlarge").unwrap().max_connections(), 16_000);
+        assert_eq!(
+            Class::find("db.r6i.32xlarge").unwrap().max_connections(),
+            16_000
+        );
     }
 
     #[test]

@@ -106,7 +106,13 @@ mod tests {
 
     #[test]
     fn round_trips_dates_and_orders_them() {
-        for text in ["1970-01-01", "2024-02-29", "2026-07-31", "2000-03-01", "1969-12-31"] {
+        for text in [
+            "1970-01-01",
+            "2024-02-29",
+            "2026-07-31",
+            "2000-03-01",
+            "1969-12-31",
+        ] {
             assert_eq!(Day::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(Day::ymd(1970, 1, 2).days, 1);
@@ -117,7 +123,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_dates() {
-        for text in ["2026-13-01", "2025-02-29", "2026-1-01", "26-01-01", "today", ""] {
+        for text in [
+            "2026-13-01",
+            "2025-02-29",
+            "2026-1-01",
+            "26-01-01",
+            "today",
+            "",
+        ] {
             assert!(Day::parse(text).is_err(), "{text}");
         }
     }

@@ -109,7 +109,10 @@ mod tests {
 
     #[test]
     fn finds_the_line_of_a_version() {
-        assert_eq!(VersionLine::of("mysql", "8.0.35").unwrap().label, "MySQL 8.0");
+        assert_eq!(
+            VersionLine::of("mysql", "8.0.35").unwrap().label,
+            "MySQL 8.0"
+        );
         assert_eq!(VersionLine::of("mysql", "8.4").unwrap().label, "MySQL 8.4");
         let aurora = VersionLine::of("aurora-mysql", "5.7.mysql_aurora.2.11.2").unwrap();
         assert_eq!(aurora.label, "Aurora MySQL 2 (5.7-compatible)");
@@ -125,7 +128,10 @@ mod tests {
         let target = line.upgrade_target(Day::ymd(2026, 8, 1)).unwrap();
         assert_eq!(target.proposable, Some("8.4"));
         let old = VersionLine::of("mysql", "5.7.44").unwrap();
-        assert_eq!(old.upgrade_target(Day::ymd(2025, 1, 1)).unwrap().major, "8.0");
+        assert_eq!(
+            old.upgrade_target(Day::ymd(2025, 1, 1)).unwrap().major,
+            "8.0"
+        );
         let aurora3 = VersionLine::of("aurora-mysql", "8.0.mysql_aurora.3.05.2").unwrap();
         assert!(!aurora3.ended(Day::ymd(2040, 1, 1)));
     }

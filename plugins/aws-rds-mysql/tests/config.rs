@@ -45,7 +45,12 @@ fn info_declares_the_kind_the_nine_rules_and_a_schema() {
         );
     }
     let schema: Value = serde_json::from_str(&info.config_schema).expect("schema is JSON");
-    let keys: Vec<_> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+    let keys: Vec<_> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     assert_eq!(
         keys,
         [
@@ -104,17 +109,38 @@ fn every_key_can_be_overridden() {
 fn invalid_config_is_an_error_naming_the_key() {
     let cases = [
         (r#"{"cpu_p95_low": "low"}"#, "`cpu_p95_low`"),
-        (r#"{"cpu_p95_low": 120}"#, "`cpu_p95_low` must be between 0 and 100"),
+        (
+            r#"{"cpu_p95_low": 120}"#,
+            "`cpu_p95_low` must be between 0 and 100",
+        ),
         (r#"{"cpu_p95_high": -1}"#, "`cpu_p95_high`"),
-        (r#"{"cpu_p95_low": 50, "cpu_p95_high": 40}"#, "`cpu_p95_low` (50) must be below `cpu_p95_high` (40)"),
-        (r#"{"connections_ratio": 0}"#, "`connections_ratio` must be above 0"),
+        (
+            r#"{"cpu_p95_low": 50, "cpu_p95_high": 40}"#,
+            "`cpu_p95_low` (50) must be below `cpu_p95_high` (40)",
+        ),
+        (
+            r#"{"connections_ratio": 0}"#,
+            "`connections_ratio` must be above 0",
+        ),
         (r#"{"connections_ratio": 1.5}"#, "`connections_ratio`"),
         (r#"{"free_storage_ratio": "10%"}"#, "`free_storage_ratio`"),
-        (r#"{"min_backup_retention_days": 0}"#, "`min_backup_retention_days`"),
-        (r#"{"min_backup_retention_days": 7.5}"#, "`min_backup_retention_days` must be a whole number"),
+        (
+            r#"{"min_backup_retention_days": 0}"#,
+            "`min_backup_retention_days`",
+        ),
+        (
+            r#"{"min_backup_retention_days": 7.5}"#,
+            "`min_backup_retention_days` must be a whole number",
+        ),
         (r#"{"production_tag_keys": "env"}"#, "`production_tag_keys`"),
-        (r#"{"production_tag_values": [1]}"#, "`production_tag_values`"),
-        (r#"{"today": "25/11/2026"}"#, "`today` must be a date as YYYY-MM-DD"),
+        (
+            r#"{"production_tag_values": [1]}"#,
+            "`production_tag_values`",
+        ),
+        (
+            r#"{"today": "25/11/2026"}"#,
+            "`today` must be a date as YYYY-MM-DD",
+        ),
         (r#"{"today": "2026-02-30"}"#, "`today`"),
         (r#"{"cpu_low": 10}"#, "unknown key `cpu_low`"),
         (r#"[1, 2]"#, "expected a JSON object"),

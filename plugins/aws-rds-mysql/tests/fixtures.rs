@@ -35,9 +35,19 @@ fn fixture_inventory_yields_exactly_the_expected_findings() {
     );
 
     let fired: BTreeSet<_> = run.findings.iter().map(|f| f.rule.as_str()).collect();
-    assert_eq!(fired.len(), AwsRdsMysql::info().rules.len(), "every rule fires");
-    for clean in ["aws/rds/us-east-1/inventory-db", "aws/rds/eu-west-1/catalog-aurora"] {
-        assert!(run.findings.iter().all(|f| f.resource_id != clean), "{clean}");
+    assert_eq!(
+        fired.len(),
+        AwsRdsMysql::info().rules.len(),
+        "every rule fires"
+    );
+    for clean in [
+        "aws/rds/us-east-1/inventory-db",
+        "aws/rds/eu-west-1/catalog-aurora",
+    ] {
+        assert!(
+            run.findings.iter().all(|f| f.resource_id != clean),
+            "{clean}"
+        );
     }
     assert!(run.findings.iter().all(|f| !f.evidence.is_empty()));
 

@@ -9,7 +9,11 @@ use serde_json::json;
 
 #[test]
 fn single_az_production_instance_is_flagged_by_either_tag_key() {
-    for (key, value) in [("environment", "production"), ("env", "PROD"), ("env", " prod ")] {
+    for (key, value) in [
+        ("environment", "production"),
+        ("env", "PROD"),
+        ("env", " prod "),
+    ] {
         let raw = json!({"MultiAZ": false, "TagList": [{"Key": key, "Value": value}]});
         let run = run(vec![instance(raw, healthy_metrics())]);
         let f = only(&run, "single-az-production");
@@ -26,7 +30,10 @@ fn single_az_outside_production_is_fine() {
         json!([{"Key": "stage", "Value": "production"}]),
         json!([]),
     ] {
-        let run = run(vec![instance(json!({"MultiAZ": false, "TagList": tags}), vec![])]);
+        let run = run(vec![instance(
+            json!({"MultiAZ": false, "TagList": tags}),
+            vec![],
+        )]);
         assert!(run.findings.is_empty(), "{tags}: {:#?}", run.findings);
     }
     let multi = run(vec![instance(json!({"MultiAZ": true}), vec![])]);
@@ -41,7 +48,11 @@ fn production_tag_keys_and_values_are_configurable() {
     assert_eq!(rules(&run), ["aws.rds.single-az-production"]);
     // The default keys no longer count.
     let env_prod = json!({"MultiAZ": false, "TagList": [{"Key": "env", "Value": "prod"}]});
-    assert!(run_with(config, vec![instance(env_prod, vec![])]).findings.is_empty());
+    assert!(
+        run_with(config, vec![instance(env_prod, vec![])])
+            .findings
+            .is_empty()
+    );
 }
 
 #[test]
@@ -65,16 +76,26 @@ fn backup_retention_below_policy_is_medium_and_zero_is_high() {
     assert!(f.message.contains("automated backups disabled"));
 
     // Absent reads as 0.
-    let absent = run(vec![instance(json!({"BackupRetentionPeriod": null}), vec![])]);
+    let absent = run(vec![instance(
+        json!({"BackupRetentionPeriod": null}),
+        vec![],
+    )]);
     assert_eq!(only(&absent, "backup-retention").severity, Severity::High);
 }
 
 #[test]
 fn backup_retention_at_the_policy_is_fine_and_the_policy_is_configurable() {
-    assert!(run(vec![instance(json!({"BackupRetentionPeriod": 7}), vec![])]).findings.is_empty());
+    assert!(
+        run(vec![instance(json!({"BackupRetentionPeriod": 7}), vec![])])
+            .findings
+            .is_empty()
+    );
     let config = r#"{"min_backup_retention_days": 14, "today": "2026-11-25"}"#;
     let run = run_with(config, vec![instance(json!({}), vec![])]);
-    assert_eq!(change(only(&run, "backup-retention")), ("/BackupRetentionPeriod", Some("7"), "14"));
+    assert_eq!(
+        change(only(&run, "backup-retention")),
+        ("/BackupRetentionPeriod", Some("7"), "14")
+    );
 }
 
 #[test]
@@ -153,7 +174,10 @@ fn unknown_engine_versions_are_not_judged() {
 #[test]
 fn wall_clock_is_used_without_a_configured_day() {
     // MySQL 5.6 ended in 2022: past on any machine running this test.
-    let run = run_with("{}", vec![instance(json!({"EngineVersion": "5.6.51"}), vec![])]);
+    let run = run_with(
+        "{}",
+        vec![instance(json!({"EngineVersion": "5.6.51"}), vec![])],
+    );
     let f = only(&run, "engine-end-of-support");
     assert!(evidence(f, "today").unwrap() >= "2026-01-01");
 }
@@ -169,7 +193,11 @@ fn default_parameter_group_is_flagged_without_a_hint() {
     assert_eq!(evidence(f, "parameter_group"), Some("default.mysql8.4"));
     assert!(f.remediation.is_none());
     let custom = json!({"DBParameterGroups": [{"DBParameterGroupName": "defaults-tuned"}]});
-    assert!(common::run(vec![instance(custom, vec![])]).findings.is_empty());
+    assert!(
+        common::run(vec![instance(custom, vec![])])
+            .findings
+            .is_empty()
+    );
 }
 
 #[test]

@@ -41,9 +41,16 @@ fn malformed_raw_is_skipped_with_a_warning_and_the_others_are_judged() {
         ]
     );
     let first = &run.logs[0];
-    assert_eq!(first.message, "skipping a resource whose raw object cannot be read");
+    assert_eq!(
+        first.message,
+        "skipping a resource whose raw object cannot be read"
+    );
     assert_eq!(first.fields[1].0, "error");
-    assert!(first.fields[1].1.contains("aws/rds/eu-west-1/broken"), "{:?}", first.fields);
+    assert!(
+        first.fields[1].1.contains("aws/rds/eu-west-1/broken"),
+        "{:?}",
+        first.fields
+    );
 }
 
 #[test]
@@ -56,7 +63,10 @@ fn other_engines_are_skipped_with_a_debug_line() {
     assert!(run.findings.is_empty());
     assert_eq!(run.logs.len(), 1);
     assert_eq!(run.logs[0].level, LogLevel::Debug);
-    assert_eq!(run.logs[0].fields[1], ("engine".to_string(), "postgres".to_string()));
+    assert_eq!(
+        run.logs[0].fields[1],
+        ("engine".to_string(), "postgres".to_string())
+    );
 }
 
 #[test]

@@ -58,7 +58,10 @@ fn under_used_respects_a_configured_threshold() {
         r#"{"cpu_p95_low": 35, "today": "2026-11-25"}"#,
         vec![instance(json!({}), vec![cpu(30.0)])],
     );
-    assert_eq!(evidence(only(&run, "under-used"), "cpu_p95_low"), Some("35"));
+    assert_eq!(
+        evidence(only(&run, "under-used"), "cpu_p95_low"),
+        Some("35")
+    );
 }
 
 #[test]
@@ -107,7 +110,11 @@ fn over_used_cpu_gets_the_next_larger_class() {
     assert_eq!(f.severity, Severity::High);
     assert_eq!(
         change(f),
-        ("/DBInstanceClass", Some("\"db.m5.large\""), "\"db.m5.xlarge\"")
+        (
+            "/DBInstanceClass",
+            Some("\"db.m5.large\""),
+            "\"db.m5.xlarge\""
+        )
     );
     assert_eq!(
         summary(f),
@@ -118,7 +125,11 @@ fn over_used_cpu_gets_the_next_larger_class() {
 
 #[test]
 fn over_used_cpu_threshold_is_strict() {
-    assert!(run(vec![instance(json!({}), vec![cpu(80.0)])]).findings.is_empty());
+    assert!(
+        run(vec![instance(json!({}), vec![cpu(80.0)])])
+            .findings
+            .is_empty()
+    );
     assert_eq!(
         rules(&run(vec![instance(json!({}), vec![cpu(80.1)])])),
         ["aws.rds.over-used"]
@@ -129,15 +140,24 @@ fn over_used_cpu_threshold_is_strict() {
 fn connections_near_the_class_maximum_are_over_use() {
     // db.m5.large: about 682 connections; 0.8 of that is 545.6.
     let class = json!({"DBInstanceClass": "db.m5.large"});
-    let below = run(vec![instance(class.clone(), vec![cpu(40.0), connections(545.0)])]);
+    let below = run(vec![instance(
+        class.clone(),
+        vec![cpu(40.0), connections(545.0)],
+    )]);
     assert!(below.findings.is_empty(), "{:#?}", below.findings);
-    let above = run(vec![instance(class.clone(), vec![cpu(40.0), connections(546.0)])]);
+    let above = run(vec![instance(
+        class.clone(),
+        vec![cpu(40.0), connections(546.0)],
+    )]);
     let f = only(&above, "over-used");
     assert_eq!(
         summary(f),
         "instance_class: db.m5.large → db.m5.xlarge, connections p95 546 over 14 days"
     );
-    assert!(f.message.contains("a connections p95 of 546 (above 0.8 of the estimated 682 maximum)"));
+    assert!(
+        f.message
+            .contains("a connections p95 of 546 (above 0.8 of the estimated 682 maximum)")
+    );
     let relaxed = run_with(
         r#"{"connections_ratio": 0.9, "today": "2026-11-25"}"#,
         vec![instance(class, vec![cpu(40.0), connections(546.0)])],
@@ -148,7 +168,10 @@ fn connections_near_the_class_maximum_are_over_use() {
 #[test]
 fn largest_or_unknown_class_is_over_used_without_a_hint() {
     for class in ["db.r6g.16xlarge", "db.x2g.large"] {
-        let run = run(vec![instance(json!({"DBInstanceClass": class}), vec![cpu(95.0)])]);
+        let run = run(vec![instance(
+            json!({"DBInstanceClass": class}),
+            vec![cpu(95.0)],
+        )]);
         assert!(only(&run, "over-used").remediation.is_none(), "{class}");
     }
 }
@@ -156,7 +179,10 @@ fn largest_or_unknown_class_is_over_used_without_a_hint() {
 #[test]
 fn free_storage_below_the_ratio_without_autoscaling_is_flagged() {
     let no_autoscaling = json!({"MaxAllocatedStorage": null});
-    let run = run(vec![instance(no_autoscaling.clone(), vec![free_storage(8.0)])]);
+    let run = run(vec![instance(
+        no_autoscaling.clone(),
+        vec![free_storage(8.0)],
+    )]);
     let f = only(&run, "free-storage-low");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(evidence(f, "free_percent"), Some("8"));
@@ -167,9 +193,12 @@ fn free_storage_below_the_ratio_without_autoscaling_is_flagged() {
     );
     // Exactly 10% is fine; a configured 5% ratio accepts 8%.
     assert!(
-        common::run(vec![instance(no_autoscaling.clone(), vec![free_storage(10.0)])])
-            .findings
-            .is_empty()
+        common::run(vec![instance(
+            no_autoscaling.clone(),
+            vec![free_storage(10.0)]
+        )])
+        .findings
+        .is_empty()
     );
     let relaxed = run_with(
         r#"{"free_storage_ratio": 0.05, "today": "2026-11-25"}"#,
@@ -182,8 +211,14 @@ fn free_storage_below_the_ratio_without_autoscaling_is_flagged() {
 fn free_storage_uses_the_latest_point_when_there_are_points() {
     let mut m = free_storage(50.0);
     m.points = vec![(1, 50.0 * GIB), (2, 20.0 * GIB), (3, 5.0 * GIB)];
-    let run = run(vec![instance(json!({"MaxAllocatedStorage": null}), vec![m])]);
-    assert_eq!(evidence(only(&run, "free-storage-low"), "free_storage_gib"), Some("5"));
+    let run = run(vec![instance(
+        json!({"MaxAllocatedStorage": null}),
+        vec![m],
+    )]);
+    assert_eq!(
+        evidence(only(&run, "free-storage-low"), "free_storage_gib"),
+        Some("5")
+    );
 }
 
 #[test]
@@ -193,7 +228,10 @@ fn storage_autoscaling_silences_low_free_storage() {
     // A maximum equal to the allocation scales nothing.
     let equal = instance(json!({"MaxAllocatedStorage": 100}), vec![free_storage(1.0)]);
     let f = run(vec![equal]);
-    assert_eq!(change(only(&f, "free-storage-low")), ("/MaxAllocatedStorage", Some("100"), "200"));
+    assert_eq!(
+        change(only(&f, "free-storage-low")),
+        ("/MaxAllocatedStorage", Some("100"), "200")
+    );
 }
 
 #[test]

@@ -23,7 +23,9 @@ pub(super) fn any_count(resource: &Resource, name: &str) -> Option<f64> {
     [m.max, m.p95, m.avg]
         .into_iter()
         .flatten()
-        .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))))
+        .fold(None, |acc: Option<f64>, v| {
+            Some(acc.map_or(v, |a| a.max(v)))
+        })
         .filter(|&v| v > 0.0)
 }
 

@@ -167,10 +167,7 @@ struct Site<'a> {
 impl Site<'_> {
     /// "RDS instance `orders-db` (db.r5.2xlarge)".
     fn describe(&self) -> String {
-        format!(
-            "RDS instance `{}` ({})",
-            self.db.identifier, self.db.class
-        )
+        format!("RDS instance `{}` ({})", self.db.identifier, self.db.class)
     }
 }
 

@@ -15,9 +15,7 @@ impl Checker<'_> {
         }
         let (key, value) = self.config.production_tag_keys.iter().find_map(|key| {
             let value = site.db.tag(site.resource, key)?;
-            self.config
-                .means_production(&value)
-                .then_some((key, value))
+            self.config.means_production(&value).then_some((key, value))
         })?;
         let message = format!(
             "{} is tagged {key}={value} but runs in a single Availability Zone.",
@@ -116,7 +114,9 @@ impl Checker<'_> {
     pub(super) fn engine_end_of_support(&self, site: &Site<'_>) -> Option<Finding> {
         let db = site.db;
         let line = VersionLine::of(&db.engine, &db.engine_version)?;
-        let end = line.end_of_standard_support.filter(|_| line.ended(self.today))?;
+        let end = line
+            .end_of_standard_support
+            .filter(|_| line.ended(self.today))?;
         let message = format!(
             "{} runs {}, version {}, whose standard support ended on {end}.",
             site.describe(),
@@ -164,8 +164,12 @@ impl Checker<'_> {
             group.name
         );
         Some(
-            Finding::new(self.rule(Rule::DefaultParameterGroup), site.resource, message)
-                .evidence("parameter_group", &group.name),
+            Finding::new(
+                self.rule(Rule::DefaultParameterGroup),
+                site.resource,
+                message,
+            )
+            .evidence("parameter_group", &group.name),
         )
     }
 }

@@ -64,8 +64,12 @@ impl Checker<'_> {
         let connections = site.resource.metric(CONNECTIONS, None);
         let connections_p95 = connections.and_then(|m| m.p95);
         let cpu_high = cpu_p95.filter(|&p| p > self.config.cpu_p95_high);
-        let connections_limit = class
-            .map(|c| (c.max_connections(), self.config.connections_ratio * c.max_connections() as f64));
+        let connections_limit = class.map(|c| {
+            (
+                c.max_connections(),
+                self.config.connections_ratio * c.max_connections() as f64,
+            )
+        });
         let connections_high = match (connections_p95, connections_limit) {
             (Some(p95), Some((_, limit))) => (p95 > limit).then_some(p95),
             _ => None,

@@ -49,7 +49,13 @@ pub fn metric(name: &str, unit: &str, avg: f64, max: f64, p95: f64) -> Metric {
 
 /// CPU with `p95` percent.
 pub fn cpu(p95: f64) -> Metric {
-    metric("CPUUtilization", "percent", p95 * 0.7, (p95 * 1.5).min(100.0), p95)
+    metric(
+        "CPUUtilization",
+        "percent",
+        p95 * 0.7,
+        (p95 * 1.5).min(100.0),
+        p95,
+    )
 }
 
 /// Connections with `p95` open.
@@ -156,5 +162,9 @@ pub fn change(finding: &Finding) -> (&str, Option<&str>, &str) {
 
 /// The summary of a finding's hint.
 pub fn summary(finding: &Finding) -> &str {
-    &finding.remediation.as_ref().expect("a remediation hint").summary
+    &finding
+        .remediation
+        .as_ref()
+        .expect("a remediation hint")
+        .summary
 }
