@@ -68,8 +68,11 @@ pub struct Tag {
     pub value: String,
 }
 
+/// Engine name of Aurora MySQL.
+pub const AURORA: &str = "aurora-mysql";
+
 /// Engines this plugin judges.
-pub const MYSQL_ENGINES: [&str; 2] = ["mysql", "aurora-mysql"];
+pub const MYSQL_ENGINES: [&str; 2] = ["mysql", AURORA];
 
 impl DbInstance {
     /// Reads the raw object of `resource`.

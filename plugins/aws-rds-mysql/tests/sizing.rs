@@ -235,6 +235,16 @@ fn storage_autoscaling_silences_low_free_storage() {
 }
 
 #[test]
+fn aurora_storage_is_not_judged() {
+    let aurora = instance(
+        json!({"Engine": "aurora-mysql", "EngineVersion": "8.0.mysql_aurora.3.05.2",
+               "AllocatedStorage": 1, "MaxAllocatedStorage": null}),
+        vec![free_storage(0.01)],
+    );
+    assert!(run(vec![aurora]).findings.is_empty());
+}
+
+#[test]
 fn missing_metrics_give_no_sizing_findings() {
     let raw = json!({"MaxAllocatedStorage": null, "DBInstanceClass": "db.m5.large"});
     let none = run(vec![instance(raw.clone(), vec![])]);

@@ -79,7 +79,8 @@ const RULES: [(&str, Severity, &str, &str); 9] = [
          else the window's average) is below `free_storage_ratio` (10% by default) of its \
          AllocatedStorage, and that has no storage autoscaling (MaxAllocatedStorage absent or \
          not above the allocation), stops accepting writes when the disk fills. The hint turns \
-         on storage autoscaling with a maximum of twice the current allocation.",
+         on storage autoscaling with a maximum of twice the current allocation. Aurora \
+         instances are not judged: their cluster volume grows by itself.",
     ),
     (
         SINGLE_AZ_PRODUCTION,

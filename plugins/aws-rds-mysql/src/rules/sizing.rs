@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{Checker, Rule, Site, hint, num};
 use crate::classes::Class;
+use crate::instance::AURORA;
 
 /// CloudWatch metric names the rules read.
 pub const CPU: &str = "CPUUtilization";
@@ -147,10 +148,11 @@ impl Checker<'_> {
         )
     }
 
-    /// Free storage below `free_storage_ratio` of the allocation without autoscaling.
+    /// Free storage below `free_storage_ratio` of the allocation without autoscaling
+    /// (Aurora's cluster volume grows by itself and is not judged).
     pub(super) fn free_storage_low(&self, site: &Site<'_>) -> Option<Finding> {
         let db = site.db;
-        if db.storage_autoscaling() {
+        if db.storage_autoscaling() || db.engine == AURORA {
             return None;
         }
         let allocated_gib = db.allocated_storage.filter(|&a| a > 0)?;
