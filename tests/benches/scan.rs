@@ -3,7 +3,8 @@
 //! native at 10k and 100k resources, a fresh instance per call, a cached plugin load,
 //! and hot reload from file write to serving.
 //!
-//! `AIOPS_BENCH_QUICK=1` runs smaller sizes (for a smoke run).
+//! `AIOPS_BENCH_QUICK=1` runs smaller sizes (for a smoke run); `AIOPS_BENCH_ONLY=PART`
+//! runs one part (`manifests`, `detector`, `instance`, `load`, `reload`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -32,17 +33,30 @@ fn main() {
     drop(start_host(&config));
 
     println!("aiops spine benchmarks (median of runs)");
-    manifests_scan(&config, if quick { 200 } else { 2_000 });
-    for n in if quick {
-        vec![1_000]
-    } else {
-        vec![10_000, 100_000]
-    } {
-        wasm_vs_native(&config, n);
+    // `AIOPS_BENCH_ONLY=manifests|detector|instance|load|reload` runs one part.
+    let only = std::env::var("AIOPS_BENCH_ONLY").ok();
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if run("manifests") {
+        manifests_scan(&config, if quick { 200 } else { 2_000 });
     }
-    fresh_instance(&config);
-    cached_load(cache.path());
-    hot_reload(cache.path());
+    if run("detector") {
+        for n in if quick {
+            vec![1_000]
+        } else {
+            vec![10_000, 100_000]
+        } {
+            wasm_vs_native(&config, n);
+        }
+    }
+    if run("instance") {
+        fresh_instance(&config);
+    }
+    if run("load") {
+        cached_load(cache.path());
+    }
+    if run("reload") {
+        hot_reload(cache.path());
+    }
 }
 
 fn start_host(config: &Config) -> PluginHost {
@@ -153,22 +167,43 @@ fn wasm_vs_native(config: &Config, n: usize) {
     );
 }
 
-/// A call with an empty batch: fresh store + instantiate from InstancePre + call.
+/// A call with an empty batch: fresh store + instantiate from InstancePre + call, for
+/// the built-in k8s-resources (its detect parses its config and builds its rule table)
+/// and for a minimal detector (the tagger fixture).
 fn fresh_instance(config: &Config) {
     let host = start_host(config);
     let snapshot = host.registry.snapshot();
-    let plugin = snapshot.by_name("k8s-resources").unwrap();
     let settings = CallSettings::default();
-    let per_call = time(5, || {
+    let per_call = |plugin: &aiops::runtime::LoadedPlugin| {
+        time(5, || {
+            let start = Instant::now();
+            for _ in 0..1_000 {
+                plugin.detect(&[], &settings).unwrap();
+            }
+            start.elapsed()
+        }) / 1_000
+    };
+    let builtin = per_call(snapshot.by_name("k8s-resources").unwrap());
+    let loader = Loader::new(SandboxEngine::new().unwrap(), CompileCache::disabled()).unwrap();
+    let minimal = per_call(&loader.load_bytes(fixture("tagger-v1"), "tagger").unwrap());
+    let engine = SandboxEngine::new().unwrap();
+    let store_only = time(5, || {
         let start = Instant::now();
         for _ in 0..1_000 {
-            plugin.detect(&[], &settings).unwrap();
+            drop(aiops::runtime::sandbox::new_store(
+                &engine,
+                Arc::from("bench"),
+                Arc::from("{}"),
+                &settings.limits,
+            ));
         }
         start.elapsed()
     }) / 1_000;
     println!(
-        "fresh instance per call (store + instantiate + empty detect): {:.1} µs, pooling allocator: {} [target <= 10 µs]",
-        per_call.as_secs_f64() * 1e6,
+        "fresh instance per call (store + instantiate + empty detect): minimal detector {:.1} µs, k8s-resources {:.1} µs; store with WASI context alone {:.1} µs; pooling allocator: {} [target <= 10 µs]",
+        minimal.as_secs_f64() * 1e6,
+        builtin.as_secs_f64() * 1e6,
+        store_only.as_secs_f64() * 1e6,
         plugin_engine_pooling()
     );
 }

@@ -13,6 +13,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Largest memory any plugin may be granted; per-plugin caps must stay below it.
 pub const MAX_PLUGIN_MEMORY: usize = 4 << 30;
 
+/// Bytes of each reused memory and table slot kept resident between instances.
+const KEEP_RESIDENT: usize = 2 << 20;
+
 /// Instances the pooling allocator keeps slots for (concurrent calls).
 const POOL_INSTANCES: u32 = 64;
 
@@ -54,7 +57,11 @@ impl SandboxEngine {
                 .total_memories(POOL_INSTANCES * 2)
                 .total_tables(POOL_INSTANCES * 8)
                 .total_stacks(POOL_INSTANCES)
-                .max_memory_size(MAX_PLUGIN_MEMORY);
+                .max_memory_size(MAX_PLUGIN_MEMORY)
+                // Reset reused slots with memset rather than madvise for the first
+                // pages, so a fresh instance does not page-fault its stack and heap in.
+                .linear_memory_keep_resident(KEEP_RESIDENT)
+                .table_keep_resident(KEEP_RESIDENT);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         config
