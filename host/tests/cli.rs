@@ -148,12 +148,17 @@ fn sarif_output_points_at_files_and_lines() {
         );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .filter(|id| id.starts_with("k8s.resources."))
+        .collect();
     assert_eq!(
-        sarif["runs"][0]["tool"]["driver"]["rules"]
-            .as_array()
-            .unwrap()
-            .len(),
-        6
+        rules.len(),
+        6,
+        "every k8s-resources rule is described: {rules:?}"
     );
 }
 
