@@ -313,3 +313,55 @@ fn config_overrides_severity_and_disables_rules() {
     assert_eq!(cpu_limit.len(), 4);
     assert!(cpu_limit.iter().all(|f| f["severity"] == "critical"));
 }
+
+#[test]
+fn scans_aws_snapshot_fixture_with_exact_findings_through_wasm() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("aiops.yaml");
+    std::fs::write(
+        &config,
+        "plugins:\n  settings:\n    aws-rds-mysql:\n      config: {today: \"2026-11-25\"}\n    aws-kinesis-shards:\n      config: {min_retention_hours: 48}\n",
+    )
+    .unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--snapshot",
+            "local-dev/inventory/aws.json",
+            "--format",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["resource"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let text = std::fs::read_to_string(repo().join("local-dev/inventory/EXPECTED.md")).unwrap();
+    let mut expected: Vec<(String, String)> = text
+        .lines()
+        .filter(|l| l.starts_with("| `aws."))
+        .map(|l| {
+            let cells: Vec<String> = l
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect();
+            (cells[0].clone(), cells[2].clone())
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 19, "EXPECTED.md table parsed");
+    assert_eq!(got, expected);
+}
