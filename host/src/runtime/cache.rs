@@ -7,15 +7,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use super::engine::SandboxEngine;
 use super::error::LoadError;
 
-/// SHA-256 of a plugin's bytes, hex-encoded.
+/// BLAKE3 of a plugin's bytes, hex-encoded: the identity of a plugin version, the
+/// compile-cache key and what hot reload compares. BLAKE3 rather than SHA-256 because
+/// it is several times faster on large components (an 18 MB Python plugin) and this hash
+/// is on the load path of every plugin at every start.
 pub fn content_hash(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    blake3::hash(bytes).to_hex().to_string()
 }
 
 /// Compiles components through a disk cache (or none, for tests and read-only disks).

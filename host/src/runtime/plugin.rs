@@ -47,7 +47,7 @@ pub struct LoadedPlugin {
     pub info: PluginInfo,
     /// Which world it implements.
     pub kind: PluginKind,
-    /// SHA-256 of the component bytes.
+    /// BLAKE3 of the component bytes.
     pub hash: String,
     /// Where it came from: a file path or `builtin:NAME`.
     pub origin: String,
@@ -192,6 +192,19 @@ impl LoadedPlugin {
             ),
             r::Outcome::CannotFix(why) => Outcome::CannotFix(why),
         })
+    }
+
+    /// Creates a fresh store and instance and drops them, calling nothing: the fixed
+    /// cost of every call (for benchmarks and health checks).
+    pub fn instantiate_only(&self, settings: &CallSettings) -> Result<(), PluginError> {
+        match &self.pre {
+            PluginPre::Detector(pre) => {
+                self.call(settings, |store| pre.instantiate(&mut *store).map(drop))
+            }
+            PluginPre::Remediator(pre) => {
+                self.call(settings, |store| pre.instantiate(&mut *store).map(drop))
+            }
+        }
     }
 
     /// Calls `info()` in a fresh store.
