@@ -27,20 +27,26 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// `(rule, resource id, container)` rows of the table in local-dev/manifests/EXPECTED.md.
-fn expected_findings() -> Vec<(String, String, String)> {
-    let text = std::fs::read_to_string(repo().join("local-dev/manifests/EXPECTED.md")).unwrap();
-    let mut rows: Vec<_> = text
-        .lines()
-        .filter(|l| l.starts_with("| `k8s.") || l.starts_with("| k8s."))
+/// Rows of the expected-findings table in an EXPECTED.md whose first cell starts with
+/// `prefix` (e.g. `k8s.`), as trimmed cells without backticks.
+fn expected_rows(file: &str, prefix: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(&format!("| `{prefix}")))
         .map(|l| {
-            let cells: Vec<String> = l
-                .trim_matches('|')
+            l.trim_matches('|')
                 .split('|')
                 .map(|c| c.trim().trim_matches('`').to_string())
-                .collect();
-            (cells[0].clone(), cells[2].clone(), cells[3].clone())
+                .collect()
         })
+        .collect()
+}
+
+/// `(rule, resource id, container)` rows of local-dev/manifests/EXPECTED.md, sorted.
+fn expected_findings() -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = expected_rows("local-dev/manifests/EXPECTED.md", "k8s.")
+        .into_iter()
+        .map(|c| (c[0].clone(), c[2].clone(), c[3].clone()))
         .collect();
     rows.sort();
     rows
@@ -348,19 +354,11 @@ fn scans_aws_snapshot_fixture_with_exact_findings_through_wasm() {
         })
         .collect();
     got.sort();
-    let text = std::fs::read_to_string(repo().join("local-dev/inventory/EXPECTED.md")).unwrap();
-    let mut expected: Vec<(String, String)> = text
-        .lines()
-        .filter(|l| l.starts_with("| `aws."))
-        .map(|l| {
-            let cells: Vec<String> = l
-                .trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().trim_matches('`').to_string())
-                .collect();
-            (cells[0].clone(), cells[2].clone())
-        })
-        .collect();
+    let mut expected: Vec<(String, String)> =
+        expected_rows("local-dev/inventory/EXPECTED.md", "aws.")
+            .into_iter()
+            .map(|c| (c[0].clone(), c[2].clone()))
+            .collect();
     expected.sort();
     assert_eq!(expected.len(), 19, "EXPECTED.md table parsed");
     assert_eq!(got, expected);
