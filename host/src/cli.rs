@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::collect::{manifests, snapshot};
 use crate::config::Config;
+use crate::inventory::Inventory;
 use crate::report::{self, Format};
 use crate::runtime::{HostOptions, PluginHost};
 use crate::scan;
@@ -99,27 +100,31 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     })
 }
 
-fn start_host(config: &Config, args: &PluginArgs) -> anyhow::Result<PluginHost> {
-    PluginHost::start(
-        config,
-        &HostOptions {
-            plugin_dir: args.plugins.clone(),
-            builtin: !args.no_builtin,
-            watch: false,
-        },
-    )
+fn host_options(args: &PluginArgs) -> HostOptions {
+    HostOptions {
+        plugin_dir: args.plugins.clone(),
+        builtin: !args.no_builtin,
+        watch: false,
+    }
 }
 
-fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let config = load_config(config_path)?;
-    let mut inventory = crate::inventory::Inventory::default();
+fn collect(args: &ScanArgs) -> anyhow::Result<Inventory> {
+    let mut inventory = Inventory::default();
     if let Some(dir) = &args.manifests {
         inventory.extend(manifests::load_manifests(dir)?);
     }
     if let Some(file) = &args.snapshot {
         inventory.extend(snapshot::read_snapshot(file)?);
     }
-    let host = start_host(&config, &args.plugins)?;
+    Ok(inventory)
+}
+
+fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let (host, inventory) =
+        PluginHost::start_while(&config, &host_options(&args.plugins), || collect(args));
+    let inventory = inventory?;
+    let host = host?;
     let plugins = host.registry.snapshot();
     let progress = Progress::new(plugins.detectors().count(), inventory.len());
     let report = scan::run_scan(&plugins, &inventory, &config, &|name| progress.done(name));
@@ -159,7 +164,7 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
 
 fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
-    let host = start_host(&config, args)?;
+    let host = PluginHost::start(&config, &host_options(args))?;
     let snapshot = host.registry.snapshot();
     let mut out = std::io::stdout().lock();
     let mut failed = false;

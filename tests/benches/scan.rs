@@ -104,8 +104,14 @@ fn manifests_scan(config: &Config, n: usize) {
     let mut findings = 0;
     let start_host_time = time(5, || start_host(config));
     let whole = time(5, || {
-        let host = start_host(config);
-        let inventory = load_manifests(dir.path()).unwrap();
+        // As `aiops scan` does: the host starts while the manifests are read.
+        let options = HostOptions {
+            builtin: true,
+            ..Default::default()
+        };
+        let (host, inventory) =
+            PluginHost::start_while(config, &options, || load_manifests(dir.path()));
+        let (host, inventory) = (host.unwrap(), inventory.unwrap());
         let report = run_scan(&host.registry.snapshot(), &inventory, config, &|_| {});
         findings = report.findings.len();
     });
@@ -115,7 +121,7 @@ fn manifests_scan(config: &Config, n: usize) {
     let inventory = load_manifests(dir.path()).unwrap();
     let scan = time(5, || run_scan(&snapshot, &inventory, config, &|_| {}));
     println!(
-        "manifests: {n} files, {findings} findings: total {:.1} ms (of which: start host with cached plugins {:.1} ms, read+parse {:.1} ms, scan {:.1} ms) [target total < 100 ms at 2000]",
+        "manifests: {n} files, {findings} findings: total {:.1} ms (host start with cached plugins {:.1} ms overlapping read+parse {:.1} ms, then scan {:.1} ms) [target total < 100 ms at 2000]",
         ms(whole),
         ms(start_host_time),
         ms(load),

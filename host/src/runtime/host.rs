@@ -34,6 +34,23 @@ pub struct HostOptions {
 }
 
 impl PluginHost {
+    /// Starts the host on another thread while `work` (e.g. reading the inventory) runs
+    /// on this one: the two are independent, so a scan does not wait for both in turn.
+    pub fn start_while<T: Send>(
+        config: &Config,
+        options: &HostOptions,
+        work: impl FnOnce() -> T + Send,
+    ) -> (anyhow::Result<PluginHost>, T) {
+        std::thread::scope(|scope| {
+            let host = scope.spawn(|| PluginHost::start(config, options));
+            let result = work();
+            let host = host
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("plugin host start panicked")));
+            (host, result)
+        })
+    }
+
     /// Starts the runtime: loads built-ins and the plugin directory. Plugins that fail
     /// to load are recorded in the registry, never fatal.
     pub fn start(config: &Config, options: &HostOptions) -> anyhow::Result<PluginHost> {
@@ -45,9 +62,23 @@ impl PluginHost {
         let loader = Loader::new(engine, cache)?;
         let registry = Arc::new(PluginRegistry::new());
         if options.builtin && config.plugins.builtin {
-            for (package, bytes) in crate::builtin::BUILTIN_PLUGINS {
-                let origin = crate::builtin::origin(package);
-                match loader.load_bytes(bytes, &origin) {
+            // Independent loads (hash, cached artifact, link, info()): in parallel.
+            let loaded: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = crate::builtin::BUILTIN_PLUGINS
+                    .iter()
+                    .map(|(package, bytes)| {
+                        let loader = &loader;
+                        scope.spawn(move || {
+                            let origin = crate::builtin::origin(package);
+                            let result = loader.load_bytes(bytes, &origin);
+                            (origin, result)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+            for (origin, result) in loaded {
+                match result {
                     Ok(plugin) => registry.install(&origin, plugin),
                     Err(err) => registry.record_error(&origin, err.to_string()),
                 }
