@@ -9,7 +9,8 @@ use aiops_sdk::Severity;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::collect::{manifests, snapshot};
+use crate::collect::snapshot;
+use crate::collect::source::{Source, collect_all};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::report::{self, Format};
@@ -42,6 +43,9 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the plugins, their rules and load status.
     Plugins(PluginArgs),
+    /// Read inventory sources and write them as one snapshot file (capture once, replay
+    /// with `scan --snapshot`).
+    Collect(CollectArgs),
 }
 
 /// Where plugins come from.
@@ -55,15 +59,29 @@ pub struct PluginArgs {
     pub no_builtin: bool,
 }
 
+/// Arguments of `aiops collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Source to read: `manifests:DIR` or `snapshot:FILE` (repeatable).
+    #[arg(long = "source", required = true)]
+    pub sources: Vec<Source>,
+    /// Write the snapshot here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
 /// Arguments of `aiops scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Directory of Kubernetes manifests (YAML or JSON) to scan.
-    #[arg(long, required_unless_present = "snapshot")]
+    #[arg(long, required_unless_present_any = ["snapshot", "sources"])]
     pub manifests: Option<PathBuf>,
     /// Inventory snapshot file (the format `aiops collect` writes).
     #[arg(long)]
     pub snapshot: Option<PathBuf>,
+    /// More sources: `manifests:DIR` or `snapshot:FILE` (repeatable).
+    #[arg(long = "source")]
+    pub sources: Vec<Source>,
     /// Plugin sources.
     #[command(flatten)]
     pub plugins: PluginArgs,
@@ -83,6 +101,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => run_scan(cli.config.as_deref(), args),
         Command::Plugins(args) => run_plugins(cli.config.as_deref(), args),
+        Command::Collect(args) => run_collect(args),
     };
     match result {
         Ok(code) => code,
@@ -109,14 +128,38 @@ fn host_options(args: &PluginArgs) -> HostOptions {
 }
 
 fn collect(args: &ScanArgs) -> anyhow::Result<Inventory> {
-    let mut inventory = Inventory::default();
-    if let Some(dir) = &args.manifests {
-        inventory.extend(manifests::load_manifests(dir)?);
+    let mut sources: Vec<Source> = Vec::new();
+    sources.extend(args.manifests.clone().map(Source::Manifests));
+    sources.extend(args.snapshot.clone().map(Source::Snapshot));
+    sources.extend(args.sources.iter().cloned());
+    Ok(collect_all(&sources)?)
+}
+
+fn run_collect(args: &CollectArgs) -> anyhow::Result<ExitCode> {
+    let inventory = collect_all(&args.sources)?;
+    let names: Vec<String> = args.sources.iter().map(ToString::to_string).collect();
+    match &args.output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            snapshot::write_snapshot(&inventory, &names, &mut file)?;
+            file.flush()?;
+        }
+        None => snapshot::write_snapshot(&inventory, &names, &mut std::io::stdout().lock())?,
     }
-    if let Some(file) = &args.snapshot {
-        inventory.extend(snapshot::read_snapshot(file)?);
+    for problem in &inventory.problems {
+        eprintln!("error: {problem}");
     }
-    Ok(inventory)
+    for (kind, count) in inventory.counts_by_kind() {
+        eprintln!("{count:>6} {kind}");
+    }
+    Ok(if inventory.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INCOMPLETE)
+    })
 }
 
 fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitCode> {

@@ -363,3 +363,72 @@ fn scans_aws_snapshot_fixture_with_exact_findings_through_wasm() {
     assert_eq!(expected.len(), 19, "EXPECTED.md table parsed");
     assert_eq!(got, expected);
 }
+
+#[test]
+fn collected_snapshot_replays_to_the_same_findings() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("inventory.json");
+    let out = aiops(
+        &[
+            "collect",
+            "--source",
+            "manifests:local-dev/manifests",
+            "--output",
+            snapshot.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Deployment"),
+        "counts per kind: {}",
+        stderr(&out)
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&snapshot).unwrap()).unwrap();
+    assert_eq!(doc["format"], "aiops.inventory/v1");
+    assert_eq!(doc["sources"][0], "manifests:local-dev/manifests");
+
+    let findings_of = |args: &[&str]| -> Vec<(String, String, String)> {
+        let out = aiops(args, cache.path());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let mut rows: Vec<_> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["resource"]["id"].as_str().unwrap().to_string(),
+                    f["resource"]["container"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let replayed = findings_of(&[
+        "scan",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let via_source = findings_of(&[
+        "scan",
+        "--source",
+        "manifests:local-dev/manifests",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(replayed, expected_findings());
+    assert_eq!(via_source, expected_findings());
+}
+
+#[test]
+fn live_source_not_in_this_build_is_refused_naming_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = aiops(&["scan", "--source", "aws"], cache.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("source `aws`"), "{err}");
+}

@@ -13,5 +13,6 @@
 mod lines;
 pub mod manifests;
 pub mod snapshot;
+pub mod source;
 
 pub use snapshot::SnapshotError;
