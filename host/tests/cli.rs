@@ -432,3 +432,48 @@ fn live_source_not_in_this_build_is_refused_naming_it() {
     let err = stderr(&out);
     assert!(err.contains("source `aws`"), "{err}");
 }
+
+#[test]
+fn scans_azure_snapshot_fixture_with_exact_findings_through_wasm() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("aiops.yaml");
+    std::fs::write(
+        &config,
+        "plugins:\n  settings:\n    azure-monitor:\n      config: {default_action_group_id: \"/subscriptions/6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f/resourceGroups/monitoring/providers/microsoft.insights/actionGroups/ops-oncall\"}\n",
+    )
+    .unwrap();
+    let out = aiops(
+        &[
+            "scan",
+            "--snapshot",
+            "local-dev/inventory/azure.json",
+            "--format",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f["plugin"], "azure-monitor");
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["resource"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut expected: Vec<(String, String)> =
+        expected_rows("local-dev/inventory/AZURE-EXPECTED.md", "azure.")
+            .into_iter()
+            .map(|c| (c[0].clone(), c[2].clone()))
+            .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 7, "AZURE-EXPECTED.md table parsed");
+    assert_eq!(got, expected);
+}
