@@ -9,8 +9,9 @@ use aiops_sdk::Severity;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+use crate::collect::progress::CollectProgress;
 use crate::collect::snapshot;
-use crate::collect::source::{Source, collect_all};
+use crate::collect::source::{Source, collect_sources};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::report::{self, Format};
@@ -62,7 +63,7 @@ pub struct PluginArgs {
 /// Arguments of `aiops collect`.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// Source to read: `manifests:DIR` or `snapshot:FILE` (repeatable).
+    /// Source to read: `k8s`, `aws`, `azure`, `manifests:DIR` or `snapshot:FILE` (repeatable).
     #[arg(long = "source", required = true)]
     pub sources: Vec<Source>,
     /// Write the snapshot here instead of standard output.
@@ -79,7 +80,7 @@ pub struct ScanArgs {
     /// Inventory snapshot file (the format `aiops collect` writes).
     #[arg(long)]
     pub snapshot: Option<PathBuf>,
-    /// More sources: `manifests:DIR` or `snapshot:FILE` (repeatable).
+    /// More sources: `k8s`, `aws`, `azure`, `manifests:DIR` or `snapshot:FILE` (repeatable).
     #[arg(long = "source")]
     pub sources: Vec<Source>,
     /// Plugin sources.
@@ -101,7 +102,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => run_scan(cli.config.as_deref(), args),
         Command::Plugins(args) => run_plugins(cli.config.as_deref(), args),
-        Command::Collect(args) => run_collect(args),
+        Command::Collect(args) => run_collect(cli.config.as_deref(), args),
     };
     match result {
         Ok(code) => code,
@@ -127,16 +128,25 @@ fn host_options(args: &PluginArgs) -> HostOptions {
     }
 }
 
-fn collect(args: &ScanArgs) -> anyhow::Result<Inventory> {
+fn collect(config: &Config, args: &ScanArgs) -> anyhow::Result<Inventory> {
     let mut sources: Vec<Source> = Vec::new();
     sources.extend(args.manifests.clone().map(Source::Manifests));
     sources.extend(args.snapshot.clone().map(Source::Snapshot));
     sources.extend(args.sources.iter().cloned());
-    Ok(collect_all(&sources)?)
+    Ok(collect_sources(
+        &sources,
+        &config.collectors,
+        &CollectProgress::for_stderr(),
+    )?)
 }
 
-fn run_collect(args: &CollectArgs) -> anyhow::Result<ExitCode> {
-    let inventory = collect_all(&args.sources)?;
+fn run_collect(config_path: Option<&Path>, args: &CollectArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let inventory = collect_sources(
+        &args.sources,
+        &config.collectors,
+        &CollectProgress::for_stderr(),
+    )?;
     let names: Vec<String> = args.sources.iter().map(ToString::to_string).collect();
     match &args.output {
         Some(path) => {
@@ -164,8 +174,9 @@ fn run_collect(args: &CollectArgs) -> anyhow::Result<ExitCode> {
 
 fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
-    let (host, inventory) =
-        PluginHost::start_while(&config, &host_options(&args.plugins), || collect(args));
+    let (host, inventory) = PluginHost::start_while(&config, &host_options(&args.plugins), || {
+        collect(&config, args)
+    });
     let inventory = inventory?;
     let host = host?;
     let plugins = host.registry.snapshot();

@@ -40,6 +40,8 @@ pub enum ConfigError {
 pub struct Config {
     /// Plugin loading and per-plugin settings.
     pub plugins: PluginsConfig,
+    /// Settings of the live collectors.
+    pub collectors: crate::collect::CollectorsConfig,
 }
 
 /// The `plugins:` section.
