@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub mod k8s_api;
+
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
 
 /// The bytes of fixture plugin `package` (e.g. `hostile-loop`).
