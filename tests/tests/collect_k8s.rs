@@ -683,3 +683,24 @@ fn a_missing_kubeconfig_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn include_without_the_namespace_list_reads_the_exact_names_and_says_so() {
+    let server = FakeApiServer::start();
+    seed(&mut server.state());
+    server.state().forbidden.insert("v1/namespaces".into());
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&server, &dir);
+    cfg.namespaces.include = vec!["shop".into(), "team-*".into()];
+    let (result, _) = collect(&cfg);
+    let inventory = result.unwrap();
+    assert_eq!(
+        problems(&inventory),
+        [
+            "k8s/Namespace: forbidden: namespaces is forbidden: User \"system:serviceaccount:aiops:aiops\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope",
+            "k8s/Namespace: namespaces.include has patterns, which need the namespace list: only the exact names in it are read",
+        ]
+    );
+    assert_eq!(ids(&inventory, "Pod"), expected_pods(&["shop"]));
+    assert!(ids(&inventory, "Namespace").is_empty());
+}

@@ -98,6 +98,13 @@ impl Namespaces {
         !self.include.is_empty()
     }
 
+    /// Whether an include entry is a pattern rather than a plain name.
+    pub fn has_include_globs(&self) -> bool {
+        self.include
+            .iter()
+            .any(|p| glob::Pattern::escape(p.as_str()) != p.as_str())
+    }
+
     /// The namespaces to list one by one: those of `known` (the cluster's namespaces, when
     /// they could be listed) that pass the filter, else the include entries that are
     /// plain names.
@@ -142,6 +149,7 @@ mod tests {
             .collect();
         assert_eq!(f.targets(Some(&known)), ["shop", "team-a", "team-b"]);
         assert_eq!(f.targets(None), ["shop"], "globs need the namespace list");
+        assert!(f.has_include_globs() && !filter(&["shop"], &["kube-*"]).has_include_globs());
         assert!(filter(&[], &["kube-*"]).allows("default"));
         assert!(!filter(&[], &["kube-*"]).allows("kube-public"));
     }
@@ -157,5 +165,21 @@ mod tests {
             err.contains("namespaces.include") && err.contains("team-["),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use std::path::Path;
+
+    #[test]
+    fn the_shipped_config_example_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/config.yaml");
+        let config = crate::config::Config::load(&path).unwrap();
+        let k8s = &config.collectors.k8s;
+        assert_eq!(k8s.page_size, 500);
+        assert_eq!(k8s.namespaces.exclude, ["kube-system"]);
+        assert!(k8s.namespaces.include.is_empty() && k8s.kubeconfig.is_none());
+        super::Namespaces::compile(&k8s.namespaces).unwrap();
     }
 }

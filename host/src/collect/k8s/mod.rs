@@ -149,6 +149,14 @@ impl K8sCollector {
                 None
             }
         };
+        if known.is_none() && namespaces.has_include_globs() {
+            found.problem(
+                "Namespace",
+                "namespaces.include has patterns, which need the namespace list: only the \
+                 exact names in it are read"
+                    .into(),
+            );
+        }
         let scopes: Vec<Option<String>> = if namespaces.is_restricted() {
             namespaces
                 .targets(known.as_deref())
