@@ -704,3 +704,41 @@ fn include_without_the_namespace_list_reads_the_exact_names_and_says_so() {
     assert_eq!(ids(&inventory, "Pod"), expected_pods(&["shop"]));
     assert!(ids(&inventory, "Namespace").is_empty());
 }
+
+#[test]
+fn the_configured_context_is_used_instead_of_the_current_one() {
+    let server = FakeApiServer::start();
+    seed(&mut server.state());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: old\nclusters:\n\
+             - name: old\n  cluster: {{server: \"{dead}\"}}\n\
+             - name: live\n  cluster: {{server: \"{}\"}}\n\
+             contexts:\n- name: old\n  context: {{cluster: old, user: tester}}\n\
+             - name: live\n  context: {{cluster: live, user: tester}}\n\
+             users:\n- name: tester\n  user: {{token: {TOKEN}}}\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let mut cfg = K8sConfig {
+        kubeconfig: Some(kubeconfig),
+        ..K8sConfig::default()
+    };
+    let (current, _) = collect(&cfg);
+    assert!(
+        current.unwrap_err().to_string().contains(&dead),
+        "the current context points at the closed port"
+    );
+    cfg.context = Some("live".into());
+    let (result, _) = collect(&cfg);
+    let inventory = result.unwrap();
+    assert_eq!(problems(&inventory), Vec::<String>::new());
+    assert_eq!(ids(&inventory, "Pod"), expected_pods(&ALL));
+}
