@@ -92,6 +92,78 @@ impl DetectRun {
     pub fn of_rule(&self, rule: &str) -> Vec<&Finding> {
         self.findings.iter().filter(|f| f.rule == rule).collect()
     }
+
+    /// The only finding of `rule`, given as a whole id (`k8s.resources.cpu-limit-missing`)
+    /// or as its last dot-separated part(s) (`cpu-limit-missing`); panics, listing every
+    /// finding, unless there is exactly one.
+    ///
+    /// ```
+    /// # use aiops_sdk::{*, testing::DetectRun};
+    /// # let rule = RuleInfo::new("x.sizing.too-big", Severity::Low, "Too big", "...");
+    /// # let r = Resource { id: "r/1".into(), kind: "K".into(), platform: Platform::Other,
+    /// #     name: "1".into(), namespace: None, labels: vec![], metrics: vec![], raw: "{}".into() };
+    /// let run = DetectRun { findings: vec![Finding::new(&rule, &r, "m")], logs: vec![] };
+    /// assert_eq!(run.only("too-big").rule, "x.sizing.too-big");
+    /// assert_eq!(run.only("sizing.too-big").rule, "x.sizing.too-big");
+    /// assert_eq!(run.only("x.sizing.too-big").rule, "x.sizing.too-big");
+    /// ```
+    #[track_caller]
+    pub fn only(&self, rule: &str) -> &Finding {
+        let suffix = format!(".{rule}");
+        let found: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule || f.rule.ends_with(&suffix))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "expected exactly one `{rule}` finding, got: {:#?}",
+            self.findings
+        );
+        found[0]
+    }
+}
+
+/// `(path, current, proposed)` of every change of a finding's remediation hint; panics
+/// when the finding has no hint.
+#[track_caller]
+pub fn changes(finding: &Finding) -> Vec<(&str, Option<&str>, &str)> {
+    hint_of(finding)
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.current.as_deref(), c.proposed.as_str()))
+        .collect()
+}
+
+/// `(path, current, proposed)` of the single change of a finding's remediation hint;
+/// panics when there is no hint or it has more or fewer than one change.
+#[track_caller]
+pub fn change(finding: &Finding) -> (&str, Option<&str>, &str) {
+    let all = changes(finding);
+    assert_eq!(
+        all.len(),
+        1,
+        "expected one change: {:#?}",
+        finding.remediation
+    );
+    all[0]
+}
+
+/// The summary of a finding's remediation hint; panics when it has none.
+#[track_caller]
+pub fn hint_summary(finding: &Finding) -> &str {
+    &hint_of(finding).summary
+}
+
+#[track_caller]
+fn hint_of(finding: &Finding) -> &crate::model::RemediationHint {
+    finding.remediation.as_ref().unwrap_or_else(|| {
+        panic!(
+            "expected a remediation hint on `{}` for {}",
+            finding.rule, finding.resource_id
+        )
+    })
 }
 
 /// Runs a plugin type natively with a given config, recording its logs.
