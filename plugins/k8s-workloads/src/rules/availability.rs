@@ -53,7 +53,11 @@ impl Checker<'_> {
         }
         if subject.resource.kind == "Deployment" && hpa.is_none() {
             let proposed = self.config.proposed_replicas;
-            let current = subject.raw.pointer("/spec/replicas").cloned();
+            let current = subject
+                .raw
+                .pointer("/spec/replicas")
+                .filter(|v| !v.is_null())
+                .cloned();
             finding = finding.remediation(RemediationHint {
                 summary: format!(
                     "Run {proposed} replicas of {label} so one pod can be evicted while another \

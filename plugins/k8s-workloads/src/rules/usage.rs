@@ -281,7 +281,12 @@ impl Usage<'_> {
             "{}/resources/{field}/{}",
             self.container.pointer, self.measure.name
         );
-        let current = self.subject.raw.pointer(&path).cloned();
+        let current = self
+            .subject
+            .raw
+            .pointer(&path)
+            .filter(|v| !v.is_null())
+            .cloned();
         RemediationHint {
             summary,
             changes: vec![FieldChange::json(path, current, json!(proposed))],
