@@ -235,6 +235,46 @@ pub fn k8s_resources_from_yaml(yaml: &str) -> Vec<Resource> {
         .collect()
 }
 
+/// Every Kubernetes object of a manifests directory (not recursive), files in name order:
+/// YAML files (`.yaml`, `.yml`, multi-document), JSON files (`.json`, one object), and the
+/// items of a `List`, as the host's manifests collector reads them. Other files are skipped.
+///
+/// Panics naming the file on unreadable input: it is for test fixtures.
+pub fn k8s_resources_from_dir(dir: &std::path::Path) -> Vec<Resource> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .collect();
+    paths.sort();
+    let mut resources = Vec::new();
+    for path in paths {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "yaml" | "yml" | "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let documents: Vec<serde_json::Value> = serde_norway::Deserializer::from_str(&text)
+            .map(|doc| {
+                serde_json::Value::deserialize(doc)
+                    .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+            })
+            .filter(|doc| !doc.is_null())
+            .collect();
+        for doc in documents {
+            let objects = match (doc["kind"].as_str(), doc["items"].as_array()) {
+                (Some(kind), Some(items)) if kind.ends_with("List") => items.clone(),
+                _ => vec![doc],
+            };
+            resources.extend(objects.iter().map(|object| {
+                crate::k8s::resource_from_object(object)
+                    .unwrap_or_else(|e| panic!("{}: not a Kubernetes object: {e}", path.display()))
+            }));
+        }
+    }
+    resources
+}
+
 /// The resources of an inventory snapshot document (`{"format": "aiops.inventory/v1",
 /// "resources": [...]}`), the host's fixture format.
 ///
