@@ -21,19 +21,14 @@ fn info_declares_every_rule_with_docs_and_takes_the_whole_batch() {
         assert!(rule.description.len() > 200, "{} has a paragraph", rule.id);
         assert!(!rule.title.is_empty());
     }
-    for kind in [
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-        "Pod",
+    let related = [
         "PodDisruptionBudget",
         "HorizontalPodAutoscaler",
         "Namespace",
         "LimitRange",
         "ResourceQuota",
-    ] {
+    ];
+    for kind in aiops_sdk::k8s::WORKLOAD_KINDS.iter().chain(&related) {
         assert!(info.kinds.iter().any(|k| k == kind), "{kind}");
     }
     let schema: serde_json::Value = serde_json::from_str(&info.config_schema).unwrap();

@@ -166,16 +166,13 @@ impl Checker<'_> {
             "{} requests {request_text} {} but used at most {} over {}: {ratio_text} its peak.",
             u.label(),
             m.name,
-            m.show_usage(u.metric.max.unwrap_or_default()),
+            u.peak_text(),
             u.metric.window_text()
         );
-        let summary = format!(
-            "Lower the {} request of container `{}` from {request_text} to {proposed_text}, its \
-             peak usage {} times {} headroom",
-            m.name,
-            u.container.container.name,
-            m.show_usage(u.metric.max.unwrap_or_default()),
-            short(self.config.request_headroom)
+        let hint = u.hint(
+            Field::Requests,
+            (&request_text, &proposed_text),
+            self.config.request_headroom,
         );
         let finding = u
             .finding(self.rule(Rule::RequestAboveUsage), message)
@@ -188,7 +185,7 @@ impl Checker<'_> {
                     "inf".into()
                 },
             );
-        Some(finding.remediation(u.hint(summary, "requests", proposed_text)))
+        Some(finding.remediation(hint))
     }
 
     fn usage_near_limit(&self, u: &Usage<'_>) -> Option<Finding> {
@@ -217,26 +214,30 @@ impl Checker<'_> {
         let message = format!(
             "{} peaked at {} {}, {}% of its limit {limit_text} over {}: {consequence}.",
             u.label(),
-            m.show_usage(u.metric.max.unwrap_or_default()),
+            u.peak_text(),
             m.name,
             short(percent),
             u.metric.window_text()
         );
-        let summary = format!(
-            "Raise the {} limit of container `{}` from {limit_text} to {proposed_text}, its peak \
-             usage {} times {} headroom",
-            m.name,
-            u.container.container.name,
-            m.show_usage(u.metric.max.unwrap_or_default()),
-            short(self.config.limit_headroom)
+        let hint = u.hint(
+            Field::Limits,
+            (&limit_text, &proposed_text),
+            self.config.limit_headroom,
         );
         let finding = u
             .finding(self.rule(Rule::UsageNearLimit), message)
             .evidence("limit", &limit_text)
             .evidence("percent_of_limit", short(percent))
             .evidence("threshold_percent", short(threshold));
-        Some(finding.remediation(u.hint(summary, "limits", proposed_text)))
+        Some(finding.remediation(hint))
     }
+}
+
+/// Which half of a container's `resources` a hint changes.
+#[derive(Clone, Copy)]
+enum Field {
+    Requests,
+    Limits,
 }
 
 /// One container's usage of one resource name.
@@ -274,11 +275,34 @@ impl Usage<'_> {
         f.evidence("window", self.metric.window_text())
     }
 
-    /// A hint setting `resources/{field}/{name}` of the container to `proposed`, with the
-    /// value currently written in the object as `current`.
-    fn hint(&self, summary: String, field: &str, proposed: String) -> RemediationHint {
+    /// The peak usage for people.
+    fn peak_text(&self) -> String {
+        self.measure.show_usage(self.metric.max.unwrap_or_default())
+    }
+
+    /// A hint moving the container's request or limit from `current` to `proposed` (texts
+    /// for the summary), the peak times `headroom`; the change carries the value currently
+    /// written in the object.
+    fn hint(
+        &self,
+        field: Field,
+        (current, proposed): (&str, &str),
+        headroom: f64,
+    ) -> RemediationHint {
+        let (verb, key, noun) = match field {
+            Field::Requests => ("Lower", "requests", "request"),
+            Field::Limits => ("Raise", "limits", "limit"),
+        };
+        let summary = format!(
+            "{verb} the {} {noun} of container `{}` from {current} to {proposed}, its peak usage \
+             {} times {} headroom",
+            self.measure.name,
+            self.container.container.name,
+            self.peak_text(),
+            short(headroom)
+        );
         let path = format!(
-            "{}/resources/{field}/{}",
+            "{}/resources/{key}/{}",
             self.container.pointer, self.measure.name
         );
         let current = self
