@@ -127,6 +127,22 @@ impl DetectRun {
 
 /// `(path, current, proposed)` of every change of a finding's remediation hint; panics
 /// when the finding has no hint.
+///
+/// ```
+/// # use aiops_sdk::*;
+/// use aiops_sdk::testing::{change, changes, hint_summary};
+/// # let rule = RuleInfo::new("x.y", Severity::Low, "Y", "...");
+/// # let r = Resource { id: "r/1".into(), kind: "K".into(), platform: Platform::Other,
+/// #     name: "1".into(), namespace: None, labels: vec![], metrics: vec![], raw: "{}".into() };
+/// let hint = RemediationHint {
+///     summary: "Run 2 replicas".into(),
+///     changes: vec![FieldChange::json("/spec/replicas", Some(1.into()), 2.into())],
+/// };
+/// let f = Finding::new(&rule, &r, "m").remediation(hint);
+/// assert_eq!(changes(&f), [("/spec/replicas", Some("1"), "2")]);
+/// assert_eq!(change(&f), ("/spec/replicas", Some("1"), "2"));
+/// assert_eq!(hint_summary(&f), "Run 2 replicas");
+/// ```
 #[track_caller]
 pub fn changes(finding: &Finding) -> Vec<(&str, Option<&str>, &str)> {
     hint_of(finding)

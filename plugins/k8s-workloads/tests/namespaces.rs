@@ -38,7 +38,7 @@ fn namespace_with_workloads_and_no_guard_rails_gets_both_findings() {
     assert_eq!(f.evidence_value("workloads"), Some("1"));
     assert_eq!(
         f.message,
-        "Namespace `shop` runs 1 workload(s) and has no LimitRange, so containers that set no requests or limits get none."
+        "Namespace `shop` runs 1 workload and has no LimitRange, so containers that set no requests or limits get none."
     );
     assert!(f.remediation.is_none());
 }

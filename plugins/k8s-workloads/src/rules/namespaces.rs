@@ -37,8 +37,10 @@ impl Checker<'_> {
             if present {
                 continue;
             }
+            let plural = if workloads == 1 { "" } else { "s" };
             let message = format!(
-                "Namespace `{name}` runs {workloads} workload(s) and has no {object}, so {consequence}."
+                "Namespace `{name}` runs {workloads} workload{plural} and has no {object}, so \
+                 {consequence}."
             );
             out.push(
                 Finding::new(self.rule(rule), namespace, message).evidence("workloads", workloads),
