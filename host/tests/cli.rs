@@ -478,12 +478,15 @@ fn collected_snapshot_replays_to_the_same_findings() {
 }
 
 #[test]
-fn live_source_not_in_this_build_is_refused_naming_it() {
+fn unknown_source_is_refused_naming_it() {
     let cache = tempfile::tempdir().unwrap();
-    let out = aiops(&["scan", "--source", "aws"], cache.path());
+    let out = aiops(&["scan", "--source", "gcp"], cache.path());
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("source `aws`"), "{err}");
+    assert!(
+        err.contains("source `gcp`") && err.contains("k8s, aws, azure"),
+        "{err}"
+    );
 }
 
 /// Scans snapshot `fixture` with `config_yaml`, asserts exactly the `(rule, resource)`
