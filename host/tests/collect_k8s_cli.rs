@@ -1,6 +1,6 @@
 //! `aiops scan --source k8s` end to end: the binary reads a stand-in API server (the
 //! local-dev manifests served as the real API serves them, `KUBECONFIG` pointing at it)
-//! and the built-in k8s-resources detector reports exactly the manifests' findings; and
+//! and the built-in Kubernetes detectors report exactly the manifests' findings; and
 //! faults of the k8s source (down, slow, throttled, malformed) beside an AWS snapshot:
 //! exit 3, stderr names `k8s`, the AWS findings are complete.
 
@@ -138,6 +138,18 @@ fn serve_manifests() -> FakeApiServer {
     assert!(objects.len() >= 10, "{} objects", objects.len());
     let mut state = server.state();
     for mut object in objects {
+        // The API server answers autoscaling/v2 for an HPA created through v1.
+        if object["apiVersion"] == "autoscaling/v1" {
+            let spec = object["spec"].as_object_mut().unwrap();
+            if let Some(target) = spec.remove("targetCPUUtilizationPercentage") {
+                spec.insert(
+                    "metrics".into(),
+                    serde_json::json!([{"type": "Resource", "resource": {"name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": target}}}]),
+                );
+            }
+            object["apiVersion"] = "autoscaling/v2".into();
+        }
         // As stored by the API server: server-side fields a manifest lacks.
         object["metadata"]["resourceVersion"] = "48100".into();
         object["metadata"]["managedFields"] =
@@ -163,7 +175,7 @@ fn scan_source_k8s_reports_the_manifests_findings_from_the_live_api() {
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
     let expected = expected_rows("local-dev/manifests/EXPECTED.md", "k8s.", 3);
-    assert_eq!(expected.len(), 16, "EXPECTED.md table parsed");
+    assert_eq!(expected.len(), 32, "EXPECTED.md table parsed");
     assert_eq!(findings(&out, true), expected);
     assert!(
         log.contains("metrics API (metrics.k8s.io/v1beta1) is not served"),
@@ -209,6 +221,81 @@ fn scan_source_k8s_reports_the_manifests_findings_from_the_live_api() {
     );
     assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
     assert_eq!(findings(&replayed, true), expected);
+}
+
+#[test]
+fn scan_source_k8s_with_the_metrics_api_feeds_the_usage_rules() {
+    let server = serve_manifests();
+    {
+        let mut state = server.state();
+        state.metrics_served = true;
+        let frontend = state_object(&state, "Deployment", "frontend");
+        let owner = |kind: &str, name: &str| {
+            serde_json::json!([{"apiVersion": "apps/v1", "kind": kind, "name": name,
+                "uid": "3c1f6a52-8d0e-4b7a-9f21-5e6d7c8b9a01", "controller": true,
+                "blockOwnerDeletion": true}])
+        };
+        let mut replica_set = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "frontend-6f9c8d7b5", "namespace": "shop",
+                "labels": {"app": "frontend", "pod-template-hash": "6f9c8d7b5"}},
+            "spec": {"replicas": 2, "selector": frontend["spec"]["selector"].clone(),
+                "template": frontend["spec"]["template"].clone()}
+        });
+        replica_set["metadata"]["ownerReferences"] = owner("Deployment", "frontend");
+        state.add(replica_set);
+        // The usage: web peaks at 40m of its 250m CPU request (6.25x) and at 480Mi of
+        // its 512Mi memory limit (93.75%).
+        for (pod, cpu, memory) in [
+            ("frontend-6f9c8d7b5-k2x9q", "20m", "470Mi"),
+            ("frontend-6f9c8d7b5-w7p4n", "40000000n", "480Mi"),
+        ] {
+            state.add(serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": pod, "namespace": "shop",
+                    "labels": {"app": "frontend", "pod-template-hash": "6f9c8d7b5"},
+                    "ownerReferences": owner("ReplicaSet", "frontend-6f9c8d7b5")},
+                "spec": frontend["spec"]["template"]["spec"].clone(),
+                "status": {"phase": "Running"}
+            }));
+            state.add(serde_json::json!({
+                "apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
+                "metadata": {"name": pod, "namespace": "shop", "labels": {"app": "frontend"}},
+                "timestamp": "2026-11-25T09:59:48Z", "window": "30s",
+                "containers": [{"name": "web", "usage": {"cpu": cpu, "memory": memory}}]
+            }));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let kubeconfig = server.write_kubeconfig(dir.path());
+    let out = aiops(
+        &["scan", "--source", "k8s", "--format", "json"],
+        cache.path(),
+        &kubeconfig,
+    );
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(!log.contains("metrics API"), "{log}");
+    let mut expected = expected_rows("local-dev/manifests/EXPECTED.md", "k8s.", 3);
+    for rule in ["request-above-usage", "usage-near-limit"] {
+        expected.push((
+            format!("k8s.workloads.{rule}"),
+            "k8s/Deployment/shop/frontend".into(),
+            "web".into(),
+        ));
+    }
+    expected.sort();
+    assert_eq!(findings(&out, true), expected);
+}
+
+/// The served object of `kind` named `name`.
+fn state_object(state: &k8s_api::ApiState, kind: &str, name: &str) -> Value {
+    state
+        .objects_of(kind)
+        .into_iter()
+        .find(|o| o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} served"))
 }
 
 /// How the k8s source misbehaves in a fault test.

@@ -83,6 +83,15 @@ impl ApiState {
             .push(object);
     }
 
+    /// The objects of `kind` being served.
+    pub fn objects_of(&self, kind: &str) -> Vec<Value> {
+        let (gv, plural, _) = kind_info(kind).unwrap_or_else(|| panic!("unknown kind {kind}"));
+        self.objects
+            .get(&format!("{gv}/{plural}"))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Requests whose path is `path`.
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests
