@@ -339,15 +339,19 @@ async fn arm_handler(
             "The api-version query parameter (?api-version=) is required for all requests.",
         );
     };
-    if let Some(bad) = faults.malformed.lock().unwrap().as_deref() {
-        if path.contains(bad) {
-            return (
-                StatusCode::OK,
-                [("content-type", "application/json")],
-                "{\"value\": [{\"id\": \"/subscriptions/",
-            )
-                .into_response();
-        }
+    let malformed = faults
+        .malformed
+        .lock()
+        .unwrap()
+        .as_deref()
+        .is_some_and(|bad| path.contains(bad));
+    if malformed {
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            "{\"value\": [{\"id\": \"/subscriptions/",
+        )
+            .into_response();
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
@@ -574,10 +578,7 @@ async fn token_handler(
             "AADSTS7000215: Invalid client secret provided.",
         );
     }
-    if !form
-        .get("scope")
-        .is_some_and(|s| s == &format!("{}/.default", shared.base))
-    {
+    if form.get("scope") != Some(&format!("{}/.default", shared.base)) {
         return bad(
             "invalid_scope",
             "AADSTS70011: The provided scope is invalid.",
@@ -599,12 +600,13 @@ fn url_form(body: &[u8]) -> HashMap<String, String> {
         let mut out = Vec::with_capacity(bytes.len());
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i] == b'%' && i + 2 < bytes.len() {
-                if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
+            if bytes[i] == b'%'
+                && i + 2 < bytes.len()
+                && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
             }
             out.push(bytes[i]);
             i += 1;

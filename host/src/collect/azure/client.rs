@@ -86,11 +86,6 @@ impl ArmError {
     pub fn is_denied(&self) -> bool {
         matches!(self.status(), Some(401 | 403))
     }
-
-    /// True when the answer could not be read.
-    pub fn is_malformed(&self) -> bool {
-        matches!(self, ArmError::Malformed { .. })
-    }
 }
 
 impl Transient for ArmError {

@@ -35,6 +35,9 @@ pub struct AzureConfig {
     pub ca_file: Option<PathBuf>,
     /// Azure Resource Manager base URL.
     pub endpoint: String,
+    /// Token audience when it differs from `endpoint` (some sovereign and private
+    /// clouds); the scope asked for is `<audience or endpoint>/.default`.
+    pub audience: Option<String>,
     /// Subscription ids to read; empty reads every subscription the identity can see.
     pub subscriptions: Vec<String>,
     /// Azure Monitor metrics.
@@ -57,6 +60,7 @@ impl Default for AzureConfig {
             authority_host: None,
             ca_file: None,
             endpoint: DEFAULT_ENDPOINT.to_string(),
+            audience: None,
             subscriptions: Vec::new(),
             metrics: MetricsConfig::default(),
             timeout_seconds: 120,
@@ -160,9 +164,10 @@ impl AzureConfig {
         Ok(())
     }
 
-    /// The OAuth scope of the ARM endpoint (`<endpoint>/.default`).
+    /// The OAuth scope of the ARM endpoint (`<audience or endpoint>/.default`).
     pub fn scope(&self) -> String {
-        format!("{}/.default", self.endpoint.trim_end_matches('/'))
+        let audience = self.audience.as_deref().unwrap_or(&self.endpoint);
+        format!("{}/.default", audience.trim_end_matches('/'))
     }
 }
 
@@ -200,6 +205,14 @@ mod tests {
             AzureConfig::default().scope(),
             "https://management.azure.com/.default"
         );
+        let config = AzureConfig {
+            audience: Some("https://management.core.usgovcloudapi.net/".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            config.scope(),
+            "https://management.core.usgovcloudapi.net/.default"
+        );
     }
 
     #[test]
@@ -210,14 +223,18 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let mut config = AzureConfig::default();
-        config.subscriptions = vec!["prod".into()];
+        let config = AzureConfig {
+            subscriptions: vec!["prod".into()],
+            ..Default::default()
+        };
         assert!(config.validate().unwrap_err().contains("`prod`"));
         let mut config = AzureConfig::default();
         config.metrics.interval = "PT2H".into();
         assert!(config.validate().unwrap_err().contains("interval `PT2H`"));
-        let mut config = AzureConfig::default();
-        config.endpoint = "management.azure.com".into();
+        let config = AzureConfig {
+            endpoint: "management.azure.com".into(),
+            ..Default::default()
+        };
         assert!(config.validate().unwrap_err().contains("endpoint"));
     }
 }

@@ -167,7 +167,6 @@ fn build(
                 client_id: config.client_id.clone(),
                 tenant_id: config.tenant_id.clone(),
                 token_file_path: config.federated_token_file.clone(),
-                ..Default::default()
             }))
             .map_err(|e| explain(&e))?
         }
@@ -175,7 +174,6 @@ fn build(
             ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: config.client_id.clone().map(UserAssignedId::ClientId),
                 client_options: options.clone(),
-                ..Default::default()
             }))
             .map_err(|e| explain(&e))?
         }

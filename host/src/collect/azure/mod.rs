@@ -63,7 +63,7 @@ impl AzureCollector {
             progress.status("listing subscriptions");
             resources::subscriptions(&client)
                 .await
-                .map_err(|e| arm_failure(&format!("listing subscriptions: {e}"), &e))?
+                .map_err(|e| arm_failure("listing subscriptions", &e))?
         } else {
             config.subscriptions.clone()
         };
@@ -92,20 +92,18 @@ impl AzureCollector {
                         .push(problem(format!("subscription {subscription}: {failure}")));
                 }
             }
-            if first_failure.is_none() {
-                if let Some(err) = listing.failures.into_iter().next() {
-                    first_failure = Some((subscription.clone(), err));
-                }
+            if first_failure.is_none()
+                && let Some(err) = listing.failures.into_iter().next()
+            {
+                first_failure = Some((subscription.clone(), err));
             }
             listed.extend(listing.listed);
         }
-        if !any_ok {
-            if let Some((subscription, err)) = first_failure {
-                return Err(arm_failure(
-                    &format!("no subscription could be read (subscription {subscription}: {err})"),
-                    &err,
-                ));
-            }
+        if !any_ok && let Some((subscription, err)) = first_failure {
+            return Err(arm_failure(
+                &format!("no subscription could be read; subscription {subscription}"),
+                &err,
+            ));
         }
 
         if config.metrics.enabled {
@@ -179,11 +177,13 @@ fn problem(message: String) -> InventoryProblem {
     }
 }
 
-fn arm_failure(message: &str, err: &ArmError) -> CollectError {
-    if err.is_malformed() {
-        CollectError::Malformed(message.to_string())
-    } else {
-        CollectError::Api(message.to_string())
+/// `context: call: what` as the source's error; malformed answers keep their own variant.
+fn arm_failure(context: &str, err: &ArmError) -> CollectError {
+    match err {
+        ArmError::Malformed { call, message } => {
+            CollectError::Malformed(format!("{context}: {call}: {message}"))
+        }
+        other => CollectError::Api(format!("{context}: {other}")),
     }
 }
 
