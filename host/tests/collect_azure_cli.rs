@@ -136,15 +136,15 @@ fn scan_source_azure_reports_the_fixture_findings() {
     let out = run.aiops(
         &config,
         &["scan", "--source", "azure", "--format", "json"],
-        "debug",
+        "trace",
     );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let want = expected("local-dev/inventory/AZURE-EXPECTED.md", "azure.");
     assert_eq!(want.len(), 7, "AZURE-EXPECTED.md table parsed");
     assert_eq!(found(&out.stdout, "azure."), want);
-    // Debug logging is on, and still no secret and no token shows.
-    assert!(err.contains("DEBUG"), "debug logs expected: {err}");
+    // Logging at its most verbose, and still no secret and no token shows.
+    assert!(err.contains("TRACE"), "trace logs expected: {err}");
     assert!(!err.contains(&run.server.identity.client_secret), "{err}");
     assert!(!err.contains(arm::ACCESS_TOKEN), "{err}");
     assert_eq!(run.server.faults.token_requests.load(Ordering::SeqCst), 1);

@@ -216,6 +216,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_config_yaml_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/config.yaml");
+        let config = crate::config::Config::load(&path).unwrap();
+        let azure = &config.collectors.azure;
+        azure.validate().unwrap();
+        assert_eq!(azure.credential, CredentialKind::ManagedIdentity);
+        assert_eq!(azure.metrics.window_hours, 336);
+    }
+
+    #[test]
     fn a_secret_in_the_config_file_is_refused() {
         let err = parse("client_secret: hunter2\n").unwrap_err();
         assert!(err.contains("client_secret"), "{err}");
