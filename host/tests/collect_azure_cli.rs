@@ -112,6 +112,10 @@ impl Run {
     }
 
     fn aiops(&self, config: &Path, args: &[&str], log: &str) -> Output {
+        self.aiops_with(config, args, log, &[])
+    }
+
+    fn aiops_with(&self, config: &Path, args: &[&str], log: &str, env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_aiops"))
             .args(args)
             .arg("--config")
@@ -124,6 +128,12 @@ impl Run {
             )
             .env("RUST_LOG", log)
             .env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+            .env_remove("AZURE_TENANT_ID")
+            .env_remove("AZURE_CLIENT_ID")
+            .env_remove("IDENTITY_ENDPOINT")
+            .env_remove("IDENTITY_HEADER")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -147,6 +157,35 @@ fn scan_source_azure_reports_the_fixture_findings() {
     assert!(err.contains("TRACE"), "trace logs expected: {err}");
     assert!(!err.contains(&run.server.identity.client_secret), "{err}");
     assert!(!err.contains(arm::ACCESS_TOKEN), "{err}");
+    assert_eq!(run.server.faults.token_requests.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn auto_credential_uses_the_app_service_managed_identity() {
+    let run = Run::new();
+    let yaml = format!(
+        "plugins:\n  settings:\n{AZURE_PLUGIN}collectors:\n  azure:\n    credential: auto\n    \
+         endpoint: {}\n",
+        run.server.endpoint
+    );
+    let config = run.dir.path().join("mi.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = run.aiops_with(
+        &config,
+        &["scan", "--source", "azure", "--format", "json"],
+        "warn",
+        &[
+            ("IDENTITY_ENDPOINT", &run.server.identity_endpoint),
+            ("IDENTITY_HEADER", arm::IDENTITY_HEADER),
+            // No `az` to find, no secret, no federated token: managed identity it is.
+            ("PATH", empty.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let want = expected("local-dev/inventory/AZURE-EXPECTED.md", "azure.");
+    assert_eq!(found(&out.stdout, "azure."), want);
+    assert!(!stderr(&out).contains(arm::IDENTITY_HEADER));
     assert_eq!(run.server.faults.token_requests.load(Ordering::SeqCst), 1);
 }
 

@@ -27,6 +27,13 @@ use serde_json::{Value, json};
 /// The access token the token endpoint issues and ARM accepts.
 pub const ACCESS_TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.arm-test-token.sig";
 
+/// The Kubernetes service-account token the token endpoint accepts as a workload
+/// identity's client assertion.
+pub const FEDERATED_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.federated-service-account-token.sig";
+
+/// The `IDENTITY_HEADER` of the App Service managed identity endpoint (`/msi/token`).
+pub const IDENTITY_HEADER: &str = "9f1c3a52-aiops-identity-header";
+
 /// Tenant, client and secret the token endpoint accepts.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -104,6 +111,8 @@ struct Shared {
 pub struct ArmServer {
     /// ARM base URL, e.g. `http://127.0.0.1:41234`.
     pub endpoint: String,
+    /// App Service managed identity endpoint (`IDENTITY_ENDPOINT`), on the ARM port.
+    pub identity_endpoint: String,
     /// Entra authority host, e.g. `https://127.0.0.1:41235` (HTTPS, as azure_identity requires).
     pub authority: String,
     /// PEM of the CA that signed the token endpoint's certificate.
@@ -165,6 +174,7 @@ impl ArmServer {
         let (arm_addr, entra_addr) = ready_rx.recv().unwrap();
         ArmServer {
             endpoint: format!("http://{arm_addr}"),
+            identity_endpoint: format!("http://{arm_addr}/msi/token"),
             authority: format!("https://{entra_addr}"),
             ca_pem,
             identity,
@@ -292,6 +302,9 @@ async fn arm_handler(
 ) -> Response {
     let faults = &shared.faults;
     let path = uri.path().to_string();
+    if path == "/msi/token" {
+        return managed_identity_token(&shared, &headers, &query);
+    }
     faults.requests.lock().unwrap().push(path.clone());
     let delay = *faults.delay.lock().unwrap();
     if !delay.is_zero() {
@@ -543,7 +556,48 @@ fn metrics(shared: &Shared, resource_id: &str, query: &HashMap<String, String>) 
     .into_response()
 }
 
-/// The client credentials grant of the Microsoft identity platform v2.0 token endpoint.
+/// The App Service managed identity endpoint (`GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=...`
+/// with `X-IDENTITY-HEADER`).
+fn managed_identity_token(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Response {
+    shared.faults.token_requests.fetch_add(1, Ordering::SeqCst);
+    let header_ok = headers
+        .get("x-identity-header")
+        .is_some_and(|v| v.as_bytes() == IDENTITY_HEADER.as_bytes());
+    if !header_ok || query.get("api-version").map(String::as_str) != Some("2019-08-01") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"statusCode": 401, "message": "Unauthorized"})),
+        )
+            .into_response();
+    }
+    if query.get("resource") != Some(&shared.base) {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"statusCode": 400, "message": "invalid resource"})),
+        )
+            .into_response();
+    }
+    let expires_on = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    axum::Json(json!({
+        "access_token": ACCESS_TOKEN,
+        "expires_on": expires_on.to_string(),
+        "resource": shared.base,
+        "token_type": "Bearer",
+        "client_id": shared.identity.client_id
+    }))
+    .into_response()
+}
+
+/// The client credentials grant of the Microsoft identity platform v2.0 token endpoint,
+/// with a client secret or a client assertion (workload identity).
 async fn token_handler(
     State(shared): State<Arc<Shared>>,
     UrlPath(tenant): UrlPath<String>,
@@ -572,7 +626,10 @@ async fn token_handler(
             "AADSTS700016: Application not found.",
         );
     }
-    if form.get("client_secret") != Some(&id.client_secret) {
+    let assertion_ok = form.get("client_assertion_type").map(String::as_str)
+        == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        && form.get("client_assertion").map(String::as_str) == Some(FEDERATED_TOKEN);
+    if !assertion_ok && form.get("client_secret") != Some(&id.client_secret) {
         return bad(
             "invalid_client",
             "AADSTS7000215: Invalid client secret provided.",

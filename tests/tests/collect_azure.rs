@@ -388,3 +388,20 @@ fn an_unreadable_ca_file_is_a_config_error_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn workload_identity_exchanges_the_federated_token() {
+    let mut s = setup(fixture_estate(3));
+    let token_file = s.dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, aiops_tests::arm::FEDERATED_TOKEN).unwrap();
+    s.config.credential = CredentialKind::WorkloadIdentity;
+    s.config.client_secret_file = None;
+    s.config.federated_token_file = Some(token_file.clone());
+    let (result, _) = collect(&s.config);
+    assert_eq!(result.unwrap().len(), 8);
+
+    std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.some-other-token.sig").unwrap();
+    let (result, _) = collect(&s.config);
+    let err = result.unwrap_err().to_string();
+    assert!(err.starts_with("credentials: workload-identity"), "{err}");
+}
