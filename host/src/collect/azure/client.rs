@@ -144,14 +144,21 @@ impl ArmClient {
         }
     }
 
-    /// The URL of `path` (starting with `/`) with `query` pairs on the endpoint.
+    /// The URL of `path` (starting with `/`) with `query` pairs on the endpoint. Spaces
+    /// (in metric names) are sent as `%20`, as the ARM reference writes them; a literal
+    /// `+` is already `%2B`.
     pub fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
         let mut url = self.endpoint.clone();
         let base = url.path().trim_end_matches('/').to_string();
         url.set_path(&format!("{base}{path}"));
-        url.query_pairs_mut().clear().extend_pairs(query);
         if query.is_empty() {
             url.set_query(None);
+        } else {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query)
+                .finish()
+                .replace('+', "%20");
+            url.set_query(Some(&encoded));
         }
         url
     }
@@ -263,13 +270,13 @@ mod tests {
         let url = c.url(
             "/subscriptions/s/providers/Microsoft.Insights/metrics",
             &[
-                ("metricnames", "Percentage CPU"),
+                ("metricnames", "Percentage CPU+X"),
                 ("api-version", "2024-02-01"),
             ],
         );
         assert_eq!(
             url.as_str(),
-            "http://127.0.0.1:8080/arm/subscriptions/s/providers/Microsoft.Insights/metrics?metricnames=Percentage+CPU&api-version=2024-02-01"
+            "http://127.0.0.1:8080/arm/subscriptions/s/providers/Microsoft.Insights/metrics?metricnames=Percentage%20CPU%2BX&api-version=2024-02-01"
         );
     }
 
