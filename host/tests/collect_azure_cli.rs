@@ -190,6 +190,48 @@ fn auto_credential_uses_the_app_service_managed_identity() {
 }
 
 #[test]
+fn auto_credential_uses_the_azure_cli_when_installed() {
+    use std::os::unix::fs::PermissionsExt;
+    let run = Run::new();
+    let yaml = format!(
+        "plugins:\n  settings:\n{AZURE_PLUGIN}collectors:\n  azure:\n    credential: auto\n    \
+         endpoint: {}\n",
+        run.server.endpoint
+    );
+    let config = run.dir.path().join("cli.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    // An `az` that answers `az account get-access-token -o json --scope SCOPE` as the
+    // Azure CLI (2.54+) does, and fails for anything else.
+    let bin = tempfile::tempdir().unwrap();
+    let az = bin.path().join("az");
+    std::fs::write(
+        &az,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  \"account get-access-token -o json --scope {}/.default\") ;;\n  \
+             *) echo \"ERROR: unexpected arguments: $*\" >&2; exit 1 ;;\nesac\n\
+             echo '{{\"accessToken\": \"{}\", \"expiresOn\": \"2099-01-01 00:00:00.000000\", \
+             \"expires_on\": 4070908800, \"subscription\": \"6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f\", \
+             \"tenant\": \"{}\", \"tokenType\": \"Bearer\"}}'\n",
+            run.server.endpoint,
+            arm::ACCESS_TOKEN,
+            run.server.identity.tenant
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let out = run.aiops_with(
+        &config,
+        &["scan", "--source", "azure", "--format", "json"],
+        "warn",
+        &[("PATH", &path)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let want = expected("local-dev/inventory/AZURE-EXPECTED.md", "azure.");
+    assert_eq!(found(&out.stdout, "azure."), want);
+}
+
+#[test]
 fn collect_source_azure_writes_the_fixture_inventory() {
     let run = Run::new();
     let config = run.config(&run.server.endpoint, "");
