@@ -1,8 +1,10 @@
 //! An Azure Resource Manager stand-in for tests: an HTTP server speaking ARM's paths and
 //! JSON as the REST reference documents them (list pages `{"value": [...], "nextLink":
 //! ...}`, Azure Monitor's metrics response, metric alert rules, `{"error": {...}}` bodies),
-//! and an HTTPS Entra ID token endpoint (`POST /{tenant}/oauth2/v2.0/token`, the client
-//! credentials grant) so the real azure_identity client-secret credential runs against it.
+//! and the token endpoints the real azure_identity credentials talk to: Entra ID's
+//! (`POST /{tenant}/oauth2/v2.0/token` over HTTPS, client secret or federated assertion;
+//! [`entra`]) and App Service's managed identity endpoint (`GET /msi/token`). What it
+//! serves is an [`Estate`] ([`estate`]); faults are switched on through [`Faults`].
 //!
 //! Self-contained (axum, tokio, tokio-rustls, rcgen, serde_json) so both the tests crate
 //! and the host's CLI tests include it. The server runs on its own thread and runtime,
@@ -10,16 +12,24 @@
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "arm_entra.rs"]
+mod entra;
+#[path = "arm_estate.rs"]
+mod estate;
+#[path = "arm_tls.rs"]
+mod tls;
+
+#[allow(unused_imports)] // the host's CLI tests build estates from snapshots only
+pub use estate::{Estate, Series, series_for};
+
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -55,30 +65,6 @@ impl Default for Identity {
     }
 }
 
-/// One metric series of a resource: ARM unit and `(average, maximum)` per interval.
-#[derive(Debug, Clone)]
-pub struct Series {
-    /// Metric name, e.g. `Percentage CPU`.
-    pub name: String,
-    /// ARM unit, e.g. `Percent`.
-    pub unit: String,
-    /// Points, oldest first.
-    pub points: Vec<(f64, f64)>,
-}
-
-/// What the server serves.
-#[derive(Debug, Clone, Default)]
-pub struct Estate {
-    /// Subscription ids, in order.
-    pub subscriptions: Vec<String>,
-    /// ARM objects by subscription id, in list order.
-    pub resources: BTreeMap<String, Vec<Value>>,
-    /// Metric series by lower-case ARM resource id.
-    pub metrics: HashMap<String, Vec<Series>>,
-    /// Items per list page (ARM pages at 1000; small here to force `nextLink`).
-    pub page_size: usize,
-}
-
 /// Faults to inject; counters to assert on.
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -100,7 +86,7 @@ pub struct Faults {
     pub token_requests: AtomicUsize,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     estate: Estate,
     identity: Identity,
     faults: Arc<Faults>,
@@ -130,7 +116,7 @@ impl ArmServer {
     pub fn start(estate: Estate) -> ArmServer {
         let identity = Identity::default();
         let faults = Arc::new(Faults::default());
-        let (ca_pem, tls) = tls_config();
+        let (ca_pem, tls_config) = tls::tls_config();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread_faults = faults.clone();
@@ -158,13 +144,10 @@ impl ArmServer {
                 let entra_app = Router::new()
                     .route(
                         "/{tenant}/oauth2/v2.0/token",
-                        axum::routing::post(token_handler),
+                        axum::routing::post(entra::token_handler),
                     )
                     .with_state(shared);
-                let tls = TlsListener {
-                    inner: entra,
-                    acceptor: tokio_rustls::TlsAcceptor::from(tls),
-                };
+                let tls = tls::TlsListener::new(entra, tls_config);
                 tokio::spawn(async move { axum::serve(arm, arm_app).await.ok() });
                 tokio::spawn(async move { axum::serve(tls, entra_app).await.ok() });
                 ready_tx.send((arm_addr, entra_addr)).unwrap();
@@ -197,94 +180,6 @@ impl ArmServer {
     }
 }
 
-impl Estate {
-    /// The estate of an `aiops.inventory/v1` snapshot of Azure resources (e.g.
-    /// `local-dev/inventory/azure.json`): each resource's `raw` served as the ARM object in
-    /// its subscription, each metric summary turned into a 20-point series whose mean,
-    /// nearest-rank 95th percentile and maximum are exactly the summary's.
-    pub fn from_snapshot(path: &Path, page_size: usize) -> Estate {
-        let text = std::fs::read_to_string(path).unwrap();
-        let snapshot: Value = serde_json::from_str(&text).unwrap();
-        let mut estate = Estate {
-            page_size,
-            ..Default::default()
-        };
-        for resource in snapshot["resources"].as_array().unwrap() {
-            let object: Value = serde_json::from_str(resource["raw"].as_str().unwrap()).unwrap();
-            let id = object["id"].as_str().unwrap().to_string();
-            let subscription = id.split('/').nth(2).unwrap().to_string();
-            if !estate.subscriptions.contains(&subscription) {
-                estate.subscriptions.push(subscription.clone());
-            }
-            estate
-                .resources
-                .entry(subscription)
-                .or_default()
-                .push(object);
-            let series: Vec<Series> = resource["metrics"]
-                .as_array()
-                .map(|metrics| {
-                    metrics
-                        .iter()
-                        .map(|m| Series {
-                            name: m["name"].as_str().unwrap().to_string(),
-                            unit: arm_unit(m["unit"].as_str().unwrap()),
-                            points: series_for(
-                                m["avg"].as_f64().unwrap(),
-                                m["max"].as_f64().unwrap(),
-                                m["p95"].as_f64().unwrap(),
-                            ),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            if !series.is_empty() {
-                estate.metrics.insert(id.to_ascii_lowercase(), series);
-            }
-        }
-        estate
-    }
-}
-
-fn arm_unit(unit: &str) -> String {
-    match unit {
-        "percent" => "Percent".into(),
-        "count" => "Count".into(),
-        "bytes" => "Bytes".into(),
-        other => other.into(),
-    }
-}
-
-/// 20 points: two at `p95` (ranks 19 and 20), 18 below whose sum makes the mean `avg`
-/// (whole or half numbers, so every sum is exact in floating point); the maxima equal
-/// the averages except one, which is `max`.
-pub fn series_for(avg: f64, max: f64, p95: f64) -> Vec<(f64, f64)> {
-    let rest = 20.0 * avg - 2.0 * p95;
-    let base = (rest / 18.0).floor();
-    let extra = (rest - 18.0 * base) as usize;
-    assert!(
-        base + 1.0 <= p95,
-        "cannot build a series for avg {avg} p95 {p95}"
-    );
-    assert!(
-        rest.fract() == 0.0,
-        "20*avg - 2*p95 must be whole: avg {avg} p95 {p95}"
-    );
-    let mut averages: Vec<f64> = (0..18)
-        .map(|i| if i < extra { base + 1.0 } else { base })
-        .collect();
-    averages.push(p95);
-    averages.push(p95);
-    // Not sorted in time: the collector must sort.
-    averages.rotate_left(7);
-    let top = averages.iter().position(|&a| a == p95).unwrap();
-    averages
-        .iter()
-        .enumerate()
-        .map(|(i, &a)| (a, if i == top { max } else { a }))
-        .collect()
-}
-
 fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
@@ -303,7 +198,7 @@ async fn arm_handler(
     let faults = &shared.faults;
     let path = uri.path().to_string();
     if path == "/msi/token" {
-        return managed_identity_token(&shared, &headers, &query);
+        return entra::managed_identity_token(&shared, &headers, &query);
     }
     faults.requests.lock().unwrap().push(path.clone());
     let delay = *faults.delay.lock().unwrap();
@@ -554,181 +449,4 @@ fn metrics(shared: &Shared, resource_id: &str, query: &HashMap<String, String>) 
         "resourceregion": "westeurope"
     }))
     .into_response()
-}
-
-/// The App Service managed identity endpoint (`GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=...`
-/// with `X-IDENTITY-HEADER`).
-fn managed_identity_token(
-    shared: &Shared,
-    headers: &HeaderMap,
-    query: &HashMap<String, String>,
-) -> Response {
-    shared.faults.token_requests.fetch_add(1, Ordering::SeqCst);
-    let header_ok = headers
-        .get("x-identity-header")
-        .is_some_and(|v| v.as_bytes() == IDENTITY_HEADER.as_bytes());
-    if !header_ok || query.get("api-version").map(String::as_str) != Some("2019-08-01") {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"statusCode": 401, "message": "Unauthorized"})),
-        )
-            .into_response();
-    }
-    if query.get("resource") != Some(&shared.base) {
-        return (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"statusCode": 400, "message": "invalid resource"})),
-        )
-            .into_response();
-    }
-    let expires_on = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 3600;
-    axum::Json(json!({
-        "access_token": ACCESS_TOKEN,
-        "expires_on": expires_on.to_string(),
-        "resource": shared.base,
-        "token_type": "Bearer",
-        "client_id": shared.identity.client_id
-    }))
-    .into_response()
-}
-
-/// The client credentials grant of the Microsoft identity platform v2.0 token endpoint,
-/// with a client secret or a client assertion (workload identity).
-async fn token_handler(
-    State(shared): State<Arc<Shared>>,
-    UrlPath(tenant): UrlPath<String>,
-    body: Bytes,
-) -> Response {
-    shared.faults.token_requests.fetch_add(1, Ordering::SeqCst);
-    let form: HashMap<String, String> = url_form(&body);
-    let id = &shared.identity;
-    let bad = |code: &str, description: &str| {
-        (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(
-                json!({"error": code, "error_description": description, "error_codes": [7000215]}),
-            ),
-        )
-            .into_response()
-    };
-    if tenant != id.tenant {
-        return bad("invalid_request", "AADSTS90002: Tenant not found.");
-    }
-    if form.get("grant_type").map(String::as_str) != Some("client_credentials")
-        || form.get("client_id") != Some(&id.client_id)
-    {
-        return bad(
-            "unauthorized_client",
-            "AADSTS700016: Application not found.",
-        );
-    }
-    let assertion_ok = form.get("client_assertion_type").map(String::as_str)
-        == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-        && form.get("client_assertion").map(String::as_str) == Some(FEDERATED_TOKEN);
-    if !assertion_ok && form.get("client_secret") != Some(&id.client_secret) {
-        return bad(
-            "invalid_client",
-            "AADSTS7000215: Invalid client secret provided.",
-        );
-    }
-    if form.get("scope") != Some(&format!("{}/.default", shared.base)) {
-        return bad(
-            "invalid_scope",
-            "AADSTS70011: The provided scope is invalid.",
-        );
-    }
-    axum::Json(json!({
-        "token_type": "Bearer",
-        "expires_in": 3599,
-        "ext_expires_in": 3599,
-        "access_token": ACCESS_TOKEN
-    }))
-    .into_response()
-}
-
-fn url_form(body: &[u8]) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        let s = s.replace('+', " ");
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%'
-                && i + 2 < bytes.len()
-                && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-/// A CA and a certificate for 127.0.0.1 and localhost signed by it.
-fn tls_config() -> (String, Arc<tokio_rustls::rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "aiops test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf_params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.der().clone()],
-        tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-    )
-    .unwrap();
-    (ca.pem(), Arc::new(config))
-}
-
-/// A TCP listener that hands axum TLS streams.
-struct TlsListener {
-    inner: tokio::net::TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, addr)) = self.inner.accept().await else {
-                continue;
-            };
-            if let Ok(Ok(tls)) =
-                tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(tcp)).await
-            {
-                return (tls, addr);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
 }
