@@ -4,10 +4,10 @@
 //!
 //! The story of one collection: validate the config ([`config`]), build the credential
 //! (azure_identity; [`credential`]) and get one ARM token, find the subscriptions, list
-//! each resource type of each subscription page by page ([`resources`], through the small
-//! typed ARM client of [`client`]), turn each ARM object into the envelope the
-//! `azure-monitor` detector reads ([`convert`], types in [`kinds`]), then query each
-//! resource's metrics a few at a time ([`metrics`]).
+//! each resource type of each subscription (a few subscriptions at a time) page by page
+//! ([`resources`], through the small typed ARM client of [`client`]), turn each ARM object
+//! into the envelope the `azure-monitor` detector reads ([`convert`], types in
+//! [`kinds`]), then query each resource's metrics a few at a time ([`metrics`]).
 //!
 //! A subscription or a list that cannot be read (403, throttled past the retries,
 //! malformed) becomes a problem naming it and the rest is kept; only when nothing at all
@@ -36,6 +36,9 @@ use crate::inventory::{Inventory, InventoryProblem};
 
 /// The source name.
 pub const SOURCE: &str = "azure";
+
+/// Subscriptions listed at once (their results are used in the configured order).
+const SUBSCRIPTIONS_AT_ONCE: usize = 4;
 
 /// Reads Azure Resource Manager and Azure Monitor into inventory.
 pub struct AzureCollector {
@@ -72,8 +75,19 @@ impl AzureCollector {
         let mut listed: Vec<Listed> = Vec::new();
         let mut first_failure: Option<(String, ArmError)> = None;
         let mut any_ok = false;
+        let mut listings = Vec::with_capacity(subscriptions.len());
         for subscription in &subscriptions {
-            let listing = resources::list_subscription(&client, subscription, progress).await;
+            listings.push(resources::list_subscription(
+                &client,
+                subscription,
+                progress,
+            ));
+        }
+        let listings: Vec<_> = futures_util::stream::iter(listings)
+            .buffered(SUBSCRIPTIONS_AT_ONCE)
+            .collect()
+            .await;
+        for (subscription, listing) in subscriptions.iter().zip(listings) {
             any_ok |= listing.lists_ok > 0;
             for bad in &listing.bad_items {
                 inventory
