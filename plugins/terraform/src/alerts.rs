@@ -480,6 +480,19 @@ fn indent_unit(text: &str) -> String {
 fn push_block(repo: &mut Repo, file: usize, mut block: Block) {
     let f = &mut repo.files[file];
     f.changed = true;
-    block.decor_mut().set_prefix("\n");
+    // Whatever ends the file (comments, blank lines) stays before the new block.
+    let tail = f
+        .body
+        .decor()
+        .suffix()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    f.body.decor_mut().set_suffix("");
+    let separator = if tail.is_empty() && f.body.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    block.decor_mut().set_prefix(format!("{tail}{separator}"));
     f.body.push(block);
 }

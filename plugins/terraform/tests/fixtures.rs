@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use aiops_sdk::testing::{Harness, resources_from_snapshot};
-use aiops_sdk::{Finding, Outcome, Remediator, Resource, SourceFile};
+use aiops_sdk::{Detector, Finding, Outcome, Remediator, Resource, SourceFile};
 use aws_kinesis_shards::AwsKinesisShards;
 use aws_rds_mysql::AwsRdsMysql;
 use azure_monitor::AzureMonitor;
@@ -227,4 +227,27 @@ fn fixture_findings_give_the_golden_files_and_a_second_run_changes_nothing() {
         refused_ids[..4],
         "batch-1 is covered once batch-cpu is enabled"
     );
+}
+
+#[test]
+fn declared_rules_are_the_detectors_rules_with_their_severities() {
+    let detectors: Vec<_> = [
+        AwsRdsMysql::info(),
+        AwsKinesisShards::info(),
+        AzureMonitor::info(),
+    ]
+    .into_iter()
+    .flat_map(|i| i.rules)
+    .collect();
+    let declared = Terraform::info().rules;
+    assert_eq!(declared.len(), 16);
+    for rule in &declared {
+        let detector = detectors.iter().find(|d| d.id == rule.id);
+        assert_eq!(
+            detector.map(|d| d.default_severity),
+            Some(rule.default_severity),
+            "{}",
+            rule.id
+        );
+    }
 }
