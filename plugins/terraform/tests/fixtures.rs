@@ -7,114 +7,21 @@
 //! `UPDATE_GOLDEN=1` to rewrite the golden files after a deliberate change, then review
 //! the diff.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use aiops_sdk::testing::{Harness, resources_from_snapshot};
+use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Finding, Outcome, Remediator, Resource, SourceFile};
 use aws_kinesis_shards::AwsKinesisShards;
 use aws_rds_mysql::AwsRdsMysql;
 use azure_monitor::AzureMonitor;
+use common::fixture::*;
 use terraform::Terraform;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-const RDS_CONFIG: &str = r#"{"today": "2026-11-25"}"#;
-const KINESIS_CONFIG: &str = r#"{"min_retention_hours": 48}"#;
-const AZURE_CONFIG: &str = r#"{"default_action_group_id": "/subscriptions/6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f/resourceGroups/monitoring/providers/microsoft.insights/actionGroups/ops-oncall"}"#;
-
-/// The fixture findings with their target resources, in the detectors' order.
-fn findings() -> Vec<(Finding, Resource)> {
-    let inventory = root().join("local-dev/inventory");
-    let aws = resources_from_snapshot(&fs::read_to_string(inventory.join("aws.json")).unwrap());
-    let azure = resources_from_snapshot(&fs::read_to_string(inventory.join("azure.json")).unwrap());
-    let mut found = Vec::new();
-    found.extend(
-        Harness::<AwsRdsMysql>::new()
-            .config(RDS_CONFIG)
-            .detect(aws.clone())
-            .unwrap()
-            .findings,
-    );
-    found.extend(
-        Harness::<AwsKinesisShards>::new()
-            .config(KINESIS_CONFIG)
-            .detect(aws.clone())
-            .unwrap()
-            .findings,
-    );
-    found.extend(
-        Harness::<AzureMonitor>::new()
-            .config(AZURE_CONFIG)
-            .detect(azure.clone())
-            .unwrap()
-            .findings,
-    );
-    let all: Vec<Resource> = aws.into_iter().chain(azure).collect();
-    let fixes = Terraform::info();
-    found
-        .into_iter()
-        .filter(|f| fixes.rule(&f.rule).is_some())
-        .map(|f| {
-            let target = all.iter().find(|r| r.id == f.resource_id).unwrap().clone();
-            (f, target)
-        })
-        .collect()
-}
-
-/// The fixture repository's `.tf` files, paths relative to `local-dev/iac-repo`.
-fn repo_files() -> BTreeMap<String, String> {
-    let dir = root().join("local-dev/iac-repo/terraform");
-    let mut files = BTreeMap::new();
-    for entry in fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            files.insert(
-                format!("terraform/{name}"),
-                fs::read_to_string(&path).unwrap(),
-            );
-        }
-    }
-    files
-}
-
-/// Applies every finding in turn, the way the host does with `--fix`: each sees the files
-/// as the previous ones left them. Returns the cannot-fix reasons by (rule, resource).
-fn apply_all(
-    files: &mut BTreeMap<String, String>,
-    findings: &[(Finding, Resource)],
-) -> (Vec<(String, String, String)>, usize) {
-    let mut refused = Vec::new();
-    let mut edits = 0;
-    for (finding, target) in findings {
-        let passed = files
-            .iter()
-            .map(|(path, content)| SourceFile {
-                path: path.clone(),
-                content: content.clone(),
-            })
-            .collect();
-        match Harness::<Terraform>::new().remediate(finding.clone(), target.clone(), passed) {
-            Outcome::Edits(changed) => {
-                for file in changed {
-                    assert_ne!(
-                        files[&file.path], file.content,
-                        "an edit must change its file"
-                    );
-                    files.insert(file.path, file.content);
-                    edits += 1;
-                }
-            }
-            Outcome::CannotFix(reason) => {
-                refused.push((finding.rule.clone(), finding.resource_id.clone(), reason))
-            }
-        }
-    }
-    (refused, edits)
+fn native(finding: &Finding, target: &Resource, files: Vec<SourceFile>) -> Outcome {
+    Harness::<Terraform>::new().remediate(finding.clone(), target.clone(), files)
 }
 
 #[test]
@@ -122,7 +29,7 @@ fn fixture_findings_give_the_golden_files_and_a_second_run_changes_nothing() {
     let findings = findings();
     let original = repo_files();
     let mut files = original.clone();
-    let (refused, edits) = apply_all(&mut files, &findings);
+    let (refused, edits) = apply_all(&mut files, &findings, native);
 
     let golden_dir = root().join("tests/golden/terraform");
     let changed: BTreeMap<_, _> = files
@@ -136,17 +43,7 @@ fn fixture_findings_give_the_golden_files_and_a_second_run_changes_nothing() {
             fs::write(golden_dir.join(name), content).unwrap();
         }
     }
-    let mut golden = BTreeMap::new();
-    for entry in fs::read_dir(&golden_dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            golden.insert(
-                format!("terraform/{name}"),
-                fs::read_to_string(&path).unwrap(),
-            );
-        }
-    }
+    let golden = golden_files();
     assert_eq!(
         changed.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
         golden.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
@@ -215,7 +112,7 @@ fn fixture_findings_give_the_golden_files_and_a_second_run_changes_nothing() {
 
     // Idempotence: the same findings over the fixed files change nothing.
     let fixed = files.clone();
-    let (again, edits) = apply_all(&mut files, &findings);
+    let (again, edits) = apply_all(&mut files, &findings, native);
     assert_eq!(edits, 0);
     assert_eq!(files, fixed);
     let again_ids: Vec<(&str, &str)> = again

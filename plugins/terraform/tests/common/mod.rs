@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use aiops_sdk::testing::Harness;
 use aiops_sdk::{
     FieldChange, Finding, Outcome, Platform, RemediationHint, Resource, Severity, SourceFile,
