@@ -156,6 +156,24 @@ pub const METRIC_ALERT: &[Field] = &[field(
     &["severity", "description", "scopes"],
 )];
 
+/// azurerm VMs (`size`) and MySQL flexible servers (`sku_name`), see [`crate::sizes`].
+pub const AZURE_SIZES: &[Field] = &[
+    field(
+        "/properties/hardwareProfile/vmSize",
+        Place::Own("size"),
+        NOT_AURORA,
+        None,
+        &["location"],
+    ),
+    field(
+        "/sku/name",
+        Place::Own("sku_name"),
+        NOT_AURORA,
+        None,
+        &["version", "location"],
+    ),
+];
+
 /// The field of `table` at `pointer`.
 pub fn find(table: &'static [Field], pointer: &str) -> Option<&'static Field> {
     table.iter().find(|f| f.pointer == pointer)

@@ -1,7 +1,7 @@
 //! # terraform
 //!
 //! A built-in aiops remediator for Terraform: it turns the remediation hints of the RDS
-//! MySQL, Kinesis and Azure Monitor detectors into edits of the `.tf` files that define
+//! MySQL, Kinesis and Azure Monitor detectors (alerts and sizes) into edits of the `.tf` files that define
 //! the resource, with `hcl-edit`, keeping every other byte (comments, attribute order,
 //! alignment, other blocks).
 //!
@@ -12,6 +12,12 @@
 //! through a variable, a local or any expression, a block with `count`/`for_each`, a block
 //! that is missing or ambiguous, or a file that disagrees with the live resource gives a
 //! cannot-fix with the reason; a file already at the proposed value gives no edit.
+//!
+//! The host passes the `.tf` files to search (other files are ignored): at least the one
+//! defining the resource; the whole module directory is best, so that references (the
+//! action group's block, the watched VM's block) and the file holding the other metric
+//! alerts can be found. Paths are relative to the repository root and come back unchanged
+//! in the edits, which hold the whole new content of the changed files only.
 //!
 //! Changes that replace the resource (`storage_encrypted`) get a comment line above the
 //! attribute saying so, and a warning in the host's log.
@@ -30,6 +36,7 @@ pub mod plan;
 pub mod rds;
 pub mod repo;
 pub mod rules;
+pub mod sizes;
 pub mod value;
 
 use aiops_sdk::{
@@ -124,7 +131,11 @@ fn fix(
         rules::KINESIS_KIND => kinesis::fix(&mut repo, target, &changes)?,
         rules::ALERT_KIND => alerts::fix_alert(&mut repo, &config, target, &changes)?,
         kind if alerts::monitored_types(kind).is_some() => {
-            alerts::add_alert(&mut repo, &config, target, &changes)?
+            if changes.iter().any(|c| c.pointer == alerts::NEW_ALERT) {
+                alerts::add_alert(&mut repo, &config, target, &changes)?
+            } else {
+                sizes::fix(&mut repo, target, &changes)?
+            }
         }
         kind => {
             return Err(format!(

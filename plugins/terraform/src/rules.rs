@@ -11,7 +11,7 @@ pub const KINESIS_KIND: &str = "aws.kinesis.stream";
 pub const ALERT_KIND: &str = "azure.monitor.metric-alert";
 
 /// Rule id, the detector's default severity, title, what the fix does.
-const RULES: [(&str, Severity, &str, &str); 16] = [
+const RULES: [(&str, Severity, &str, &str); 17] = [
     (
         "aws.rds.under-used",
         Severity::Medium,
@@ -101,6 +101,12 @@ const RULES: [(&str, Severity, &str, &str); 16] = [
         Severity::Low,
         "Enable the alert",
         "Sets `enabled = true` on the `azurerm_monitor_metric_alert` (an absent `enabled` already means true).",
+    ),
+    (
+        "azure.monitor.sustained-high-cpu",
+        Severity::High,
+        "Larger size",
+        "Sets `size` of the `azurerm_linux_virtual_machine` or `azurerm_windows_virtual_machine` (`vm_size` of `azurerm_virtual_machine`), or `sku_name` of the `azurerm_mysql_flexible_server` keeping the tier prefix the file writes (`GP_Standard_D2ds_v4` → `GP_Standard_D4ds_v4`).",
     ),
     (
         "azure.monitor.alert-without-action-group",

@@ -44,7 +44,7 @@ fn the_component_fixes_the_fixture_repo_like_the_native_code() {
     let (refused_wasm, edits) = apply_all(&mut through_wasm, &findings, wasm);
     let mut natively = repo_files();
     let (refused_native, _) = apply_all(&mut natively, &findings, native);
-    assert_eq!(edits, 15);
+    assert_eq!(edits, 17);
     assert_eq!(through_wasm, fixed_repo());
     assert_eq!(refused_wasm, refused_native);
 
