@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub mod moto;
+pub mod moto_proxy;
+pub mod moto_seed;
+
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
 
 /// The bytes of fixture plugin `package` (e.g. `hostile-loop`).
