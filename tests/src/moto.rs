@@ -116,10 +116,8 @@ impl Moto {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("moto_server exited: {status}"));
             }
-            if let Ok((status, _)) = http(self.port, "GET", "/moto-api/data.json") {
-                if status == 200 {
-                    return Ok(());
-                }
+            if let Ok((200, _)) = http(self.port, "GET", "/moto-api/data.json") {
+                return Ok(());
             }
             if started.elapsed() > within {
                 return Err("no answer within 60 s".to_string());

@@ -59,6 +59,11 @@ pub async fn base_config(
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry)
         .timeout_config(timeouts);
+    // With regions configured, the ambient region is not needed: skip its lookup
+    // (which may probe the instance metadata service).
+    if let Some(first) = config.regions.first() {
+        loader = loader.region(Region::new(first.clone()));
+    }
     if let Some(url) = &config.endpoint_url {
         loader = loader.endpoint_url(url);
     }
