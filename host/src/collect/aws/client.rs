@@ -11,7 +11,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_rds::config::SharedCredentialsProvider;
 use aws_sdk_rds::config::http::HttpResponse;
-use aws_sdk_rds::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
 
 use super::config::{AwsAccount, AwsConfig};
 
@@ -131,6 +131,24 @@ pub async fn target_config(base: &SdkConfig, target: &Target) -> SdkConfig {
         .build()
 }
 
+/// The error and its sources as one line (`a: b: c`), each cause once.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// A failed API call: which call, and why, for a person.
 #[derive(Debug, thiserror::Error)]
 #[error("{call}: {detail}")]
@@ -146,7 +164,7 @@ pub struct CallError {
 impl CallError {
     /// Describes an SDK error. Service errors keep their code and message; transport
     /// errors say what happened (timeout, connection, unreadable response) with the
-    /// cause chain. The SDK's errors carry no credentials.
+    /// cause chain (never a Debug dump). The SDK's errors carry no credentials.
     pub fn from_sdk<E>(call: &'static str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -166,15 +184,16 @@ impl CallError {
                 )
             }
             SdkError::TimeoutError(_) => (None, "timed out".to_string()),
-            SdkError::DispatchFailure(_) => (
-                None,
-                format!("cannot reach the endpoint: {}", DisplayErrorContext(err)),
-            ),
-            SdkError::ResponseError(_) => (
-                None,
-                format!("malformed response: {}", DisplayErrorContext(err)),
-            ),
-            _ => (None, DisplayErrorContext(err).to_string()),
+            SdkError::DispatchFailure(_) => {
+                let causes = causes(err);
+                if causes.contains("credential") {
+                    (None, format!("no usable credentials: {causes}"))
+                } else {
+                    (None, format!("cannot reach the endpoint: {causes}"))
+                }
+            }
+            SdkError::ResponseError(_) => (None, format!("malformed response: {}", causes(err))),
+            _ => (None, causes(err)),
         };
         CallError { call, detail, code }
     }
@@ -188,6 +207,21 @@ impl CallError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn causes_are_one_line_without_debug_dumps() {
+        let err = Outer(std::io::Error::other(
+            "no credentials found\n  Environment: not set",
+        ));
+        assert_eq!(
+            causes(&err),
+            "dispatch failure: no credentials found Environment: not set"
+        );
+    }
 
     #[test]
     fn targets_cover_every_account_and_region() {
