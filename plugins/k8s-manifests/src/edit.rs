@@ -86,6 +86,14 @@ pub fn write(doc: &Document, path: &FieldPath, value: &Value) -> Result<(), Stri
     }
     let key = &missing[0];
     check_entry(&mapping, key)?;
+    if missing.len() == 1
+        && let Some(YamlNode::Scalar(old)) = mapping.get(key.as_str())
+        && !old.is_null()
+        && let Some(text) = scalar_text(&old.value(), value)
+    {
+        old.set_value(&text);
+        return Ok(());
+    }
     let nested_is_scalar = !(nested.is_object() || nested.is_array());
     if mapping.is_flow_style() && !nested_is_scalar {
         // `resources: {}` is replaced by a block mapping; anything fuller is left alone.
@@ -108,11 +116,11 @@ pub fn write(doc: &Document, path: &FieldPath, value: &Value) -> Result<(), Stri
 /// Sets `key` of `mapping` to a JSON value: scalars directly, nested values as block YAML.
 fn set(mapping: &Mapping, key: &str, value: &Value) -> Result<(), String> {
     match value {
-        Value::String(s) => mapping.set(key, s.as_str()),
-        Value::Bool(b) => mapping.set(key, *b),
+        Value::String(s) => put(mapping, key, s.as_str()),
+        Value::Bool(b) => put(mapping, key, *b),
         Value::Number(n) => match n.as_i64() {
-            Some(i) => mapping.set(key, i),
-            None => mapping.set(key, n.as_f64().unwrap_or_default()),
+            Some(i) => put(mapping, key, i),
+            None => put(mapping, key, n.as_f64().unwrap_or_default()),
         },
         Value::Null => return Err(format!("`{key}`: a null value is not a fix")),
         Value::Array(_) | Value::Object(_) => {
@@ -122,15 +130,58 @@ fn set(mapping: &Mapping, key: &str, value: &Value) -> Result<(), String> {
                 .parse()
                 .map_err(|e| format!("`{key}`: cannot read back the value: {e}"))?;
             if let Some(m) = snippet.as_mapping() {
-                mapping.set(key, m);
+                put(mapping, key, m);
             } else if let Some(s) = snippet.as_sequence() {
-                mapping.set(key, s);
+                put(mapping, key, s);
             } else {
                 return Err(format!("`{key}`: unexpected value shape"));
             }
         }
     }
     Ok(())
+}
+
+/// Keys a new key goes before, when present, following Kubernetes' usual order
+/// (`requests` before `limits`); any other new key goes last.
+const GOES_BEFORE: [(&str, &str); 1] = [("requests", "limits")];
+
+/// Sets `key`: in place when it exists, else at its conventional position.
+fn put(mapping: &Mapping, key: &str, value: impl yaml_edit::AsYaml) {
+    if !mapping.contains_key(key)
+        && let Some((_, next)) = GOES_BEFORE
+            .iter()
+            .find(|(k, next)| *k == key && mapping.contains_key(*next))
+    {
+        mapping.insert_before(*next, key, value);
+        return;
+    }
+    mapping.set(key, value);
+}
+
+/// The text replacing a scalar whose source text is `old`, in the same quoting style:
+/// `"..."` stays double-quoted, `'...'` single-quoted, and a plain scalar stays plain
+/// when the new string reads back as the same string (else it is double-quoted).
+/// `None` for values that are not scalars.
+fn scalar_text(old: &str, value: &Value) -> Option<String> {
+    let s = match value {
+        Value::String(s) => s,
+        Value::Number(n) => return Some(n.to_string()),
+        Value::Bool(b) => return Some(b.to_string()),
+        _ => return None,
+    };
+    let double = || serde_json::to_string(s).unwrap_or_default();
+    Some(if old.starts_with('"') {
+        double()
+    } else if old.starts_with('\'') {
+        format!("'{}'", s.replace('\'', "''"))
+    } else if !s.is_empty()
+        && !s.contains(['\n', '#', ':'])
+        && serde_norway::from_str::<Value>(s).is_ok_and(|v| v.as_str() == Some(s))
+    {
+        s.clone()
+    } else {
+        double()
+    })
 }
 
 /// One step down: the mapping under a key, or the named container of a list.
@@ -233,9 +284,28 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_quoting_style_of_a_replaced_scalar() {
+        let d = doc("a: \"2\"  # c\nb: '3'\nc: 4Gi\nd: x\n");
+        write(&d, &path(&["a"]), &json!("1")).unwrap();
+        write(&d, &path(&["b"]), &json!("it's")).unwrap();
+        write(&d, &path(&["c"]), &json!("8Gi")).unwrap();
+        write(&d, &path(&["d"]), &json!("1")).unwrap();
+        assert_eq!(
+            d.to_string(),
+            "a: \"1\"  # c\nb: 'it''s'\nc: 8Gi\nd: \"1\"\n"
+        );
+    }
+
+    #[test]
     fn creates_missing_mappings_in_block_style() {
         let d = doc("a:\n  c: x\n");
         write(&d, &path(&["a", "r", "q"]), &json!("100m")).unwrap();
+        let r = doc("r:\n  limits:\n    cpu: 1\n");
+        write(&r, &path(&["r", "requests", "cpu"]), &json!("1")).unwrap();
+        assert_eq!(
+            r.to_string(),
+            "r:\n  requests:\n    cpu: '1'\n  limits:\n    cpu: 1\n"
+        );
         assert_eq!(d.to_string(), "a:\n  c: x\n  r:\n    q: 100m\n");
         assert_eq!(
             read(&d, &path(&["a", "r", "q"])),
@@ -264,7 +334,7 @@ mod tests {
     fn flow_mappings_take_scalars_but_not_nested_values() {
         let d = doc("r:\n  q: {cpu: 1, memory: 2}\n");
         write(&d, &path(&["r", "q", "cpu"]), &json!("2")).unwrap();
-        assert_eq!(d.to_string(), "r:\n  q: {cpu: '2', memory: 2}\n");
+        assert_eq!(d.to_string(), "r:\n  q: {cpu: \"2\", memory: 2}\n");
         let err = write(&d, &path(&["r", "q", "x", "y"]), &json!("1")).unwrap_err();
         assert!(err.contains("flow-style"), "{err}");
     }
