@@ -425,3 +425,57 @@ fn fix_usage_errors() {
         text(&out.stderr)
     );
 }
+
+/// `(rule, resource id, container)` of a JSON report, sorted, without `skip_resource`.
+fn finding_rows(report: &[u8], skip_resource: &str) -> Vec<(String, String, String)> {
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(report).unwrap();
+    let mut rows: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
+            (
+                s(&f["rule"]),
+                s(&f["resource"]["id"]),
+                s(&f["resource"]["container"]),
+            )
+        })
+        .filter(|(_, id, _)| id != skip_resource)
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The fixture's promise: `kubectl kustomize k8s/overlays/prod` renders what the
+/// "cluster" fixture runs (less the hand-started `debug-shell` Pod), so fixing the
+/// cluster's findings in this repository is meaningful.
+#[test]
+fn prod_overlay_renders_the_cluster_fixture() {
+    let rendered = Command::new("kubectl")
+        .args(["kustomize", "local-dev/iac-repo/k8s/overlays/prod"])
+        .current_dir(workspace())
+        .output()
+        .expect("kubectl (for kustomize) must be installed: it is on the machine image");
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prod.yaml"), &rendered.stdout).unwrap();
+    let prod = aiops(&[
+        "scan",
+        "--manifests",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let cluster = aiops(&[
+        "scan",
+        "--manifests",
+        "local-dev/manifests",
+        "--format",
+        "json",
+    ]);
+    let prod_rows = finding_rows(&prod.stdout, "");
+    assert_eq!(prod_rows.len(), 13);
+    assert_eq!(
+        prod_rows,
+        finding_rows(&cluster.stdout, "k8s/Pod/shop/debug-shell")
+    );
+}
