@@ -22,4 +22,4 @@ plugin NAME:
 
 # Benchmarks (figures printed).
 bench:
-    cargo run --release -p aiops-bench
+    cargo bench -p aiops-tests

@@ -1,4 +1,4 @@
-//! The `aiops` binary end to end: the local-dev fixtures through the real wasm plugin,
+//! The `aiops` binary end to end: the local-dev fixtures through the real wasm plugins,
 //! report formats, exit codes and one-line errors.
 
 use std::path::{Path, PathBuf};
@@ -42,7 +42,31 @@ fn expected_rows(file: &str, prefix: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `(rule, resource id, container)` rows of local-dev/manifests/EXPECTED.md, sorted.
+/// Findings in `local-dev/manifests/EXPECTED.md`: 16 of k8s-resources, 16 of k8s-workloads.
+const MANIFEST_FINDINGS: usize = 32;
+
+/// The container of a JSON finding, `-` when it is about the whole object (as the
+/// EXPECTED tables write it).
+fn container(f: &Value) -> String {
+    f["resource"]["container"]
+        .as_str()
+        .unwrap_or("-")
+        .to_string()
+}
+
+/// The plugin that owns a rule id, by its prefix.
+fn plugin_of(rule: &str) -> &'static str {
+    if rule.starts_with("k8s.resources.") {
+        "k8s-resources"
+    } else if rule.starts_with("k8s.workloads.") {
+        "k8s-workloads"
+    } else {
+        panic!("unexpected rule {rule}")
+    }
+}
+
+/// `(rule, resource id, container)` rows of local-dev/manifests/EXPECTED.md (both
+/// Kubernetes detectors), sorted.
 fn expected_findings() -> Vec<(String, String, String)> {
     let mut rows: Vec<_> = expected_rows("local-dev/manifests/EXPECTED.md", "k8s.")
         .into_iter()
@@ -70,7 +94,7 @@ fn scans_local_dev_fixtures_with_exact_findings_as_json() {
     let mut got: Vec<(String, String, String)> = findings
         .iter()
         .map(|f| {
-            assert_eq!(f["plugin"], "k8s-resources");
+            assert_eq!(f["plugin"], plugin_of(f["rule"].as_str().unwrap()), "{f}");
             assert!(f["message"].as_str().is_some_and(|m| !m.is_empty()));
             assert!(
                 f["location"]["file"]
@@ -81,14 +105,23 @@ fn scans_local_dev_fixtures_with_exact_findings_as_json() {
             (
                 f["rule"].as_str().unwrap().to_string(),
                 f["resource"]["id"].as_str().unwrap().to_string(),
-                f["resource"]["container"].as_str().unwrap().to_string(),
+                container(f),
             )
         })
         .collect();
     got.sort();
     let expected = expected_findings();
-    assert_eq!(expected.len(), 16, "EXPECTED.md table parsed");
+    assert_eq!(
+        expected.len(),
+        MANIFEST_FINDINGS,
+        "EXPECTED.md table parsed"
+    );
     assert_eq!(got, expected);
+    let plugins: std::collections::BTreeSet<_> = findings
+        .iter()
+        .map(|f| f["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(plugins.len(), 2, "both detectors report: {plugins:?}");
     let cart = findings
         .iter()
         .find(|f| {
@@ -98,6 +131,23 @@ fn scans_local_dev_fixtures_with_exact_findings_as_json() {
     assert_eq!(cart["severity"], "high");
     assert_eq!(cart["resource"]["kind"], "Deployment");
     assert_eq!(cart["resource"]["namespace"], "shop");
+    // A k8s-workloads hint survives the wasm boundary as a JSON-pointer change.
+    let search = findings
+        .iter()
+        .find(|f| {
+            f["resource"]["name"] == "search"
+                && f["rule"] == "k8s.workloads.single-replica-without-pdb"
+        })
+        .unwrap();
+    assert_eq!(search["severity"], "medium");
+    assert_eq!(
+        search["remediation"]["changes"],
+        serde_json::json!([{"path": "/spec/replicas", "current": null, "proposed": "2"}])
+    );
+    assert_eq!(
+        search["location"]["file"],
+        "local-dev/manifests/95-search.yaml"
+    );
 }
 
 #[test]
@@ -143,7 +193,7 @@ fn sarif_output_points_at_files_and_lines() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 16);
+    assert_eq!(results.len(), MANIFEST_FINDINGS);
     for r in results {
         let loc = &r["locations"][0]["physicalLocation"];
         assert!(
@@ -154,17 +204,27 @@ fn sarif_output_points_at_files_and_lines() {
         );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
-    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["id"].as_str())
-        .filter(|id| id.starts_with("k8s.resources."))
-        .collect();
+    let rules = |prefix: &str| -> Vec<String> {
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .filter(|id| id.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    let resources = rules("k8s.resources.");
     assert_eq!(
-        rules.len(),
+        resources.len(),
         6,
-        "every k8s-resources rule is described: {rules:?}"
+        "every k8s-resources rule is described: {resources:?}"
+    );
+    let workloads = rules("k8s.workloads.");
+    assert_eq!(
+        workloads.len(),
+        10,
+        "every k8s-workloads rule is described: {workloads:?}"
     );
 }
 
@@ -211,7 +271,26 @@ fn unparseable_yaml_names_file_and_line_and_the_scan_goes_on() {
     let err = stderr(&out);
     assert!(err.contains("bad.yaml:3"), "{err}");
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(findings.len(), 4, "the good pod misses requests and limits");
+    let rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|r| r.starts_with("k8s.resources."))
+            .count(),
+        4,
+        "the good pod misses requests and limits: {rules:?}"
+    );
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|r| r.starts_with("k8s.workloads."))
+            .count(),
+        2,
+        "and both probes: {rules:?}"
+    );
     assert!(
         findings
             .iter()
@@ -243,7 +322,7 @@ fn bad_plugin_in_directory_is_reported_and_builtins_still_run() {
         stderr(&out)
     );
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(findings.len(), 16);
+    assert_eq!(findings.len(), MANIFEST_FINDINGS);
 }
 
 #[test]
@@ -257,6 +336,24 @@ fn plugins_lists_builtin_with_rules() {
         "{text}"
     );
     assert!(text.contains("k8s.resources.limit-request-ratio"), "{text}");
+    assert!(
+        text.contains("k8s-workloads 0.1.0 [detector] builtin:k8s-workloads — loaded"),
+        "{text}"
+    );
+    for rule in [
+        "k8s.workloads.single-replica-without-pdb",
+        "k8s.workloads.liveness-probe-missing",
+        "k8s.workloads.readiness-probe-missing",
+        "k8s.workloads.image-tag-mutable",
+        "k8s.workloads.image-pull-policy-unset",
+        "k8s.workloads.request-above-usage",
+        "k8s.workloads.usage-near-limit",
+        "k8s.workloads.namespace-without-limitrange",
+        "k8s.workloads.namespace-without-resourcequota",
+        "k8s.workloads.hpa-min-equals-max",
+    ] {
+        assert!(text.contains(rule), "{rule} listed: {text}");
+    }
 }
 
 #[test]
@@ -306,7 +403,7 @@ fn config_overrides_severity_and_disables_rules() {
         cache.path(),
     );
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(findings.len(), 16 - 2);
+    assert_eq!(findings.len(), MANIFEST_FINDINGS - 2);
     assert!(
         findings
             .iter()
@@ -355,7 +452,7 @@ fn collected_snapshot_replays_to_the_same_findings() {
                 (
                     f["rule"].as_str().unwrap().to_string(),
                     f["resource"]["id"].as_str().unwrap().to_string(),
-                    f["resource"]["container"].as_str().unwrap().to_string(),
+                    container(f),
                 )
             })
             .collect();
@@ -381,23 +478,27 @@ fn collected_snapshot_replays_to_the_same_findings() {
 }
 
 #[test]
-fn live_source_not_in_this_build_is_refused_naming_it() {
+fn unknown_source_is_refused_naming_it() {
     let cache = tempfile::tempdir().unwrap();
-    let out = aiops(&["scan", "--source", "aws"], cache.path());
+    let out = aiops(&["scan", "--source", "gcp"], cache.path());
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("source `aws`"), "{err}");
+    assert!(
+        err.contains("source `gcp`") && err.contains("k8s, aws, azure"),
+        "{err}"
+    );
 }
 
-/// Scans snapshot `fixture` with `config_yaml` and asserts exactly the `(rule, resource)`
-/// rows of the `prefix` table in `expected_file` (`count` of them), all from `plugin`.
+/// Scans snapshot `fixture` with `config_yaml`, asserts exactly the `(rule, resource)`
+/// rows of the `prefix` table in `expected_file` (`count` of them), and returns the
+/// findings as JSON.
 fn assert_snapshot_fixture(
     fixture: &str,
     config_yaml: &str,
     expected_file: &str,
     prefix: &str,
     count: usize,
-) {
+) -> Vec<Value> {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("aiops.yaml");
@@ -433,6 +534,7 @@ fn assert_snapshot_fixture(
     expected.sort();
     assert_eq!(expected.len(), count, "{expected_file} table parsed");
     assert_eq!(got, expected);
+    findings
 }
 
 #[test]
@@ -454,5 +556,68 @@ fn scans_azure_snapshot_fixture_with_exact_findings_through_wasm() {
         "local-dev/inventory/AZURE-EXPECTED.md",
         "azure.",
         7,
+    );
+}
+
+#[test]
+fn scans_k8s_usage_snapshot_with_exact_findings_and_hints_through_wasm() {
+    let findings = assert_snapshot_fixture(
+        "local-dev/inventory/k8s-usage.json",
+        "plugins:\n  settings: {}\n",
+        "local-dev/inventory/k8s-usage-EXPECTED.md",
+        "k8s.",
+        4,
+    );
+    assert!(findings.iter().all(|f| f["plugin"] == "k8s-workloads"));
+    let mut hints: Vec<(String, String, Value, Value)> = findings
+        .iter()
+        .map(|f| {
+            let change = &f["remediation"]["changes"][0];
+            (
+                f["resource"]["id"].as_str().unwrap().to_string(),
+                change["path"].as_str().unwrap().to_string(),
+                change["current"].clone(),
+                change["proposed"].clone(),
+            )
+        })
+        .collect();
+    hints.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let row = |id: &str, path: &str, current: &str, proposed: &str| {
+        (
+            id.to_string(),
+            path.to_string(),
+            Value::from(current),
+            Value::from(proposed),
+        )
+    };
+    const CONTAINER: &str = "/spec/template/spec/containers/0/resources";
+    assert_eq!(
+        hints,
+        [
+            row(
+                "k8s/Deployment/payments/gateway",
+                &format!("{CONTAINER}/limits/cpu"),
+                "\"1\"",
+                "\"1400m\""
+            ),
+            row(
+                "k8s/Deployment/payments/ledger",
+                &format!("{CONTAINER}/limits/memory"),
+                "\"4Gi\"",
+                "\"5888Mi\""
+            ),
+            row(
+                "k8s/Deployment/payments/ledger",
+                &format!("{CONTAINER}/requests/cpu"),
+                "\"2\"",
+                "\"380m\""
+            ),
+            row(
+                "k8s/StatefulSet/payments/reconciler",
+                &format!("{CONTAINER}/requests/memory"),
+                "\"2Gi\"",
+                "\"360Mi\""
+            ),
+        ]
     );
 }

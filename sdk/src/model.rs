@@ -206,6 +206,27 @@ pub struct FieldChange {
     pub proposed: String,
 }
 
+impl FieldChange {
+    /// A change of the field at `path` (JSON pointer) from `current` (`None` when absent)
+    /// to `proposed`, values given as JSON and stored as JSON text.
+    ///
+    /// ```
+    /// let c = aiops_sdk::FieldChange::json("/spec/replicas", Some(serde_json::json!(1)), serde_json::json!(2));
+    /// assert_eq!((c.current.as_deref(), c.proposed.as_str()), (Some("1"), "2"));
+    /// ```
+    pub fn json(
+        path: impl Into<String>,
+        current: Option<serde_json::Value>,
+        proposed: serde_json::Value,
+    ) -> Self {
+        FieldChange {
+            path: path.into(),
+            current: current.map(|v| v.to_string()),
+            proposed: proposed.to_string(),
+        }
+    }
+}
+
 /// A structured proposed change a remediator can apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemediationHint {
@@ -270,6 +291,24 @@ impl Finding {
     pub fn remediation(mut self, hint: RemediationHint) -> Self {
         self.remediation = Some(hint);
         self
+    }
+
+    /// The value of the evidence fact `key`, if the finding has one (the first, if several).
+    ///
+    /// ```
+    /// # use aiops_sdk::*;
+    /// # let rule = RuleInfo::new("x.y", Severity::Low, "Y", "...");
+    /// # let r = Resource { id: "r/1".into(), kind: "K".into(), platform: Platform::Other,
+    /// #     name: "1".into(), namespace: None, labels: vec![], metrics: vec![], raw: "{}".into() };
+    /// let f = Finding::new(&rule, &r, "m").evidence("ratio", 4.5);
+    /// assert_eq!(f.evidence_value("ratio"), Some("4.5"));
+    /// assert_eq!(f.evidence_value("other"), None);
+    /// ```
+    pub fn evidence_value(&self, key: &str) -> Option<&str> {
+        self.evidence
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -92,6 +92,94 @@ impl DetectRun {
     pub fn of_rule(&self, rule: &str) -> Vec<&Finding> {
         self.findings.iter().filter(|f| f.rule == rule).collect()
     }
+
+    /// The only finding of `rule`, given as a whole id (`k8s.resources.cpu-limit-missing`)
+    /// or as its last dot-separated part(s) (`cpu-limit-missing`); panics, listing every
+    /// finding, unless there is exactly one.
+    ///
+    /// ```
+    /// # use aiops_sdk::{*, testing::DetectRun};
+    /// # let rule = RuleInfo::new("x.sizing.too-big", Severity::Low, "Too big", "...");
+    /// # let r = Resource { id: "r/1".into(), kind: "K".into(), platform: Platform::Other,
+    /// #     name: "1".into(), namespace: None, labels: vec![], metrics: vec![], raw: "{}".into() };
+    /// let run = DetectRun { findings: vec![Finding::new(&rule, &r, "m")], logs: vec![] };
+    /// assert_eq!(run.only("too-big").rule, "x.sizing.too-big");
+    /// assert_eq!(run.only("sizing.too-big").rule, "x.sizing.too-big");
+    /// assert_eq!(run.only("x.sizing.too-big").rule, "x.sizing.too-big");
+    /// ```
+    #[track_caller]
+    pub fn only(&self, rule: &str) -> &Finding {
+        let suffix = format!(".{rule}");
+        let found: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule || f.rule.ends_with(&suffix))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "expected exactly one `{rule}` finding, got: {:#?}",
+            self.findings
+        );
+        found[0]
+    }
+}
+
+/// `(path, current, proposed)` of every change of a finding's remediation hint; panics
+/// when the finding has no hint.
+///
+/// ```
+/// # use aiops_sdk::*;
+/// use aiops_sdk::testing::{change, changes, hint_summary};
+/// # let rule = RuleInfo::new("x.y", Severity::Low, "Y", "...");
+/// # let r = Resource { id: "r/1".into(), kind: "K".into(), platform: Platform::Other,
+/// #     name: "1".into(), namespace: None, labels: vec![], metrics: vec![], raw: "{}".into() };
+/// let hint = RemediationHint {
+///     summary: "Run 2 replicas".into(),
+///     changes: vec![FieldChange::json("/spec/replicas", Some(1.into()), 2.into())],
+/// };
+/// let f = Finding::new(&rule, &r, "m").remediation(hint);
+/// assert_eq!(changes(&f), [("/spec/replicas", Some("1"), "2")]);
+/// assert_eq!(change(&f), ("/spec/replicas", Some("1"), "2"));
+/// assert_eq!(hint_summary(&f), "Run 2 replicas");
+/// ```
+#[track_caller]
+pub fn changes(finding: &Finding) -> Vec<(&str, Option<&str>, &str)> {
+    hint_of(finding)
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.current.as_deref(), c.proposed.as_str()))
+        .collect()
+}
+
+/// `(path, current, proposed)` of the single change of a finding's remediation hint;
+/// panics when there is no hint or it has more or fewer than one change.
+#[track_caller]
+pub fn change(finding: &Finding) -> (&str, Option<&str>, &str) {
+    let all = changes(finding);
+    assert_eq!(
+        all.len(),
+        1,
+        "expected one change: {:#?}",
+        finding.remediation
+    );
+    all[0]
+}
+
+/// The summary of a finding's remediation hint; panics when it has none.
+#[track_caller]
+pub fn hint_summary(finding: &Finding) -> &str {
+    &hint_of(finding).summary
+}
+
+#[track_caller]
+fn hint_of(finding: &Finding) -> &crate::model::RemediationHint {
+    finding.remediation.as_ref().unwrap_or_else(|| {
+        panic!(
+            "expected a remediation hint on `{}` for {}",
+            finding.rule, finding.resource_id
+        )
+    })
 }
 
 /// Runs a plugin type natively with a given config, recording its logs.
@@ -161,6 +249,46 @@ pub fn k8s_resources_from_yaml(yaml: &str) -> Vec<Resource> {
             })
         })
         .collect()
+}
+
+/// Every Kubernetes object of a manifests directory (not recursive), files in name order:
+/// YAML files (`.yaml`, `.yml`, multi-document), JSON files (`.json`, one object), and the
+/// items of a `List`, as the host's manifests collector reads them. Other files are skipped.
+///
+/// Panics naming the file on unreadable input: it is for test fixtures.
+pub fn k8s_resources_from_dir(dir: &std::path::Path) -> Vec<Resource> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .collect();
+    paths.sort();
+    let mut resources = Vec::new();
+    for path in paths {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "yaml" | "yml" | "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let documents: Vec<serde_json::Value> = serde_norway::Deserializer::from_str(&text)
+            .map(|doc| {
+                serde_json::Value::deserialize(doc)
+                    .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+            })
+            .filter(|doc| !doc.is_null())
+            .collect();
+        for doc in documents {
+            let objects = match (doc["kind"].as_str(), doc["items"].as_array()) {
+                (Some(kind), Some(items)) if kind.ends_with("List") => items.clone(),
+                _ => vec![doc],
+            };
+            resources.extend(objects.iter().map(|object| {
+                crate::k8s::resource_from_object(object)
+                    .unwrap_or_else(|e| panic!("{}: not a Kubernetes object: {e}", path.display()))
+            }));
+        }
+    }
+    resources
 }
 
 /// The resources of an inventory snapshot document (`{"format": "aiops.inventory/v1",

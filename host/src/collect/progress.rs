@@ -91,7 +91,10 @@ impl SourceProgress {
     /// Ends the line with the outcome.
     pub(crate) fn finish(&self, result: &Result<Inventory, CollectError>) {
         let line = match result {
-            Ok(inventory) => format!("{} resources", inventory.len()),
+            Ok(inventory) => {
+                let counts = inventory.counts_by_kind().into_iter().collect();
+                format!("{} resources: {}", inventory.len(), summarize(&counts))
+            }
             Err(err) => format!("failed: {err}"),
         };
         if let Some(bar) = &self.bar {

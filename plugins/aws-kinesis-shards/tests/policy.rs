@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::Severity;
+use aiops_sdk::testing::{changes, hint_summary};
 use common::*;
 use serde_json::json;
 
@@ -11,11 +12,11 @@ fn high_iterator_age_is_flagged_strictly_above_the_limit() {
     let at = run(vec![stream(json!({}), vec![iterator_age(60_000.0, &[])])]);
     assert!(at.findings.is_empty());
     let above = run(vec![stream(json!({}), vec![iterator_age(60_001.0, &[])])]);
-    let f = only(&above, "iterator-age-growing");
+    let f = above.only("iterator-age-growing");
     assert_eq!(f.severity, Severity::Medium);
     assert!(f.remediation.is_none());
-    assert_eq!(evidence(f, "iterator_age_p95_ms"), Some("60001"));
-    assert_eq!(evidence(f, "rising"), Some("false"));
+    assert_eq!(f.evidence_value("iterator_age_p95_ms"), Some("60001"));
+    assert_eq!(f.evidence_value("rising"), Some("false"));
     let relaxed = run_with(
         r#"{"max_iterator_age_ms": 120000}"#,
         vec![stream(json!({}), vec![iterator_age(90_000.0, &[])])],
@@ -30,9 +31,9 @@ fn rising_iterator_age_is_flagged_below_the_limit() {
         json!({}),
         vec![iterator_age(45_000.0, &points)],
     )]);
-    let f = only(&run, "iterator-age-growing");
-    assert_eq!(evidence(f, "rising"), Some("true"));
-    assert_eq!(evidence(f, "iterator_age_last_ms"), Some("60000"));
+    let f = run.only("iterator-age-growing");
+    assert_eq!(f.evidence_value("rising"), Some("true"));
+    assert_eq!(f.evidence_value("iterator_age_last_ms"), Some("60000"));
     assert!(
         f.message
             .contains("an iterator age rising from 2 s to 60 s over 14 days"),
@@ -65,7 +66,8 @@ fn read_throttling_is_evidence_of_lag() {
         vec![iterator_age(90_000.0, &[]), read],
     )]);
     assert_eq!(
-        evidence(only(&run, "iterator-age-growing"), "read_throttled_max"),
+        run.only("iterator-age-growing")
+            .evidence_value("read_throttled_max"),
         Some("25")
     );
 }
@@ -82,10 +84,10 @@ fn retention_below_policy_is_raised_to_the_minimum() {
         config,
         vec![stream(json!({"RetentionPeriodHours": 48}), vec![])],
     );
-    let f = only(&run, "retention-below-policy");
+    let f = run.only("retention-below-policy");
     assert_eq!(f.severity, Severity::Low);
     assert_eq!(changes(f), [("/RetentionPeriodHours", Some("48"), "168")]);
-    assert_eq!(summary(f), "retention_period: 48 → 168");
+    assert_eq!(hint_summary(f), "retention_period: 48 → 168");
     let at = run_with(
         config,
         vec![stream(json!({"RetentionPeriodHours": 168}), vec![])],
@@ -105,7 +107,7 @@ fn retention_below_policy_is_raised_to_the_minimum() {
 fn unencrypted_stream_gets_kms_with_the_configured_key() {
     let raw = json!({"EncryptionType": "NONE", "KeyId": null});
     let run = run(vec![stream(raw.clone(), vec![])]);
-    let f = only(&run, "encryption-disabled");
+    let f = run.only("encryption-disabled");
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(
         changes(f),
@@ -115,7 +117,7 @@ fn unencrypted_stream_gets_kms_with_the_configured_key() {
         ]
     );
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "encryption_type: NONE → KMS, kms_key_id: alias/aws/kinesis"
     );
     let custom = run_with(
@@ -123,12 +125,12 @@ fn unencrypted_stream_gets_kms_with_the_configured_key() {
         vec![stream(raw, vec![])],
     );
     assert_eq!(
-        changes(only(&custom, "encryption-disabled"))[1].2,
+        changes(custom.only("encryption-disabled"))[1].2,
         "\"alias/streams\""
     );
     let absent = common::run(vec![stream(
         json!({"EncryptionType": null, "KeyId": null}),
         vec![],
     )]);
-    assert_eq!(changes(only(&absent, "encryption-disabled"))[0].1, None);
+    assert_eq!(changes(absent.only("encryption-disabled"))[0].1, None);
 }

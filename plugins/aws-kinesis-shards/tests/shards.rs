@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::Severity;
+use aiops_sdk::testing::{changes, hint_summary};
 use common::*;
 use serde_json::json;
 
@@ -20,16 +21,16 @@ fn over_provisioned_stream_gets_fewer_shards() {
         vec![bytes(0.3), records(900.0)],
     )]);
     assert_eq!(rules(&run), ["aws.kinesis.over-provisioned"]);
-    let f = only(&run, "over-provisioned");
+    let f = run.only("over-provisioned");
     assert_eq!(f.severity, Severity::Low);
     assert_eq!(f.resource_id, STREAM);
     assert_eq!(changes(f), [("/OpenShardCount", Some("8"), "2")]);
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "shard_count: 8 → 2, IncomingBytes p95 0.3 MiB/s, IncomingRecords p95 900 records/s over 14 days"
     );
-    assert_eq!(evidence(f, "utilisation_percent"), Some("11.2"));
-    assert_eq!(evidence(f, "proposed_shard_count"), Some("2"));
+    assert_eq!(f.evidence_value("utilisation_percent"), Some("11.2"));
+    assert_eq!(f.evidence_value("proposed_shard_count"), Some("2"));
 }
 
 #[test]
@@ -39,7 +40,7 @@ fn over_provisioning_needs_both_metrics_below_the_threshold() {
     assert!(at.findings.is_empty(), "{:#?}", at.findings);
     let below = run(vec![stream(json!({}), vec![bytes(0.1), records(1199.0)])]);
     assert_eq!(
-        changes(only(&below, "over-provisioned")),
+        changes(below.only("over-provisioned")),
         [("/OpenShardCount", Some("4"), "2")]
     );
     let bytes_busy = run(vec![stream(json!({}), vec![bytes(1.3), records(10.0)])]);
@@ -53,7 +54,7 @@ fn over_provisioning_never_proposes_fewer_than_one_shard() {
         vec![bytes(0.0), records(0.0)],
     )]);
     assert_eq!(
-        changes(only(&idle, "over-provisioned")),
+        changes(idle.only("over-provisioned")),
         [("/OpenShardCount", Some("3"), "1")]
     );
     let single = run(vec![stream(
@@ -71,7 +72,7 @@ fn over_provisioning_follows_the_configured_utilisations() {
     assert!(run(vec![stream(json!({}), metrics())]).findings.is_empty());
     let run = run_with(config, vec![stream(json!({}), metrics())]);
     assert_eq!(
-        changes(only(&run, "over-provisioned")),
+        changes(run.only("over-provisioned")),
         [("/OpenShardCount", Some("4"), "2")]
     );
 }
@@ -101,14 +102,14 @@ fn hot_stream_is_under_provisioned() {
         json!({"OpenShardCount": 2}),
         vec![bytes(1.8), records(500.0)],
     )]);
-    let f = only(&run, "under-provisioned");
+    let f = run.only("under-provisioned");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(changes(f), [("/OpenShardCount", Some("2"), "3")]);
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "shard_count: 2 → 3, IncomingBytes p95 1.8 MiB/s, IncomingRecords p95 500 records/s over 14 days"
     );
-    assert_eq!(evidence(f, "utilisation_percent"), Some("90.0"));
+    assert_eq!(f.evidence_value("utilisation_percent"), Some("90.0"));
 }
 
 #[test]
@@ -134,9 +135,9 @@ fn write_throttling_alone_means_under_provisioned_and_the_peak_must_fit() {
         json!({}),
         vec![peaky, records(100.0), write_throttled(12.0)],
     )]);
-    let f = only(&run, "under-provisioned");
+    let f = run.only("under-provisioned");
     assert_eq!(changes(f), [("/OpenShardCount", Some("4"), "6")]);
-    assert_eq!(evidence(f, "write_throttled_max"), Some("12"));
+    assert_eq!(f.evidence_value("write_throttled_max"), Some("12"));
     assert!(
         f.message.contains("throttled writes (up to 12 per period)"),
         "{}",
@@ -145,7 +146,7 @@ fn write_throttling_alone_means_under_provisioned_and_the_peak_must_fit() {
     // Throttling without incoming metrics still proposes one more shard.
     let blind = common::run(vec![stream(json!({}), vec![write_throttled(3.0)])]);
     assert_eq!(
-        changes(only(&blind, "under-provisioned")),
+        changes(blind.only("under-provisioned")),
         [("/OpenShardCount", Some("4"), "5")]
     );
 }
@@ -165,9 +166,9 @@ fn spiky_provisioned_stream_is_told_to_consider_on_demand() {
     spiky.avg = Some(0.2 * MIB);
     spiky.max = Some(3.0 * MIB);
     let run = run(vec![stream(json!({}), vec![spiky, records(1500.0)])]);
-    let f = only(&run, "consider-on-demand");
+    let f = run.only("consider-on-demand");
     assert_eq!(f.severity, Severity::Medium);
-    assert_eq!(evidence(f, "max_to_avg"), Some("15.0"));
+    assert_eq!(f.evidence_value("max_to_avg"), Some("15.0"));
     assert_eq!(
         changes(f),
         [(
@@ -177,7 +178,7 @@ fn spiky_provisioned_stream_is_told_to_consider_on_demand() {
         )]
     );
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "stream_mode: PROVISIONED → ON_DEMAND, IncomingBytes max 15.0× average over 14 days"
     );
 }

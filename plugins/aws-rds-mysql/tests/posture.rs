@@ -4,6 +4,7 @@
 mod common;
 
 use aiops_sdk::Severity;
+use aiops_sdk::testing::{change, hint_summary};
 use common::*;
 use serde_json::json;
 
@@ -16,9 +17,12 @@ fn single_az_production_instance_is_flagged_by_either_tag_key() {
     ] {
         let raw = json!({"MultiAZ": false, "TagList": [{"Key": key, "Value": value}]});
         let run = run(vec![instance(raw, healthy_metrics())]);
-        let f = only(&run, "single-az-production");
+        let f = run.only("single-az-production");
         assert_eq!(f.severity, Severity::Medium);
-        assert_eq!(evidence(f, "tag"), Some(format!("{key}={value}").as_str()));
+        assert_eq!(
+            f.evidence_value("tag"),
+            Some(format!("{key}={value}").as_str())
+        );
         assert_eq!(change(f), ("/MultiAZ", Some("false"), "true"));
     }
 }
@@ -65,13 +69,13 @@ fn labels_count_as_tags_when_the_tag_list_is_absent() {
 #[test]
 fn backup_retention_below_policy_is_medium_and_zero_is_high() {
     let three = run(vec![instance(json!({"BackupRetentionPeriod": 3}), vec![])]);
-    let f = only(&three, "backup-retention");
+    let f = three.only("backup-retention");
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(change(f), ("/BackupRetentionPeriod", Some("3"), "7"));
-    assert_eq!(summary(f), "backup_retention_period: 3 → 7");
+    assert_eq!(hint_summary(f), "backup_retention_period: 3 → 7");
 
     let zero = run(vec![instance(json!({"BackupRetentionPeriod": 0}), vec![])]);
-    let f = only(&zero, "backup-retention");
+    let f = zero.only("backup-retention");
     assert_eq!(f.severity, Severity::High);
     assert!(f.message.contains("automated backups disabled"));
 
@@ -80,7 +84,7 @@ fn backup_retention_below_policy_is_medium_and_zero_is_high() {
         json!({"BackupRetentionPeriod": null}),
         vec![],
     )]);
-    assert_eq!(only(&absent, "backup-retention").severity, Severity::High);
+    assert_eq!(absent.only("backup-retention").severity, Severity::High);
 }
 
 #[test]
@@ -93,7 +97,7 @@ fn backup_retention_at_the_policy_is_fine_and_the_policy_is_configurable() {
     let config = r#"{"min_backup_retention_days": 14, "today": "2026-11-25"}"#;
     let run = run_with(config, vec![instance(json!({}), vec![])]);
     assert_eq!(
-        change(only(&run, "backup-retention")),
+        change(run.only("backup-retention")),
         ("/BackupRetentionPeriod", Some("7"), "14")
     );
 }
@@ -101,19 +105,19 @@ fn backup_retention_at_the_policy_is_fine_and_the_policy_is_configurable() {
 #[test]
 fn publicly_accessible_instance_is_flagged() {
     let run = run(vec![instance(json!({"PubliclyAccessible": true}), vec![])]);
-    let f = only(&run, "publicly-accessible");
+    let f = run.only("publicly-accessible");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(change(f), ("/PubliclyAccessible", Some("true"), "false"));
-    assert_eq!(summary(f), "publicly_accessible: true → false");
+    assert_eq!(hint_summary(f), "publicly_accessible: true → false");
 }
 
 #[test]
 fn unencrypted_storage_is_flagged_as_a_replacement() {
     let run = run(vec![instance(json!({"StorageEncrypted": false}), vec![])]);
-    let f = only(&run, "storage-not-encrypted");
+    let f = run.only("storage-not-encrypted");
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(change(f), ("/StorageEncrypted", Some("false"), "true"));
-    assert!(summary(f).starts_with("storage_encrypted: false → true (replaces the instance"));
+    assert!(hint_summary(f).starts_with("storage_encrypted: false → true (replaces the instance"));
 }
 
 #[test]
@@ -122,13 +126,16 @@ fn engine_version_is_judged_against_today_inclusive() {
     let before = run_with(r#"{"today": "2026-07-30"}"#, mysql80());
     assert!(before.findings.is_empty());
     let on = run_with(r#"{"today": "2026-07-31"}"#, mysql80());
-    let f = only(&on, "engine-end-of-support");
+    let f = on.only("engine-end-of-support");
     assert_eq!(f.severity, Severity::High);
-    assert_eq!(evidence(f, "end_of_standard_support"), Some("2026-07-31"));
-    assert_eq!(evidence(f, "today"), Some("2026-07-31"));
+    assert_eq!(
+        f.evidence_value("end_of_standard_support"),
+        Some("2026-07-31")
+    );
+    assert_eq!(f.evidence_value("today"), Some("2026-07-31"));
     assert_eq!(change(f), ("/EngineVersion", Some("\"8.0.39\""), "\"8.4\""));
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "engine_version: 8.0.39 → 8.4, MySQL 8.0 standard support ended 2026-07-31 (major upgrade)"
     );
 }
@@ -140,12 +147,12 @@ fn mysql_57_is_upgraded_through_80_to_the_first_supported_line() {
         vec![instance(json!({"EngineVersion": "5.7.44"}), vec![])],
     );
     assert_eq!(
-        change(only(&early, "engine-end-of-support")),
+        change(early.only("engine-end-of-support")),
         ("/EngineVersion", Some("\"5.7.44\""), "\"8.0\"")
     );
     let late = run(vec![instance(json!({"EngineVersion": "5.7.44"}), vec![])]);
     assert_eq!(
-        summary(only(&late, "engine-end-of-support")),
+        hint_summary(late.only("engine-end-of-support")),
         "engine_version: 5.7.44 → 8.4, MySQL 5.7 standard support ended 2024-02-29 (major upgrade, upgrading through 8.0 first)"
     );
 }
@@ -159,7 +166,7 @@ fn aurora_2_is_flagged_without_a_hint_and_aurora_3_is_fine() {
         )]
     };
     let two = run(aurora("5.7.mysql_aurora.2.11.2"));
-    let f = only(&two, "engine-end-of-support");
+    let f = two.only("engine-end-of-support");
     assert!(f.remediation.is_none());
     assert!(f.message.contains("Aurora MySQL 2 (5.7-compatible)"));
     assert!(run(aurora("8.0.mysql_aurora.3.05.2")).findings.is_empty());
@@ -178,8 +185,8 @@ fn wall_clock_is_used_without_a_configured_day() {
         "{}",
         vec![instance(json!({"EngineVersion": "5.6.51"}), vec![])],
     );
-    let f = only(&run, "engine-end-of-support");
-    assert!(evidence(f, "today").unwrap() >= "2026-01-01");
+    let f = run.only("engine-end-of-support");
+    assert!(f.evidence_value("today").unwrap() >= "2026-01-01");
 }
 
 #[test]
@@ -188,9 +195,12 @@ fn default_parameter_group_is_flagged_without_a_hint() {
         {"DBParameterGroupName": "default.mysql8.4", "ParameterApplyStatus": "in-sync"}
     ]});
     let run = run(vec![instance(raw, vec![])]);
-    let f = only(&run, "default-parameter-group");
+    let f = run.only("default-parameter-group");
     assert_eq!(f.severity, Severity::Low);
-    assert_eq!(evidence(f, "parameter_group"), Some("default.mysql8.4"));
+    assert_eq!(
+        f.evidence_value("parameter_group"),
+        Some("default.mysql8.4")
+    );
     assert!(f.remediation.is_none());
     let custom = json!({"DBParameterGroups": [{"DBParameterGroupName": "defaults-tuned"}]});
     assert!(

@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::Severity;
+use aiops_sdk::testing::{change, hint_summary};
 use common::*;
 use serde_json::json;
 
@@ -20,16 +21,16 @@ fn under_used_instance_gets_the_next_smaller_class() {
         vec![cpu(9.0), connections(100.0), free_storage(60.0)],
     )]);
     assert_eq!(rules(&run), ["aws.rds.under-used"]);
-    let f = only(&run, "under-used");
+    let f = run.only("under-used");
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(f.resource_id, DB);
     assert_eq!(
         f.message,
         "RDS instance `shop-db` (db.r5.2xlarge) has a CPU p95 of 9% over 14 days, below the 20% threshold."
     );
-    assert_eq!(evidence(f, "cpu_p95_percent"), Some("9"));
-    assert_eq!(evidence(f, "window"), Some("14 days"));
-    assert_eq!(evidence(f, "proposed_class"), Some("db.r5.xlarge"));
+    assert_eq!(f.evidence_value("cpu_p95_percent"), Some("9"));
+    assert_eq!(f.evidence_value("window"), Some("14 days"));
+    assert_eq!(f.evidence_value("proposed_class"), Some("db.r5.xlarge"));
     assert_eq!(
         change(f),
         (
@@ -39,7 +40,7 @@ fn under_used_instance_gets_the_next_smaller_class() {
         )
     );
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "instance_class: db.r5.2xlarge → db.r5.xlarge, CPU p95 9% over 14 days"
     );
 }
@@ -59,7 +60,7 @@ fn under_used_respects_a_configured_threshold() {
         vec![instance(json!({}), vec![cpu(30.0)])],
     );
     assert_eq!(
-        evidence(only(&run, "under-used"), "cpu_p95_low"),
+        run.only("under-used").evidence_value("cpu_p95_low"),
         Some("35")
     );
 }
@@ -79,9 +80,9 @@ fn unknown_class_is_reported_without_a_hint() {
         json!({"DBInstanceClass": "db.x2g.large"}),
         vec![cpu(5.0)],
     )]);
-    let f = only(&run, "under-used");
+    let f = run.only("under-used");
     assert!(f.remediation.is_none());
-    assert_eq!(evidence(f, "proposed_class"), None);
+    assert_eq!(f.evidence_value("proposed_class"), None);
 }
 
 #[test]
@@ -106,7 +107,7 @@ fn over_used_cpu_gets_the_next_larger_class() {
         json!({"DBInstanceClass": "db.m5.large"}),
         vec![cpu(85.0), connections(100.0)],
     )]);
-    let f = only(&run, "over-used");
+    let f = run.only("over-used");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(
         change(f),
@@ -117,10 +118,10 @@ fn over_used_cpu_gets_the_next_larger_class() {
         )
     );
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "instance_class: db.m5.large → db.m5.xlarge, CPU p95 85% over 14 days"
     );
-    assert_eq!(evidence(f, "max_connections_estimate"), Some("682"));
+    assert_eq!(f.evidence_value("max_connections_estimate"), Some("682"));
 }
 
 #[test]
@@ -149,9 +150,9 @@ fn connections_near_the_class_maximum_are_over_use() {
         class.clone(),
         vec![cpu(40.0), connections(546.0)],
     )]);
-    let f = only(&above, "over-used");
+    let f = above.only("over-used");
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "instance_class: db.m5.large → db.m5.xlarge, connections p95 546 over 14 days"
     );
     assert!(
@@ -172,7 +173,7 @@ fn largest_or_unknown_class_is_over_used_without_a_hint() {
             json!({"DBInstanceClass": class}),
             vec![cpu(95.0)],
         )]);
-        assert!(only(&run, "over-used").remediation.is_none(), "{class}");
+        assert!(run.only("over-used").remediation.is_none(), "{class}");
     }
 }
 
@@ -183,12 +184,12 @@ fn free_storage_below_the_ratio_without_autoscaling_is_flagged() {
         no_autoscaling.clone(),
         vec![free_storage(8.0)],
     )]);
-    let f = only(&run, "free-storage-low");
+    let f = run.only("free-storage-low");
     assert_eq!(f.severity, Severity::High);
-    assert_eq!(evidence(f, "free_percent"), Some("8"));
+    assert_eq!(f.evidence_value("free_percent"), Some("8"));
     assert_eq!(change(f), ("/MaxAllocatedStorage", None, "200"));
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "max_allocated_storage: unset → 200, free storage 8 GiB of 100 GiB (8%)"
     );
     // Exactly 10% is fine; a configured 5% ratio accepts 8%.
@@ -216,7 +217,8 @@ fn free_storage_uses_the_latest_point_when_there_are_points() {
         vec![m],
     )]);
     assert_eq!(
-        evidence(only(&run, "free-storage-low"), "free_storage_gib"),
+        run.only("free-storage-low")
+            .evidence_value("free_storage_gib"),
         Some("5")
     );
 }
@@ -229,7 +231,7 @@ fn storage_autoscaling_silences_low_free_storage() {
     let equal = instance(json!({"MaxAllocatedStorage": 100}), vec![free_storage(1.0)]);
     let f = run(vec![equal]);
     assert_eq!(
-        change(only(&f, "free-storage-low")),
+        change(f.only("free-storage-low")),
         ("/MaxAllocatedStorage", Some("100"), "200")
     );
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::Severity;
+use aiops_sdk::testing::{changes, hint_summary};
 use common::*;
 
 fn web_scope() -> Vec<String> {
@@ -19,9 +20,9 @@ fn a_disabled_alert_is_flagged_with_a_hint_to_enable_it() {
             "azure/monitoring/metric-alert/off".to_string()
         )]
     );
-    let f = only(&run, "alert-disabled");
+    let f = run.only("alert-disabled");
     assert_eq!(f.severity, Severity::Low);
-    assert_eq!(summary(f), "enabled: false → true");
+    assert_eq!(hint_summary(f), "enabled: false → true");
     assert_eq!(changes(f), [("/properties/enabled", Some("false"), "true")]);
 }
 
@@ -34,7 +35,7 @@ fn an_enabled_alert_with_an_action_group_is_clean() {
 #[test]
 fn an_alert_without_actions_is_flagged_without_a_hint_by_default() {
     let run = run(vec![alert("mute", true, &web_scope(), &[])]);
-    let f = only(&run, "alert-without-action-group");
+    let f = run.only("alert-without-action-group");
     assert_eq!(f.severity, Severity::Medium);
     assert_eq!(f.resource_id, "azure/monitoring/metric-alert/mute");
     assert!(f.remediation.is_none());
@@ -44,7 +45,7 @@ fn an_alert_without_actions_is_flagged_without_a_hint_by_default() {
 #[test]
 fn an_alert_without_actions_gets_the_configured_action_group() {
     let run = run_with(&with_group(), vec![alert("mute", true, &web_scope(), &[])]);
-    let f = only(&run, "alert-without-action-group");
+    let f = run.only("alert-without-action-group");
     assert_eq!(
         changes(f),
         [(
@@ -53,7 +54,7 @@ fn an_alert_without_actions_gets_the_configured_action_group() {
             format!(r#"{{"actionGroupId":"{AG}"}}"#).as_str()
         )]
     );
-    assert_eq!(summary(f), format!("action_group: none → {AG}"));
+    assert_eq!(hint_summary(f), format!("action_group: none → {AG}"));
 }
 
 #[test]
@@ -64,6 +65,6 @@ fn an_alert_without_actions_key_counts_as_without_action_group() {
     a.raw = raw.to_string();
     let run = run(vec![a]);
     assert_eq!(run.findings.len(), 2);
-    only(&run, "alert-disabled");
-    only(&run, "alert-without-action-group");
+    run.only("alert-disabled");
+    run.only("alert-without-action-group");
 }

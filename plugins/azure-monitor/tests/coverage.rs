@@ -2,6 +2,7 @@
 
 mod common;
 
+use aiops_sdk::testing::{changes, hint_summary};
 use common::*;
 use serde_json::{Value, json};
 
@@ -38,7 +39,7 @@ fn every_monitored_kind_without_an_alert_is_flagged() {
         "no action group configured: no hint"
     );
     assert_eq!(
-        evidence(f, "arm_id"),
+        f.evidence_value("arm_id"),
         Some(arm_id("shop", "Microsoft.Compute/virtualMachines", "web-1").as_str())
     );
 }
@@ -91,8 +92,8 @@ fn a_disabled_alert_does_not_cover_and_is_named() {
     let web = vm("shop", "web-1", "Standard_D4s_v5", vec![]);
     let disabled = alert("off", false, &[raw_id(&web)], &[AG]);
     let run = run(vec![web, disabled]);
-    let f = only(&run, "no-metric-alert");
-    assert_eq!(evidence(f, "disabled_alerts"), Some("off"));
+    let f = run.only("no-metric-alert");
+    assert_eq!(f.evidence_value("disabled_alerts"), Some("off"));
     assert!(f.message.contains("(disabled: off)"), "{}", f.message);
 }
 
@@ -125,7 +126,7 @@ fn the_hint_proposes_a_new_alert_notifying_the_configured_action_group() {
         })
     );
     assert_eq!(
-        summary(findings[0]),
+        hint_summary(findings[0]),
         format!("metric_alert: none → Percentage CPU > 85 on web-1, notifying {AG}")
     );
     let metric = |i: usize| -> Value {
@@ -143,7 +144,6 @@ fn the_proposed_cpu_threshold_follows_cpu_p95_high() {
         &config,
         vec![vm("shop", "web-1", "Standard_D4s_v5", vec![])],
     );
-    let proposed: Value =
-        serde_json::from_str(changes(only(&run, "no-metric-alert"))[0].2).unwrap();
+    let proposed: Value = serde_json::from_str(changes(run.only("no-metric-alert"))[0].2).unwrap();
     assert_eq!(proposed["threshold"], 75.0);
 }

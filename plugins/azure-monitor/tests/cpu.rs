@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::Severity;
+use aiops_sdk::testing::{changes, hint_summary};
 use common::*;
 
 const VM_CPU: &str = "Percentage CPU";
@@ -27,11 +28,11 @@ fn a_hot_dsv5_vm_gets_the_next_size() {
             vec![cpu(VM_CPU, 93.0)],
         )],
     );
-    let f = only(&run, "sustained-high-cpu");
+    let f = run.only("sustained-high-cpu");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(f.resource_id, "azure/shop/vm/web-1");
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "vm_size: Standard_D2s_v5 → Standard_D4s_v5, Percentage CPU p95 93% over 14 days"
     );
     assert_eq!(
@@ -42,8 +43,8 @@ fn a_hot_dsv5_vm_gets_the_next_size() {
             "\"Standard_D4s_v5\""
         )]
     );
-    assert_eq!(evidence(f, "cpu_p95_percent"), Some("93"));
-    assert_eq!(evidence(f, "window"), Some("14 days"));
+    assert_eq!(f.evidence_value("cpu_p95_percent"), Some("93"));
+    assert_eq!(f.evidence_value("window"), Some("14 days"));
     assert_eq!(run.findings.len(), 1);
 }
 
@@ -54,7 +55,7 @@ fn b_series_vms_step_up_too() {
         vec![vm("shop", "small", "Standard_B2s", vec![cpu(VM_CPU, 90.0)])],
     );
     assert_eq!(
-        changes(only(&run, "sustained-high-cpu"))[0].2,
+        changes(run.only("sustained-high-cpu"))[0].2,
         "\"Standard_B2ms\""
     );
 }
@@ -63,9 +64,9 @@ fn b_series_vms_step_up_too() {
 fn a_size_outside_the_table_or_at_its_top_gets_no_hint() {
     for size in ["Standard_F4s_v2", "Standard_D96s_v5"] {
         let run = judged("{}", vec![vm("shop", "x", size, vec![cpu(VM_CPU, 99.0)])]);
-        let f = only(&run, "sustained-high-cpu");
+        let f = run.only("sustained-high-cpu");
         assert!(f.remediation.is_none(), "{size}");
-        assert_eq!(evidence(f, "vm_size"), Some(size));
+        assert_eq!(f.evidence_value("vm_size"), Some(size));
     }
 }
 
@@ -80,9 +81,9 @@ fn a_hot_mysql_flexible_server_gets_the_next_sku() {
             vec![cpu("cpu_percent", 88.5)],
         )],
     );
-    let f = only(&run, "sustained-high-cpu");
+    let f = run.only("sustained-high-cpu");
     assert_eq!(
-        summary(f),
+        hint_summary(f),
         "sku_name: Standard_D2ds_v4 → Standard_D4ds_v4, cpu_percent p95 88.5% over 14 days"
     );
     assert_eq!(
@@ -129,7 +130,7 @@ fn cpu_p95_high_overrides_the_threshold() {
     )];
     assert!(judged("{}", resources.clone()).findings.is_empty());
     let run = judged(r#"{"cpu_p95_high": 60}"#, resources);
-    let f = only(&run, "sustained-high-cpu");
-    assert_eq!(evidence(f, "cpu_p95_high"), Some("60"));
+    let f = run.only("sustained-high-cpu");
+    assert_eq!(f.evidence_value("cpu_p95_high"), Some("60"));
     assert!(f.message.contains("above 60%"), "{}", f.message);
 }

@@ -2,6 +2,7 @@
 
 mod common;
 
+use aiops_sdk::testing::change;
 use aiops_sdk::testing::{Harness, k8s_resources_from_yaml};
 use aiops_sdk::{Detector, Quantity, Severity};
 use common::*;
@@ -102,16 +103,16 @@ fn configured_defaults_merge_over_the_built_in_ones() {
         &deployment("{}"),
     );
     assert_eq!(run.findings.len(), 4);
-    assert!(only(&run, "memory-request-missing").remediation.is_none());
-    assert_eq!(change(only(&run, "cpu-request-missing")).2, "\"100m\"");
+    assert!(run.only("memory-request-missing").remediation.is_none());
+    assert_eq!(change(run.only("cpu-request-missing")).2, "\"100m\"");
 }
 
 #[test]
 fn proposed_default_limit_fits_the_proposed_default_request() {
     // Ratio 1.5: the default 256Mi limit would be 2x the default 128Mi request.
     let run = run_with(r#"{"max_limit_request_ratio": 1.5}"#, &deployment("{}"));
-    assert_eq!(change(only(&run, "memory-request-missing")).2, "\"128Mi\"");
-    assert_eq!(change(only(&run, "memory-limit-missing")).2, "\"192Mi\"");
+    assert_eq!(change(run.only("memory-request-missing")).2, "\"128Mi\"");
+    assert_eq!(change(run.only("memory-limit-missing")).2, "\"192Mi\"");
 }
 
 #[test]

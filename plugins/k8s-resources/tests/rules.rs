@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::k8s::resource_from_object;
+use aiops_sdk::testing::change;
 use aiops_sdk::testing::k8s_resources_from_yaml;
 use aiops_sdk::{LogLevel, Severity};
 use common::*;
@@ -51,8 +52,8 @@ fn flags_only_the_missing_cpu_request() {
         "Container `app` of Deployment shop/web sets no cpu request, so Kubernetes uses its \
          limit (400m) as the request."
     );
-    assert_eq!(evidence(f, "resource"), Some("cpu"));
-    assert_eq!(evidence(f, "limit"), Some("400m"));
+    assert_eq!(f.evidence_value("resource"), Some("cpu"));
+    assert_eq!(f.evidence_value("limit"), Some("400m"));
     // The default 100m is exactly limit / 4: allowed, so proposed as is.
     assert_eq!(
         change(f),
@@ -91,7 +92,7 @@ fn flags_only_the_missing_cpu_limit_without_a_hint_by_default() {
     ));
     assert_eq!(run.summary(), vec![row("cpu-limit-missing", WEB, "app")]);
     let f = &run.findings[0];
-    assert_eq!(evidence(f, "request"), Some("100m"));
+    assert_eq!(f.evidence_value("request"), Some("100m"));
     assert!(
         f.remediation.is_none(),
         "no default cpu limit is configured"
@@ -104,7 +105,7 @@ fn proposes_a_configured_default_cpu_limit() {
         r#"{"default_limits": {"cpu": "300m"}}"#,
         &deployment("{requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 256Mi}}"),
     );
-    let f = only(&run, "cpu-limit-missing");
+    let f = run.only("cpu-limit-missing");
     assert_eq!(
         change(f),
         (
@@ -143,17 +144,17 @@ fn proposed_defaults_stay_within_the_allowed_band_of_the_other_value() {
     let run1 = run(&deployment(
         "{requests: {cpu: 100m, memory: 2Gi}, limits: {cpu: 200m}}",
     ));
-    assert_eq!(change(only(&run1, "memory-limit-missing")).2, "\"2Gi\"");
+    assert_eq!(change(run1.only("memory-limit-missing")).2, "\"2Gi\"");
     // A 4-core limit: the default 100m request would be 40x below it, so limit / 4 is proposed.
     let run2 = run(&deployment(
         "{requests: {memory: 128Mi}, limits: {cpu: 4, memory: 256Mi}}",
     ));
-    assert_eq!(change(only(&run2, "cpu-request-missing")).2, "\"1\"");
+    assert_eq!(change(run2.only("cpu-request-missing")).2, "\"1\"");
     // A 100Mi limit: the default 128Mi request would be above it, so the limit is proposed.
     let run3 = run(&deployment(
         "{requests: {cpu: 100m}, limits: {cpu: 200m, memory: 100Mi}}",
     ));
-    assert_eq!(change(only(&run3, "memory-request-missing")).2, "\"100Mi\"");
+    assert_eq!(change(run3.only("memory-request-missing")).2, "\"100Mi\"");
 }
 
 #[test]
@@ -169,9 +170,9 @@ fn flags_memory_limit_below_request() {
         "Container `app` of Deployment shop/web has a memory limit (256Mi) below its request \
          (512Mi); Kubernetes rejects such a spec."
     );
-    assert_eq!(evidence(f, "resource"), Some("memory"));
-    assert_eq!(evidence(f, "request"), Some("512Mi"));
-    assert_eq!(evidence(f, "limit"), Some("256Mi"));
+    assert_eq!(f.evidence_value("resource"), Some("memory"));
+    assert_eq!(f.evidence_value("request"), Some("512Mi"));
+    assert_eq!(f.evidence_value("limit"), Some("256Mi"));
     assert_eq!(
         change(f),
         (
@@ -190,11 +191,11 @@ fn flags_cpu_and_memory_limit_below_request_as_separate_findings() {
     let found = run.of_rule("k8s.resources.limit-below-request");
     let which: Vec<_> = found
         .iter()
-        .map(|f| evidence(f, "resource").unwrap())
+        .map(|f| f.evidence_value("resource").unwrap())
         .collect();
     assert_eq!(which, vec!["cpu", "memory"]);
     assert_eq!(run.findings.len(), 2);
-    assert_eq!(evidence(found[0], "limit"), Some("999m"));
+    assert_eq!(found[0].evidence_value("limit"), Some("999m"));
     assert_eq!(change(found[0]).2, "\"1\"");
     assert_eq!(change(found[1]).2, "\"1Gi\"");
 }
@@ -234,8 +235,8 @@ fn reads_json_numbers_and_exponent_notation() {
     let run = run(&deployment(
         "{requests: {cpu: 1e-1, memory: 1e9}, limits: {cpu: 1e3, memory: 1Gi}}",
     ));
-    let f = only(&run, "limit-request-ratio");
-    assert_eq!(evidence(f, "ratio"), Some("10000"));
+    let f = run.only("limit-request-ratio");
+    assert_eq!(f.evidence_value("ratio"), Some("10000"));
     assert_eq!(
         change(f),
         (
@@ -287,7 +288,7 @@ fn flags_limits_more_than_four_times_the_request() {
             "\"400m\""
         )
     );
-    assert_eq!(evidence(memory, "ratio"), Some("8"));
+    assert_eq!(memory.evidence_value("ratio"), Some("8"));
     assert_eq!(change(memory).2, "\"512Mi\"");
 }
 
@@ -307,7 +308,7 @@ fn takes_the_maximum_ratio_from_the_config() {
     );
     let proposals: Vec<_> = strict.findings.iter().map(|f| change(f).2).collect();
     assert_eq!(proposals, vec!["\"375m\"", "\"384Mi\""]);
-    assert_eq!(evidence(&strict.findings[0], "max_ratio"), Some("1.5"));
+    assert_eq!(strict.findings[0].evidence_value("max_ratio"), Some("1.5"));
 
     let lenient = run_with(
         r#"{"max_limit_request_ratio": 10}"#,
@@ -383,7 +384,7 @@ spec:
             row("memory-limit-missing", "k8s/Pod/shop/debug", "shell"),
         ])
     );
-    let below = only(&run, "limit-below-request");
+    let below = run.only("limit-below-request");
     assert_eq!(
         change(below).0,
         "/spec/jobTemplate/spec/template/spec/containers/1/resources/limits/memory"
@@ -396,7 +397,7 @@ spec:
         below.message
     );
     assert_eq!(
-        change(only(&run, "memory-limit-missing")).0,
+        change(run.only("memory-limit-missing")).0,
         "/spec/containers/0/resources/limits/memory"
     );
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use aiops_sdk::testing::{DetectRun, Harness};
-use aiops_sdk::{Finding, Metric, Platform, Resource};
+use aiops_sdk::{Metric, Platform, Resource};
 use azure_monitor::AzureMonitor;
 use serde_json::{Value, json};
 
@@ -162,38 +162,4 @@ pub fn hits(run: &DetectRun) -> Vec<(String, String)> {
         .into_iter()
         .map(|(r, id, _)| (r, id))
         .collect()
-}
-
-/// The only finding of `rule` (suffix after `azure.monitor.`), panicking otherwise.
-pub fn only<'a>(run: &'a DetectRun, rule: &str) -> &'a Finding {
-    let found = run.of_rule(&format!("azure.monitor.{rule}"));
-    assert_eq!(found.len(), 1, "expected one {rule}: {:#?}", run.findings);
-    found[0]
-}
-
-/// The evidence value for `key`.
-pub fn evidence<'a>(finding: &'a Finding, key: &str) -> Option<&'a str> {
-    finding
-        .evidence
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// `(path, current, proposed)` of every change of a finding's hint.
-pub fn changes(finding: &Finding) -> Vec<(&str, Option<&str>, &str)> {
-    let hint = finding.remediation.as_ref().expect("a remediation hint");
-    hint.changes
-        .iter()
-        .map(|c| (c.path.as_str(), c.current.as_deref(), c.proposed.as_str()))
-        .collect()
-}
-
-/// The summary of a finding's hint.
-pub fn summary(finding: &Finding) -> &str {
-    &finding
-        .remediation
-        .as_ref()
-        .expect("a remediation hint")
-        .summary
 }

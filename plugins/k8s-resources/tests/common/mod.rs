@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use aiops_sdk::Resource;
 use aiops_sdk::testing::{DetectRun, Harness, k8s_resources_from_yaml};
-use aiops_sdk::{Finding, Resource};
 use k8s_resources::K8sResources;
 
 /// `(rule, resource id, component)`, the shape of `DetectRun::summary()`.
@@ -62,32 +62,3 @@ pub const WEB: &str = "k8s/Deployment/shop/web";
 
 /// Resources that no rule flags.
 pub const GOOD: &str = "{requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 200m, memory: 256Mi}}";
-
-/// The evidence value for `key`.
-pub fn evidence<'a>(finding: &'a Finding, key: &str) -> Option<&'a str> {
-    finding
-        .evidence
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// The only finding of `rule` (suffix), panicking otherwise.
-pub fn only<'a>(run: &'a DetectRun, rule: &str) -> &'a Finding {
-    let found = run.of_rule(&format!("k8s.resources.{rule}"));
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one {rule} finding: {:#?}",
-        run.findings
-    );
-    found[0]
-}
-
-/// `(path, current, proposed)` of the single change of a finding's hint.
-pub fn change(finding: &Finding) -> (&str, Option<&str>, &str) {
-    let hint = finding.remediation.as_ref().expect("a remediation hint");
-    assert_eq!(hint.changes.len(), 1);
-    let c = &hint.changes[0];
-    (c.path.as_str(), c.current.as_deref(), c.proposed.as_str())
-}
