@@ -152,7 +152,7 @@ fn fix_writes_exactly_the_golden_files_and_a_second_run_changes_nothing() {
         );
     }
     assert!(
-        stderr.contains("fix: 9 fixed, 0 already fixed, 7 not fixed; 3 file(s) written"),
+        stderr.contains("fix: 15 fixed, 0 already fixed, 17 not fixed; 6 file(s) written"),
         "{stderr}"
     );
     let diff = text(&out.stdout);
@@ -168,7 +168,7 @@ fn fix_writes_exactly_the_golden_files_and_a_second_run_changes_nothing() {
     let stderr = text(&again.stderr);
     assert_eq!(diff_part(&text(&again.stdout)), "", "{stderr}");
     assert!(
-        stderr.contains("fix: 0 fixed, 9 already fixed, 7 not fixed; 0 file(s) written"),
+        stderr.contains("fix: 0 fixed, 15 already fixed, 17 not fixed; 0 file(s) written"),
         "{stderr}"
     );
     assert_eq!(tree(&repo), after);
@@ -199,7 +199,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(tree(dir.path()), before, "a dry run writes nothing");
     assert!(
-        stderr.contains("dry run, 3 file(s) would change"),
+        stderr.contains("dry run, 6 file(s) would change"),
         "{stderr}"
     );
     // The diff is exactly the one between the fixture and the golden files.
@@ -306,7 +306,11 @@ fn golden_files_differ_from_the_fixture_only_in_edited_values_and_added_keys() {
                 }
                 similar::DiffTag::Delete => panic!("{path}: lines deleted: {old:?}"),
                 similar::DiffTag::Replace => {
-                    assert_eq!(old.len(), new.len(), "{path}: {old:?} -> {new:?}");
+                    // Changed values, possibly followed by added keys.
+                    assert!(
+                        old.len() <= new.len(),
+                        "{path}: lines deleted: {old:?} -> {new:?}"
+                    );
                     for (o, n) in old.iter().zip(&new) {
                         assert_eq!(
                             around_value(o),
@@ -314,6 +318,12 @@ fn golden_files_differ_from_the_fixture_only_in_edited_values_and_added_keys() {
                             "{path}: only the value may change: `{o}` -> `{n}`"
                         );
                         assert_ne!(o, n);
+                    }
+                    for line in &new[old.len()..] {
+                        assert!(
+                            line.trim_end().ends_with(':') || line.contains(": "),
+                            "{path}: inserted `{line}` is not a key"
+                        );
                     }
                 }
             }
@@ -473,7 +483,7 @@ fn prod_overlay_renders_the_cluster_fixture() {
         "json",
     ]);
     let prod_rows = finding_rows(&prod.stdout, "");
-    assert_eq!(prod_rows.len(), 13);
+    assert_eq!(prod_rows.len(), 25);
     assert_eq!(
         prod_rows,
         finding_rows(&cluster.stdout, "k8s/Pod/shop/debug-shell")

@@ -142,8 +142,13 @@ fn set(mapping: &Mapping, key: &str, value: &Value) -> Result<(), String> {
 }
 
 /// Keys a new key goes before, when present, following Kubernetes' usual order
-/// (`requests` before `limits`); any other new key goes last.
-const GOES_BEFORE: [(&str, &str); 1] = [("requests", "limits")];
+/// (`requests` before `limits`, `replicas` before `selector` or `template`); any
+/// other new key goes last.
+const GOES_BEFORE: [(&str, &str); 3] = [
+    ("requests", "limits"),
+    ("replicas", "selector"),
+    ("replicas", "template"),
+];
 
 /// Sets `key`: in place when it exists, else at its conventional position.
 fn put(mapping: &Mapping, key: &str, value: impl yaml_edit::AsYaml) {

@@ -49,7 +49,11 @@ impl Remediator for K8sManifests {
             version: env!("CARGO_PKG_VERSION").to_string(),
             description: "Edits Kubernetes YAML manifests and Kustomize patches, keeping every other byte"
                 .to_string(),
-            kinds: WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect(),
+            kinds: WORKLOAD_KINDS
+                .iter()
+                .chain(&["HorizontalPodAutoscaler"])
+                .map(|k| k.to_string())
+                .collect(),
             rules: RULES
                 .iter()
                 .map(|id| {

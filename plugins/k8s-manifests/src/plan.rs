@@ -48,9 +48,16 @@ pub fn changes(finding: &Finding, raw: &Value, config: &Config) -> Result<Vec<Ch
                 .map(|t| parse("current", t))
                 .transpose()?;
             let mut proposed = parse("proposed", &c.proposed)?;
-            let empty = proposed.is_null() || proposed.as_object().is_some_and(|o| o.is_empty());
-            if PROBES.contains(&path.leaf()) && empty {
-                proposed = config.probe(path.leaf())?;
+            // A configured probe template is the team's standard: it wins over the
+            // detector's proposal, which is only used when there is no template.
+            if PROBES.contains(&path.leaf()) {
+                let empty =
+                    proposed.is_null() || proposed.as_object().is_some_and(|o| o.is_empty());
+                match config.probe(path.leaf()) {
+                    Ok(template) => proposed = template,
+                    Err(why) if empty => return Err(why),
+                    Err(_) => {}
+                }
             }
             Ok(Change {
                 path,

@@ -188,6 +188,29 @@ fn adds_probes_from_the_configured_template() {
 
     let why = cannot(run(finding, &[("k8s/cart.yaml", CART)]));
     assert!(why.contains("probes.liveness"), "{why}");
+
+    // A detector's proposed probe is used when no template is configured...
+    let path = "/spec/template/spec/containers/0/readinessProbe";
+    let proposed = r#"{"tcpSocket":{"port":8080}}"#;
+    let out = run(change(path, None, proposed), &[("k8s/cart.yaml", CART)]);
+    let want = replaced(
+        CART,
+        "              memory: 256Mi\n",
+        "              memory: 256Mi\n          readinessProbe:\n            tcpSocket:\n              port: 8080\n",
+    );
+    assert_eq!(edited(&out, "k8s/cart.yaml"), Some(want.as_str()));
+    // ...and the configured template wins over it.
+    let config = r#"{"probes": {"readiness": {"httpGet": {"path": "/ready", "port": 8080}}}}"#;
+    let out = run_with(
+        config,
+        change(path, None, proposed),
+        &[("k8s/cart.yaml", CART)],
+    );
+    assert!(
+        edited(&out, "k8s/cart.yaml")
+            .unwrap()
+            .contains("readinessProbe:\n            httpGet:\n              path: /ready\n")
+    );
 }
 
 #[test]
