@@ -1,8 +1,12 @@
 //! Helpers for aiops's integration tests: the fixture plugins built by `build.rs`,
 //! plugin directories in temp dirs, and waiting for hot reloads.
 
+pub mod arm;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+pub mod k8s_api;
 
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
 

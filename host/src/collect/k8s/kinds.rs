@@ -1,0 +1,115 @@
+//! The kinds the collector reads, with their API group, version and plural taken from
+//! k8s-openapi's types (so the paths are the ones the API reference documents).
+
+use k8s_openapi::api::{apps, autoscaling, batch, core, policy};
+use kube::core::{ApiResource, DynamicObject};
+
+/// One kind to list.
+#[derive(Debug, Clone)]
+pub struct KindSpec {
+    /// Group, version, kind and plural.
+    pub resource: ApiResource,
+    /// Whether objects live in namespaces (else cluster-scoped).
+    pub namespaced: bool,
+}
+
+impl KindSpec {
+    fn of<K>(namespaced: bool) -> Self
+    where
+        K: kube::Resource<DynamicType = ()>,
+    {
+        KindSpec {
+            resource: ApiResource::erase::<K>(&()),
+            namespaced,
+        }
+    }
+
+    /// The kind's name (`Deployment`).
+    pub fn kind(&self) -> &str {
+        &self.resource.kind
+    }
+
+    /// The list path, cluster-wide (`/apis/apps/v1/deployments`) or in one namespace
+    /// (`/apis/apps/v1/namespaces/shop/deployments`).
+    pub fn url_path(&self, namespace: Option<&str>) -> String {
+        <DynamicObject as kube::Resource>::url_path(
+            &self.resource,
+            namespace.filter(|_| self.namespaced),
+        )
+    }
+}
+
+/// Namespaces (listed first: the namespace filter's globs are resolved against them).
+pub fn namespace() -> KindSpec {
+    KindSpec::of::<core::v1::Namespace>(false)
+}
+
+/// The namespaced kinds that become inventory resources, in listing order.
+pub fn namespaced() -> Vec<KindSpec> {
+    vec![
+        KindSpec::of::<apps::v1::Deployment>(true),
+        KindSpec::of::<apps::v1::StatefulSet>(true),
+        KindSpec::of::<apps::v1::DaemonSet>(true),
+        KindSpec::of::<batch::v1::Job>(true),
+        KindSpec::of::<batch::v1::CronJob>(true),
+        KindSpec::of::<core::v1::Pod>(true),
+        KindSpec::of::<core::v1::LimitRange>(true),
+        KindSpec::of::<core::v1::ResourceQuota>(true),
+        KindSpec::of::<policy::v1::PodDisruptionBudget>(true),
+        KindSpec::of::<autoscaling::v2::HorizontalPodAutoscaler>(true),
+    ]
+}
+
+/// ReplicaSets: read only to find which Deployment owns a Pod (for its metrics).
+pub fn replica_set() -> KindSpec {
+    KindSpec::of::<apps::v1::ReplicaSet>(true)
+}
+
+/// `metrics.k8s.io/v1beta1` PodMetrics (served by metrics-server, when installed).
+pub fn pod_metrics() -> KindSpec {
+    KindSpec {
+        resource: ApiResource {
+            group: "metrics.k8s.io".into(),
+            version: "v1beta1".into(),
+            api_version: "metrics.k8s.io/v1beta1".into(),
+            kind: "PodMetrics".into(),
+            plural: "pods".into(),
+        },
+        namespaced: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_the_api_reference_ones() {
+        let paths: Vec<String> = namespaced().iter().map(|k| k.url_path(None)).collect();
+        assert_eq!(
+            paths,
+            [
+                "/apis/apps/v1/deployments",
+                "/apis/apps/v1/statefulsets",
+                "/apis/apps/v1/daemonsets",
+                "/apis/batch/v1/jobs",
+                "/apis/batch/v1/cronjobs",
+                "/api/v1/pods",
+                "/api/v1/limitranges",
+                "/api/v1/resourcequotas",
+                "/apis/policy/v1/poddisruptionbudgets",
+                "/apis/autoscaling/v2/horizontalpodautoscalers",
+            ]
+        );
+        assert_eq!(
+            namespaced()[5].url_path(Some("shop")),
+            "/api/v1/namespaces/shop/pods"
+        );
+        assert_eq!(namespace().url_path(Some("shop")), "/api/v1/namespaces");
+        assert_eq!(
+            pod_metrics().url_path(Some("shop")),
+            "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods"
+        );
+        assert_eq!(namespaced()[9].resource.api_version, "autoscaling/v2");
+    }
+}
