@@ -489,3 +489,78 @@ fn prod_overlay_renders_the_cluster_fixture() {
         finding_rows(&cluster.stdout, "k8s/Pod/shop/debug-shell")
     );
 }
+
+/// Detector settings the terraform goldens were made with (a fixed "today" for the
+/// end-of-support dates, the retention policy, the default action group).
+const CLOUD_CONFIG: &str = r#"plugins:
+  settings:
+    aws-rds-mysql:
+      config: {today: "2026-11-25"}
+    aws-kinesis-shards:
+      config: {min_retention_hours: 48}
+    azure-monitor:
+      config: {default_action_group_id: "/subscriptions/6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f/resourceGroups/monitoring/providers/microsoft.insights/actionGroups/ops-oncall"}
+"#;
+
+/// The AWS and Azure snapshot fixtures through their wasm detectors and the `terraform`
+/// remediator (located by resource type and cloud name in `terraform/*.tf`): the files
+/// written are the terraform goldens (`tests/golden/terraform/`), nothing else changes,
+/// and a second run edits nothing.
+#[test]
+fn terraform_fixes_through_the_cli_match_the_terraform_goldens() {
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("aiops.yaml");
+    std::fs::write(&config, CLOUD_CONFIG).unwrap();
+    let (_dir, repo) = repo_copy();
+    let before = tree(&repo);
+    let run = || {
+        aiops(&[
+            "--config",
+            config.to_str().unwrap(),
+            "scan",
+            "--source",
+            "snapshot:local-dev/inventory/aws.json",
+            "--source",
+            "snapshot:local-dev/inventory/azure.json",
+            "--fix",
+            "--repo",
+            repo.to_str().unwrap(),
+        ])
+    };
+    let out = run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("fix: 17 fixed, 0 already fixed, 9 not fixed; 4 file(s) written"),
+        "{stderr}"
+    );
+    let golden: BTreeMap<String, String> = tree(&workspace().join("tests/golden/terraform"))
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".tf"))
+        .map(|(path, content)| (format!("terraform/{path}"), content))
+        .collect();
+    assert_eq!(golden.len(), 4);
+    let after = tree(&repo);
+    for (path, content) in &after {
+        match golden.get(path) {
+            Some(want) => assert_eq!(content, want, "{path} differs from its golden file"),
+            None => assert_eq!(Some(content), before.get(path), "{path} must not change"),
+        }
+    }
+    let payments = outcome(
+        &stderr,
+        "aws/rds/eu-west-1/payments-db",
+        "aws.rds.over-used",
+    );
+    assert!(
+        payments[0].contains("not fixed (terraform)")
+            && payments[0].contains("var.payments_instance_class"),
+        "{stderr}"
+    );
+
+    let again = run();
+    let stderr = text(&again.stderr);
+    assert_eq!(diff_part(&text(&again.stdout)), "", "{stderr}");
+    assert!(stderr.contains("fix: 0 fixed, "), "{stderr}");
+    assert_eq!(tree(&repo), after);
+}
