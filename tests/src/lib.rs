@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub mod k8s_api;
+pub mod moto;
+pub mod moto_proxy;
+pub mod moto_seed;
 
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
 
