@@ -13,6 +13,7 @@ use crate::collect::progress::CollectProgress;
 use crate::collect::snapshot;
 use crate::collect::source::{Source, collect_sources};
 use crate::config::Config;
+use crate::fix::{self, FixStatus, IacRepo};
 use crate::inventory::Inventory;
 use crate::report::{self, Format};
 use crate::runtime::{HostOptions, PluginHost};
@@ -95,6 +96,20 @@ pub struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Fix the findings in the IaC repository given by `--repo`: remediator plugins edit
+    /// the files defining each resource, the edits are written into that working copy
+    /// and shown as a unified diff on standard output, after the report. What each
+    /// finding gave (fixed, or why not) goes to standard error. Exit codes still follow
+    /// the scan's findings (a fixed finding counts: the running state is unchanged);
+    /// a remediator that fails or returns refused edits makes the run incomplete (3).
+    #[arg(long, requires = "repo")]
+    pub fix: bool,
+    /// The local working copy of the IaC repository `--fix` edits.
+    #[arg(long, value_name = "DIR", requires = "fix")]
+    pub repo: Option<PathBuf>,
+    /// With `--fix`: print the diff only and write nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }
 
 /// Runs the command line; errors are printed as one line and give exit code 2.
@@ -173,7 +188,17 @@ fn run_collect(config_path: Option<&Path>, args: &CollectArgs) -> anyhow::Result
 }
 
 fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    if args.fix && args.output.is_none() && args.format != Format::Table {
+        anyhow::bail!(
+            "--fix prints a diff on standard output: write the {} report to a file with --output",
+            args.format
+        );
+    }
     let config = load_config(config_path)?;
+    let repo = match (&args.repo, args.fix) {
+        (Some(dir), true) => Some(IacRepo::open(dir)?),
+        _ => None,
+    };
     let (host, inventory) = PluginHost::start_while(&config, &host_options(&args.plugins), || {
         collect(&config, args)
     });
@@ -203,17 +228,77 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
             out.flush()?;
         }
     }
+    let fix_failed = match &repo {
+        Some(repo) => run_fix(repo, args.dry_run, &plugins, &inventory, &report, &config)?,
+        None => false,
+    };
     let breached = match (args.fail_on, report.max_severity()) {
         (Some(threshold), Some(max)) => max >= threshold,
         _ => false,
     };
     Ok(if breached {
         ExitCode::from(EXIT_FINDINGS)
-    } else if report.is_incomplete() {
+    } else if report.is_incomplete() || fix_failed {
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `scan --fix`: fixes the report's findings in `repo`, lists each finding's outcome
+/// on stderr, prints the diff on stdout and writes the files unless `dry_run`. Returns
+/// whether a remediator failed or had its edits refused.
+fn run_fix(
+    repo: &IacRepo,
+    dry_run: bool,
+    plugins: &crate::runtime::RegistrySnapshot,
+    inventory: &Inventory,
+    report: &scan::ScanReport,
+    config: &Config,
+) -> anyhow::Result<bool> {
+    let run = fix::fix_findings(repo, plugins, inventory, &report.findings, config);
+    let mut err = std::io::stderr().lock();
+    let (mut fixed, mut unchanged, mut not_fixed) = (0, 0, 0);
+    for outcome in &run.outcomes {
+        let f = &report.findings[outcome.index];
+        match &outcome.status {
+            FixStatus::Fixed { .. } => fixed += 1,
+            FixStatus::AlreadyFixed { .. } => unchanged += 1,
+            _ => not_fixed += 1,
+        }
+        let component = f
+            .finding
+            .component
+            .as_deref()
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
+        writeln!(
+            err,
+            "fix: {} {}{component}: {}",
+            f.resource.id,
+            f.finding.rule,
+            outcome.status.describe()
+        )?;
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(run.diff().as_bytes())?;
+    out.flush()?;
+    let written = if dry_run {
+        Vec::new()
+    } else {
+        run.write()
+            .with_context(|| format!("writing fixes into {}", repo.root().display()))?
+    };
+    writeln!(
+        err,
+        "fix: {fixed} fixed, {unchanged} already fixed, {not_fixed} not fixed; {}",
+        if dry_run {
+            format!("dry run, {} file(s) would change", run.changes().len())
+        } else {
+            format!("{} file(s) written", written.len())
+        }
+    )?;
+    Ok(run.has_failures())
 }
 
 fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<ExitCode> {

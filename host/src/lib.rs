@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod fix;
 pub mod inventory;
 pub mod report;
 pub mod runtime;

@@ -334,3 +334,55 @@ pub fn findings_table(markdown: &str, rule_prefix: &str) -> Vec<[String; 4]> {
     rows.sort();
     rows
 }
+
+/// Source files from `(path, content)` pairs, for remediator tests.
+pub fn source_files(pairs: &[(&str, &str)]) -> Vec<SourceFile> {
+    pairs
+        .iter()
+        .map(|(path, content)| SourceFile {
+            path: path.to_string(),
+            content: content.to_string(),
+        })
+        .collect()
+}
+
+/// The new content of `path` in a remediator's outcome: `None` when the outcome has no
+/// edit for it; panics (with the reason) on a cannot-fix.
+pub fn edited<'a>(outcome: &'a Outcome, path: &str) -> Option<&'a str> {
+    match outcome {
+        Outcome::Edits(edits) => edits
+            .iter()
+            .find(|e| e.path == path)
+            .map(|e| e.content.as_str()),
+        Outcome::CannotFix(why) => panic!("expected edits, got cannot-fix: {why}"),
+    }
+}
+
+/// A finding of `rule` on `resource` for `component`, with one field change
+/// (`current` and `proposed` as JSON text), as detectors emit them.
+pub fn finding_with_change(
+    rule: &str,
+    resource: &Resource,
+    component: Option<&str>,
+    path: &str,
+    current: Option<&str>,
+    proposed: &str,
+) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        resource_id: resource.id.clone(),
+        component: component.map(str::to_string),
+        severity: crate::Severity::Medium,
+        title: rule.to_string(),
+        message: String::new(),
+        evidence: Vec::new(),
+        remediation: Some(crate::RemediationHint {
+            summary: format!("set {path}"),
+            changes: vec![crate::FieldChange {
+                path: path.to_string(),
+                current: current.map(str::to_string),
+                proposed: proposed.to_string(),
+            }],
+        }),
+    }
+}
