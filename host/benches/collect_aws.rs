@@ -4,13 +4,15 @@
 //! process's CPU time and peak RSS (from `/usr/bin/time -v` when present).
 //!
 //! `cargo bench -p aiops --bench collect_aws`. Moto is single-process Python and does
-//! the metric aggregation itself, so most of the wall time is moto's; the CPU time of
-//! the aiops process is what aiops costs.
+//! the metric aggregation itself, so most of the wall time against it is moto's. A
+//! second measurement replays moto's recorded answers (same bytes on the wire) from an
+//! in-process server, which shows aiops's own wall time.
 
 use std::process::Command;
 use std::time::Instant;
 
 use aiops_tests::moto::{ACCESS_KEY_ID, Moto, SECRET_ACCESS_KEY};
+use aiops_tests::moto_replay::ReplayServer;
 use aiops_tests::moto_seed::{DbSpec, Seeder, StreamSpec, aligned_end};
 use aws_sdk_cloudwatch::types::StandardUnit;
 
@@ -54,25 +56,65 @@ fn main() {
     // A first run fills the plugin compile cache, as a long-lived install has it.
     let warm = run(bin, &args, &moto.url(), false);
     assert!(warm.0.contains("aws.rds"), "no findings in the warm-up run");
-    let started = Instant::now();
-    let (stdout, stats) = run(bin, &args, &moto.url(), true);
-    let wall = started.elapsed();
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let moto_figures = measure(bin, &args, &moto.url());
+    // Record moto's answers once, then replay them without moto.
+    let recorder = ReplayServer::record(&moto.url());
+    run(bin, &args, &recorder.url(), false);
+    let replay = ReplayServer::replay(&recorder);
+    let replay_figures = measure(bin, &args, &replay.url());
+    assert_eq!(replay.misses(), 0, "the replay lacked recorded answers");
+    assert_eq!(
+        moto_figures.0, replay_figures.0,
+        "the replayed run found something else"
+    );
     println!("collect_aws: {INSTANCES} RDS + {STREAMS} Kinesis with metrics, detectors run");
-    println!("  findings          {}", findings.len());
-    println!("  wall time         {:.3} s", wall.as_secs_f64());
+    println!("  findings                 {}", moto_figures.0);
+    println!("  {:<24} {:>10} {:>10}", "", "moto", "replayed");
+    println!(
+        "  {:<24} {:>10.3} {:>10.3}",
+        "wall time (s)", moto_figures.1, replay_figures.1
+    );
+    for (i, label) in ["user CPU (s)", "system CPU (s)", "peak RSS (KiB)"]
+        .iter()
+        .enumerate()
+    {
+        println!(
+            "  {label:<24} {:>10} {:>10}",
+            moto_figures.2[i], replay_figures.2[i]
+        );
+    }
+    println!("  ({} distinct API requests replayed)", recorder.recorded());
+}
+
+/// One timed scan: findings, wall seconds, and user CPU, system CPU, peak RSS as
+/// `/usr/bin/time -v` reports them (`-` when it is not installed).
+fn measure(bin: &str, args: &[&str], endpoint: &str) -> (usize, f64, [String; 3]) {
+    let started = Instant::now();
+    let (stdout, stats) = run(bin, args, endpoint, true);
+    let wall = started.elapsed().as_secs_f64();
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let mut figures = [const { String::new() }; 3];
     for line in stats.lines() {
         let line = line.trim();
-        for (label, key) in [
-            ("user CPU", "User time (seconds)"),
-            ("system CPU", "System time (seconds)"),
-            ("peak RSS (KiB)", "Maximum resident set size (kbytes)"),
-        ] {
+        for (i, key) in [
+            "User time (seconds)",
+            "System time (seconds)",
+            "Maximum resident set size (kbytes)",
+        ]
+        .iter()
+        .enumerate()
+        {
             if let Some(value) = line.strip_prefix(key) {
-                println!("  {label:<17} {}", value.trim_start_matches(':').trim());
+                figures[i] = value.trim_start_matches(':').trim().to_string();
             }
         }
     }
+    for figure in &mut figures {
+        if figure.is_empty() {
+            *figure = "-".into();
+        }
+    }
+    (findings.len(), wall, figures)
 }
 
 /// Runs aiops against moto; stdout and, when measured, `/usr/bin/time -v`'s report.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub mod k8s_api;
 pub mod moto;
 pub mod moto_proxy;
+pub mod moto_replay;
 pub mod moto_seed;
 
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
