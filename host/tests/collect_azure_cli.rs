@@ -4,15 +4,12 @@
 //! the environment). Faults (down, slow, throttled, malformed) beside a snapshot source:
 //! the scan finishes, names `azure`, and the other source's findings are complete.
 
-#[path = "../../tests/src/arm.rs"]
-mod arm;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use arm::{ArmServer, Estate};
+use aiops_tests::arm::{self, ArmServer, Estate};
 use serde_json::Value;
 
 const AZURE_PLUGIN: &str = "    azure-monitor:\n      config: {default_action_group_id: \"/subscriptions/6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f/resourceGroups/monitoring/providers/microsoft.insights/actionGroups/ops-oncall\"}\n";

@@ -11,11 +11,7 @@ use std::time::Duration;
 use serde::Deserialize as _;
 use serde_json::Value;
 
-#[path = "../../tests/src/k8s_api.rs"]
-#[allow(dead_code)]
-mod k8s_api;
-
-use k8s_api::{FakeApiServer, TOKEN, kind_info};
+use aiops_tests::k8s_api::{self, FakeApiServer, TOKEN, kind_info};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,10 +7,8 @@
 //! serves is an [`Estate`] ([`estate`]); faults are switched on through [`Faults`].
 //!
 //! Self-contained (axum, tokio, tokio-rustls, rcgen, serde_json) so both the tests crate
-//! and the host's CLI tests include it. The server runs on its own thread and runtime,
+//! and the host's CLI tests use it. The server runs on its own thread and runtime,
 //! so tests drive the collector or the `aiops` binary synchronously.
-
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +23,6 @@ mod estate;
 #[path = "arm_tls.rs"]
 mod tls;
 
-#[allow(unused_imports)] // the host's CLI tests build estates from snapshots only
 pub use estate::{Estate, Series, series_for};
 
 use axum::Router;
