@@ -172,7 +172,11 @@ fn run_collect(config_path: Option<&Path>, args: &CollectArgs) -> anyhow::Result
             snapshot::write_snapshot(&inventory, &names, &mut file)?;
             file.flush()?;
         }
-        None => snapshot::write_snapshot(&inventory, &names, &mut std::io::stdout().lock())?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            snapshot::write_snapshot(&inventory, &names, &mut out)?;
+            out.flush()?;
+        }
     }
     for problem in &inventory.problems {
         eprintln!("error: {problem}");
@@ -215,15 +219,19 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
     for problem in &report.inventory_problems {
         eprintln!("error: {problem}");
     }
+    // Buffered: reports are written in many small pieces, and an unbuffered file (or
+    // line-buffered stdout) would turn each into a system call.
     match &args.output {
         Some(path) => {
-            let mut file = std::fs::File::create(path)
+            let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            report::render(&report, args.format, &mut file)?;
-            file.flush()?;
+            let mut out = std::io::BufWriter::new(file);
+            report::render(&report, args.format, &mut out)?;
+            out.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             report::render(&report, args.format, &mut out)?;
             out.flush()?;
         }

@@ -68,6 +68,36 @@ pub struct Container {
     pub readiness_probe: Option<Probe>,
     /// Startup probe.
     pub startup_probe: Option<Probe>,
+    /// Ports the container declares.
+    pub ports: Vec<ContainerPort>,
+    /// `Always` on an init container makes it a native sidecar that keeps running.
+    pub restart_policy: Option<String>,
+}
+
+impl Container {
+    /// The first `containerPort` declared that is an integer, if any.
+    pub fn first_port(&self) -> Option<i64> {
+        self.ports.iter().find_map(|p| p.container_port)
+    }
+}
+
+/// A port a container declares.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// Port name.
+    pub name: Option<String>,
+    /// The port number; `None` when absent or not an integer (never an error, so one
+    /// odd port does not make the whole workload unreadable).
+    #[serde(deserialize_with = "lenient_integer")]
+    pub container_port: Option<i64>,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: Option<String>,
+}
+
+/// An integer field read leniently: anything else reads as `None`.
+fn lenient_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(Value::deserialize(d)?.as_i64())
 }
 
 /// A pod spec (the parts detectors read).
@@ -182,7 +212,6 @@ impl Workload {
 mod shape {
     use serde::Deserialize;
     use serde::de::DeserializeOwned;
-    use serde_json::Value;
 
     use super::{ObjectMeta, PodSpec};
     use crate::model::{RawObjectError, Resource};
@@ -218,7 +247,7 @@ mod shape {
 
     impl<'de> Deserialize<'de> for Replicas {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            Ok(Replicas(Value::deserialize(d)?.as_i64()))
+            super::lenient_integer(d).map(Replicas)
         }
     }
 
@@ -425,10 +454,11 @@ mod tests {
     #[test]
     fn typed_reading_matches_the_value_reading() {
         let containers = json!({
-            "initContainers": [{"name": "init", "image": "busybox:1", "resources": {"requests": {"cpu": 0.1}}}],
+            "initContainers": [{"name": "init", "image": "busybox:1", "restartPolicy": "Always", "resources": {"requests": {"cpu": 0.1}}}],
             "containers": [{"name": "app", "image": "app:2", "imagePullPolicy": "Always",
                 "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": 2e9}},
-                "readinessProbe": {"httpGet": {"path": "/", "port": 80}}, "env": [{"name": "A"}]}],
+                "readinessProbe": {"httpGet": {"path": "/", "port": 80}}, "env": [{"name": "A"}],
+                "ports": [{"name": "odd", "containerPort": "80"}, {"containerPort": 8080, "protocol": "TCP"}]}],
             "volumes": [{"name": "v", "emptyDir": {}}]
         });
         let meta = json!({"name": "w", "namespace": "ns", "labels": {"a": "b"}, "annotations": {"x": "y"}});
@@ -443,6 +473,18 @@ mod tests {
             json!({"kind": "CronJob", "metadata": meta, "spec": {"jobTemplate": {"spec": null}}}),
             json!({"kind": "Pod", "metadata": meta, "spec": null}),
         ];
+        let first = Workload::from_resource(&resource_from_object(&objects[0]).unwrap())
+            .unwrap()
+            .unwrap();
+        let app = &first.pod_spec.containers[0];
+        assert_eq!(
+            app.ports[0].container_port, None,
+            "a string port reads as none"
+        );
+        assert_eq!(app.first_port(), Some(8080));
+        let init = &first.pod_spec.init_containers[0];
+        assert_eq!(init.restart_policy.as_deref(), Some("Always"));
+        assert_eq!(init.first_port(), None);
         for object in &objects {
             let r = resource_from_object(object).unwrap();
             let typed = Workload::from_resource(&r).unwrap();

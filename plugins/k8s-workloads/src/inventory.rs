@@ -2,10 +2,11 @@
 //! template labels, PodDisruptionBudgets, HorizontalPodAutoscalers, and which namespaces
 //! hold a LimitRange or a ResourceQuota.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aiops_sdk::Resource;
-use aiops_sdk::k8s::{ContainerRef, Workload};
+use aiops_sdk::k8s::Workload;
 use serde_json::Value;
 
 use crate::selector::LabelSelector;
@@ -14,13 +15,31 @@ use crate::selector::LabelSelector;
 pub struct Subject<'a> {
     /// The inventory envelope.
     pub resource: &'a Resource,
-    /// Typed view: containers with pointers, requests, limits, probes.
+    /// Typed view: containers with pointers, requests, limits, probes, ports.
     pub workload: Workload,
-    /// The raw object, for the fields the typed view leaves out.
-    pub raw: Value,
+    /// The raw object, parsed on first use: only a few findings need a field the typed
+    /// view leaves out, and a whole `Value` tree per workload would cost more than every
+    /// rule together.
+    raw: OnceCell<Value>,
 }
 
-impl Subject<'_> {
+impl<'a> Subject<'a> {
+    /// A workload of the batch with its typed view.
+    pub fn new(resource: &'a Resource, workload: Workload) -> Self {
+        Subject {
+            resource,
+            workload,
+            raw: OnceCell::new(),
+        }
+    }
+
+    /// The raw object (`null` if it does not parse, which the typed view already
+    /// ruled out).
+    pub fn raw(&self) -> &Value {
+        self.raw
+            .get_or_init(|| self.resource.object().unwrap_or(Value::Null))
+    }
+
     /// `Deployment shop/web`, for messages.
     pub fn label(&self) -> String {
         let r = self.resource;
@@ -37,7 +56,7 @@ impl Subject<'_> {
             "{}/metadata/labels",
             spec.strip_suffix("/spec").unwrap_or("")
         );
-        self.raw
+        self.raw()
             .pointer(&meta)
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default()
@@ -47,7 +66,7 @@ impl Subject<'_> {
     pub fn is_owned_pod(&self) -> bool {
         self.resource.kind == "Pod"
             && self
-                .raw
+                .raw()
                 .pointer("/metadata/ownerReferences")
                 .and_then(Value::as_array)
                 .is_some_and(|owners| !owners.is_empty())
@@ -56,11 +75,6 @@ impl Subject<'_> {
     /// True for Jobs and CronJobs, whose pods run to completion.
     pub fn runs_to_completion(&self) -> bool {
         matches!(self.resource.kind.as_str(), "Job" | "CronJob")
-    }
-
-    /// The raw JSON of a container.
-    pub fn container_raw(&self, container: &ContainerRef<'_>) -> Option<&Value> {
-        self.raw.pointer(&container.pointer)
     }
 }
 
@@ -116,6 +130,11 @@ pub struct Inventory<'a> {
     pub limit_ranges: BTreeSet<String>,
     /// Namespaces holding at least one ResourceQuota.
     pub quotas: BTreeSet<String>,
+    /// Indexes into `hpas` by the name of what they scale, in batch order, so looking a
+    /// workload up stays cheap on large clusters.
+    hpas_by_target_name: HashMap<String, Vec<usize>>,
+    /// Number of workloads per namespace.
+    workloads_per_namespace: HashMap<&'a str, usize>,
 }
 
 /// A resource of the batch that could not be read, and why.
@@ -138,6 +157,17 @@ impl<'a> Inventory<'a> {
                     resource: resource.id.clone(),
                     error,
                 });
+            }
+        }
+        for (i, hpa) in inv.hpas.iter().enumerate() {
+            inv.hpas_by_target_name
+                .entry(hpa.target_name.clone())
+                .or_default()
+                .push(i);
+        }
+        for subject in &inv.workloads {
+            if let Some(namespace) = subject.resource.namespace.as_deref() {
+                *inv.workloads_per_namespace.entry(namespace).or_default() += 1;
             }
         }
         (inv, unreadable)
@@ -186,12 +216,7 @@ impl<'a> Inventory<'a> {
                 if let Some(workload) =
                     Workload::from_resource(resource).map_err(|e| e.to_string())?
                 {
-                    let raw = resource.object().map_err(|e| e.to_string())?;
-                    self.workloads.push(Subject {
-                        resource,
-                        workload,
-                        raw,
-                    });
+                    self.workloads.push(Subject::new(resource, workload));
                 }
             }
         }
@@ -210,14 +235,18 @@ impl<'a> Inventory<'a> {
 
     /// The HPA scaling `subject`, if any.
     pub fn hpa_for(&self, subject: &Subject<'_>) -> Option<&Hpa<'a>> {
-        self.hpas.iter().find(|h| h.targets(subject))
+        self.hpas_by_target_name
+            .get(&subject.resource.name)?
+            .iter()
+            .map(|&i| &self.hpas[i])
+            .find(|h| h.targets(subject))
     }
 
     /// Number of workloads in `namespace`.
     pub fn workloads_in(&self, namespace: &str) -> usize {
-        self.workloads
-            .iter()
-            .filter(|w| w.resource.namespace.as_deref() == Some(namespace))
-            .count()
+        self.workloads_per_namespace
+            .get(namespace)
+            .copied()
+            .unwrap_or(0)
     }
 }

@@ -140,6 +140,37 @@ fn an_hpa_decides_the_replicas_and_takes_the_hint_away() {
     assert_eq!(count(&run, "single-replica-without-pdb"), 0);
 }
 
+#[test]
+fn only_an_hpa_of_the_same_namespace_and_kind_scales_a_workload() {
+    let hpa = |name: &str, namespace: &str, kind: &str, min: i64| {
+        format!(
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  scaleTargetRef: {{kind: {kind}, name: web}}\n  minReplicas: {min}\n  maxReplicas: 6\n"
+        )
+    };
+    // Same target name, but another namespace and another kind: neither scales it, so
+    // its own single replica decides and the hint to raise it stays.
+    let run = run(&format!(
+        "{}---\n{}---\n{}",
+        deployment("1", &good_container("")),
+        hpa("elsewhere", "other", "Deployment", 3),
+        hpa("sts", "shop", "StatefulSet", 3),
+    ));
+    let f = run.only("single-replica-without-pdb");
+    assert_eq!(f.evidence_value("hpa"), None);
+    assert!(f.remediation.is_some());
+    // Two HPAs scale it: the first of the batch decides.
+    let run = common::run(&format!(
+        "{}---\n{}---\n{}",
+        deployment("3", &good_container("")),
+        hpa("first", "shop", "Deployment", 1),
+        hpa("second", "shop", "Deployment", 2),
+    ));
+    assert_eq!(
+        run.only("single-replica-without-pdb").evidence_value("hpa"),
+        Some("first")
+    );
+}
+
 fn hpa(api: &str, min: Option<i64>, max: i64) -> String {
     let min = min
         .map(|m| format!("  minReplicas: {m}\n"))

@@ -54,7 +54,7 @@ impl Checker<'_> {
         if subject.resource.kind == "Deployment" && hpa.is_none() {
             let proposed = self.config.proposed_replicas;
             let current = subject
-                .raw
+                .raw()
                 .pointer("/spec/replicas")
                 .filter(|v| !v.is_null())
                 .cloned();

@@ -32,27 +32,15 @@ impl Site<'_> {
         Finding::new(rule, self.subject.resource, message).component(self.name())
     }
 
-    fn raw(&self) -> Option<&Value> {
-        self.subject.container_raw(self.container)
-    }
-
     /// True for an init container that keeps running beside the app (a native sidecar).
     fn is_sidecar(&self) -> bool {
         matches!(self.container.role, ContainerRole::Init(_))
-            && self
-                .raw()
-                .and_then(|c| c.get("restartPolicy"))
-                .and_then(Value::as_str)
-                == Some("Always")
+            && self.container.container.restart_policy.as_deref() == Some("Always")
     }
 
     /// The first `containerPort` declared, if any.
     fn first_port(&self) -> Option<i64> {
-        self.raw()?
-            .get("ports")?
-            .as_array()?
-            .iter()
-            .find_map(|p| p.get("containerPort").and_then(Value::as_i64))
+        self.container.container.first_port()
     }
 }
 

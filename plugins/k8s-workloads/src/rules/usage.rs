@@ -307,7 +307,7 @@ impl Usage<'_> {
         );
         let current = self
             .subject
-            .raw
+            .raw()
             .pointer(&path)
             .filter(|v| !v.is_null())
             .cloned();
