@@ -1,48 +1,131 @@
 //! The JSON report: an array of findings, each with its resource, plugin, evidence,
 //! remediation hint and source location.
+//!
+//! Findings are serialised straight from the report through borrowed views (no
+//! `serde_json::Value` tree, which cost more than the scan itself on large reports).
+//! Keys come out in alphabetical order, as a `Value` map would write them.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::{Map, Value, json};
+use aiops_sdk::{FieldChange, Severity};
+use serde::Serialize;
 
 use crate::scan::{ReportedFinding, ScanReport};
 
 /// Writes the JSON array.
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let findings: Vec<Value> = report.findings.iter().map(finding_json).collect();
+    let findings: Vec<FindingView<'_>> = report.findings.iter().map(FindingView::of).collect();
     serde_json::to_writer_pretty(&mut *out, &findings)?;
     writeln!(out)
 }
 
-/// One finding as JSON.
-pub fn finding_json(f: &ReportedFinding) -> Value {
-    let evidence: Map<String, Value> = f
-        .finding
-        .evidence
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    json!({
-        "rule": f.finding.rule,
-        "severity": f.finding.severity,
-        "title": f.finding.title,
-        "message": f.finding.message,
-        "plugin": f.plugin,
-        "fingerprint": super::fingerprint(f),
-        "resource": f.resource,
-        "evidence": evidence,
-        "remediation": f.finding.remediation,
-        "location": f.location.as_ref().map(|l| json!({
-            "file": l.file.display().to_string(),
-            "document": l.document,
-            "line": l.line,
-        })),
-    })
+/// A finding as the JSON report writes it; fields in alphabetical order.
+#[derive(Serialize)]
+struct FindingView<'a> {
+    evidence: BTreeMap<&'a str, &'a str>,
+    fingerprint: String,
+    location: Option<LocationView<'a>>,
+    message: &'a str,
+    plugin: &'a str,
+    remediation: Option<HintView<'a>>,
+    resource: ResourceView<'a>,
+    rule: &'a str,
+    severity: Severity,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct LocationView<'a> {
+    document: usize,
+    #[serde(serialize_with = "serialize_display")]
+    file: std::path::Display<'a>,
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct HintView<'a> {
+    changes: Vec<ChangeView<'a>>,
+    summary: &'a str,
+}
+
+#[derive(Serialize)]
+struct ChangeView<'a> {
+    current: Option<&'a str>,
+    path: &'a str,
+    proposed: &'a str,
+}
+
+#[derive(Serialize)]
+struct ResourceView<'a> {
+    container: Option<&'a str>,
+    id: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+}
+
+impl<'a> FindingView<'a> {
+    fn of(f: &'a ReportedFinding) -> Self {
+        let finding = &f.finding;
+        FindingView {
+            // A later fact with the same key wins, as it did in a JSON object.
+            evidence: finding
+                .evidence
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            fingerprint: super::fingerprint(f),
+            location: f.location.as_ref().map(|l| LocationView {
+                document: l.document,
+                file: l.file.display(),
+                line: l.line,
+            }),
+            message: &finding.message,
+            plugin: &f.plugin,
+            remediation: finding.remediation.as_ref().map(|h| HintView {
+                changes: h.changes.iter().map(ChangeView::of).collect(),
+                summary: &h.summary,
+            }),
+            resource: ResourceView {
+                container: f.resource.container.as_deref(),
+                id: &f.resource.id,
+                kind: &f.resource.kind,
+                name: &f.resource.name,
+                namespace: f.resource.namespace.as_deref(),
+            },
+            rule: &finding.rule,
+            severity: finding.severity,
+            title: &finding.title,
+        }
+    }
+}
+
+fn serialize_display<S: serde::Serializer>(
+    value: &std::path::Display<'_>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+impl<'a> ChangeView<'a> {
+    fn of(c: &'a FieldChange) -> Self {
+        ChangeView {
+            current: c.current.as_deref(),
+            path: &c.path,
+            proposed: &c.proposed,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
+
+    fn finding_json(f: &ReportedFinding) -> Value {
+        serde_json::to_value(FindingView::of(f)).unwrap()
+    }
 
     #[test]
     fn json_has_rule_resource_severity_message_plugin() {

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Component, Path};
 
 use aiops_sdk::Severity;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::inventory::InventoryProblem;
@@ -37,7 +38,12 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<Value> = report.findings.iter().map(|f| result(report, f)).collect();
+    let cwd = std::env::current_dir().ok();
+    let results: Vec<SarifResult<'_>> = report
+        .findings
+        .iter()
+        .map(|f| SarifResult::of(report, f, cwd.as_deref()))
+        .collect();
     let notifications: Vec<Value> = report
         .plugin_failures
         .iter()
@@ -50,53 +56,142 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
         })
         .chain(report.inventory_problems.iter().map(problem_notification))
         .collect();
-    let log = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "aiops",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "invocations": [{
+    let log = Log {
+        schema: SCHEMA,
+        runs: [Run {
+            invocations: json!([{
                 "executionSuccessful": report.plugin_failures.is_empty(),
                 "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
+            }]),
+            results,
+            tool: json!({"driver": {
+                "name": "aiops",
+                "rules": rules,
+                "version": env!("CARGO_PKG_VERSION"),
+            }}),
         }],
-    });
+        version: "2.1.0",
+    };
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
 }
 
-fn result(report: &ScanReport, f: &ReportedFinding) -> Value {
-    let rule_index = report
-        .rules
-        .iter()
-        .position(|(plugin, r)| *plugin == f.plugin && r.id == f.finding.rule);
-    let location = match &f.location {
-        Some(loc) => json!({
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(&loc.file)},
-                "region": {"startLine": loc.line},
+// The log is serialised from borrowed views: the results (one per finding) are most of
+// it, and building them as `serde_json::Value` trees cost more than the scan. Fields
+// are in alphabetical order, as a `Value` map writes them.
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    invocations: Value,
+    results: Vec<SarifResult<'a>>,
+    tool: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [ResultLocation<'a>; 1],
+    message: Text<'a>,
+    partial_fingerprints: Fingerprints,
+    properties: Properties<'a>,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultLocation<'a> {
+    logical_locations: [LogicalLocation<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<PhysicalLocation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation<'a> {
+    fully_qualified_name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "aiops/v1")]
+    aiops_v1: String,
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    plugin: &'a str,
+    severity: Severity,
+}
+
+impl<'a> SarifResult<'a> {
+    fn of(report: &ScanReport, f: &'a ReportedFinding, cwd: Option<&Path>) -> Self {
+        let rule_index = report
+            .rules
+            .iter()
+            .position(|(plugin, r)| *plugin == f.plugin && r.id == f.finding.rule);
+        SarifResult {
+            level: level(f.finding.severity),
+            locations: [ResultLocation {
+                logical_locations: [LogicalLocation {
+                    fully_qualified_name: &f.resource.id,
+                }],
+                physical_location: f.location.as_ref().map(|loc| PhysicalLocation {
+                    artifact_location: ArtifactLocation {
+                        uri: artifact_uri_from(&loc.file, cwd),
+                    },
+                    region: Region {
+                        start_line: loc.line,
+                    },
+                }),
+            }],
+            message: Text {
+                text: &f.finding.message,
             },
-            "logicalLocations": [{"fullyQualifiedName": f.resource.id}],
-        }),
-        None => json!({"logicalLocations": [{"fullyQualifiedName": f.resource.id}]}),
-    };
-    let mut result = json!({
-        "ruleId": f.finding.rule,
-        "level": level(f.finding.severity),
-        "message": {"text": f.finding.message},
-        "locations": [location],
-        "partialFingerprints": {"aiops/v1": super::fingerprint(f)},
-        "properties": {"plugin": f.plugin, "severity": f.finding.severity},
-    });
-    if let Some(index) = rule_index {
-        result["ruleIndex"] = json!(index);
+            partial_fingerprints: Fingerprints {
+                aiops_v1: super::fingerprint(f),
+            },
+            properties: Properties {
+                plugin: &f.plugin,
+                severity: f.finding.severity,
+            },
+            rule_id: &f.finding.rule,
+            rule_index,
+        }
     }
-    result
 }
 
 /// An input that could not be read, pointing at its file (and line) when it is one.
@@ -121,10 +216,13 @@ fn problem_notification(problem: &InventoryProblem) -> Value {
 /// relative or under the working directory (code-scanning UIs resolve it against the
 /// repository root), a `file://` URI otherwise; unsafe characters percent-encoded.
 fn artifact_uri(path: &Path) -> String {
+    artifact_uri_from(path, std::env::current_dir().ok().as_deref())
+}
+
+/// [`artifact_uri`] against a working directory read once per report.
+fn artifact_uri_from(path: &Path, cwd: Option<&Path>) -> String {
     let relative = if path.is_absolute() {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
     } else {
         Some(path.to_path_buf())
     };
