@@ -64,9 +64,13 @@ fn with_host_context<R>(f: impl FnOnce(&Context<'_>) -> R) -> R {
 
 /// Runs a [`Detector`] behind the `detect` export.
 pub fn detect<D: Detector>(resources: Vec<wit::Resource>) -> Result<Vec<wit::Finding>, String> {
+    crate::set_guest_frees(true);
     let resources = resources.into_iter().map(resource_from_wit).collect();
-    let findings = with_host_context(|ctx| D::detect(ctx, resources))?;
-    Ok(findings.into_iter().map(finding_to_wit).collect())
+    let findings = with_host_context(|ctx| D::detect(ctx, resources));
+    let result = findings.map(|f| f.into_iter().map(finding_to_wit).collect());
+    // The instance is dropped after this call: freeing the result is wasted work.
+    crate::set_guest_frees(false);
+    result
 }
 
 /// Runs a [`Remediator`] behind the `remediate` export.

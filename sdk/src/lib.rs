@@ -57,6 +57,31 @@ pub mod quantity;
 #[doc(hidden)]
 pub mod guest;
 
+#[cfg(any(test, all(feature = "allocator", target_family = "wasm")))]
+mod alloc;
+
+/// Every wasm plugin built with the SDK allocates through [`alloc::GuestAllocator`]
+/// (feature `allocator`, on by default; turn it off to bring your own).
+#[cfg(all(
+    feature = "allocator",
+    target_family = "wasm",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static GUEST_ALLOCATOR: alloc::GuestAllocator = alloc::GuestAllocator::new();
+
+/// Turns the guest allocator's frees on or off (see [`alloc::GuestAllocator::set_frees`]);
+/// nothing when the SDK's allocator is not in use.
+#[cfg(feature = "guest")]
+pub(crate) fn set_guest_frees(_on: bool) {
+    #[cfg(all(
+        feature = "allocator",
+        target_family = "wasm",
+        not(target_feature = "atomics")
+    ))]
+    GUEST_ALLOCATOR.set_frees(_on);
+}
+
 #[cfg(feature = "testing")]
 pub mod testing;
 

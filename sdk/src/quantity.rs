@@ -59,8 +59,7 @@ impl Quantity {
             return Err(err("more than one decimal point"));
         }
         // Mantissa as an integer with `scale` decimal digits after the point.
-        let digits = format!("{int_part}{frac_part}");
-        let mantissa: i128 = digits.parse().map_err(|_| err("number too large"))?;
+        let mantissa = mantissa_of(int_part, frac_part).ok_or_else(|| err("number too large"))?;
         let scale = frac_part.len() as i32;
         let (binary_multiplier, decimal_exponent) =
             parse_suffix(suffix).ok_or_else(|| err("unknown suffix"))?;
@@ -102,12 +101,22 @@ impl Quantity {
 
     /// The value in milli-units, rounded up (CPU is usually read so).
     pub fn millis(&self) -> i128 {
-        (self.nanos + 999_999).div_euclid(1_000_000)
+        self.nanos_rounded_up(1_000_000)
     }
 
     /// The value in whole units, rounded up (memory in bytes).
     pub fn units(&self) -> i128 {
-        (self.nanos + NANOS_PER_UNIT - 1).div_euclid(NANOS_PER_UNIT)
+        self.nanos_rounded_up(NANOS_PER_UNIT as i64)
+    }
+
+    /// `nanos / per`, rounded up; in 64-bit arithmetic when it fits (128-bit division
+    /// is a library call, in wasm even the multiplication).
+    fn nanos_rounded_up(&self, per: i64) -> i128 {
+        const FITS: i128 = (i64::MAX / 2) as i128;
+        if (-FITS..=FITS).contains(&self.nanos) {
+            return (self.nanos as i64 + per - 1).div_euclid(per) as i128;
+        }
+        (self.nanos + per as i128 - 1).div_euclid(per as i128)
     }
 
     /// The value as a float, for ratios and display.
@@ -124,6 +133,17 @@ impl Quantity {
     pub fn ratio_to(&self, other: &Quantity) -> Option<f64> {
         (other.nanos != 0).then(|| self.nanos as f64 / other.nanos as f64)
     }
+}
+
+/// The digits of `int_part` then `frac_part` (ASCII digits only) as one integer;
+/// `None` when it does not fit.
+fn mantissa_of(int_part: &str, frac_part: &str) -> Option<i128> {
+    let mut digits = int_part.bytes().chain(frac_part.bytes()).map(|b| b - b'0');
+    if int_part.len() + frac_part.len() <= 18 {
+        // At most 18 digits cannot overflow 64 bits.
+        return Some(digits.fold(0u64, |m, d| m * 10 + d as u64) as i128);
+    }
+    digits.try_fold(0i128, |m, d| m.checked_mul(10)?.checked_add(d as i128))
 }
 
 /// Returns (binary multiplier, decimal exponent) for a suffix.
@@ -192,19 +212,38 @@ impl fmt::Display for Quantity {
 impl<'de> serde::Deserialize<'de> for Quantity {
     /// Accepts a string (`"500m"`) or a JSON number (`2`, `0.5`), as Kubernetes does.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Int(i64),
-            Float(f64),
-        }
-        let text = match Raw::deserialize(d)? {
-            Raw::Text(s) => s,
-            Raw::Int(i) => i.to_string(),
-            Raw::Float(x) => x.to_string(),
-        };
-        Quantity::parse(&text).map_err(serde::de::Error::custom)
+        d.deserialize_any(QuantityVisitor)
+    }
+}
+
+/// Reads a quantity from a string or a number without buffering the value.
+struct QuantityVisitor;
+
+impl serde::de::Visitor<'_> for QuantityVisitor {
+    type Value = Quantity;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes quantity (a string like \"500m\" or a number)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Quantity, E> {
+        Quantity::parse(s).map_err(E::custom)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Quantity, E> {
+        Ok(Quantity {
+            nanos: i as i128 * NANOS_PER_UNIT,
+        })
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Quantity, E> {
+        Ok(Quantity {
+            nanos: u as i128 * NANOS_PER_UNIT,
+        })
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<Quantity, E> {
+        Quantity::parse(&x.to_string()).map_err(E::custom)
     }
 }
 
@@ -267,5 +306,37 @@ mod tests {
     fn ratio() {
         assert_eq!(q("2").ratio_to(&q("500m")), Some(4.0));
         assert_eq!(q("2").ratio_to(&Quantity::ZERO), None);
+    }
+
+    #[test]
+    fn rounds_up_the_same_beyond_64_bits() {
+        // 16Ei of nanos is past i64: the 128-bit path must agree with the fast one.
+        assert_eq!(q("16Ei").units(), 16i128 << 60);
+        assert_eq!(q("16Ei").millis(), (16i128 << 60) * 1000);
+        assert_eq!(q("1.5n").units(), 1);
+        assert_eq!(q("-1.5").units(), -1);
+        assert_eq!(q("-1500m").millis(), -1500);
+        assert_eq!(
+            q("123456789012345678901234").units(),
+            123456789012345678901234
+        );
+        assert!(Quantity::parse("1234567890123456789012345678901234567890").is_err());
+    }
+
+    #[test]
+    fn deserialises_strings_and_numbers() {
+        let read = |json: &str| serde_json::from_str::<Quantity>(json);
+        assert_eq!(read(r#""500m""#).unwrap(), q("0.5"));
+        assert_eq!(read("2").unwrap(), q("2"));
+        assert_eq!(read("-3").unwrap(), q("-3"));
+        assert_eq!(read("0.25").unwrap(), q("250m"));
+        assert_eq!(
+            read("18446744073709551615").unwrap(),
+            q("18446744073709551615")
+        );
+        let bad = read(r#""lots""#).unwrap_err().to_string();
+        assert!(bad.contains("`lots` is not a Kubernetes quantity"), "{bad}");
+        let wrong_type = read("[1]").unwrap_err().to_string();
+        assert!(wrong_type.contains("a Kubernetes quantity"), "{wrong_type}");
     }
 }

@@ -80,10 +80,15 @@ fn start_host(config: &Config) -> PluginHost {
 /// Timed runs per figure: 5, or `AIOPS_BENCH_RUNS` (more for a steadier median, or to
 /// keep a profiler on the loop).
 fn runs() -> usize {
+    runs_or(5)
+}
+
+/// `AIOPS_BENCH_RUNS`, else `default`.
+fn runs_or(default: usize) -> usize {
     std::env::var("AIOPS_BENCH_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5)
+        .unwrap_or(default)
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -178,19 +183,25 @@ fn wasm_vs_native(config: &Config, n: usize) {
     let snapshot = host.registry.snapshot();
     let plugin = snapshot.by_name("k8s-resources").unwrap();
     let settings = config.call_settings("k8s-resources");
-    let runs = if n > 50_000 { 3 } else { 7 };
+    // Interleaved, one wasm run then one native run per round, so that both see the
+    // same state of a noisy machine; the ratio is that of the medians.
+    let rounds = runs_or(if n > 50_000 { 3 } else { 9 });
     let mut wasm_findings = 0;
-    let wasm = time(runs, || {
-        wasm_findings = plugin.detect(&resources, &settings).unwrap().len();
-    });
     let mut native_findings = 0;
-    let native = time(runs, || {
-        let batch: Vec<Resource> = inventory.resources().to_vec();
-        let ctx = Context::new(settings.config.to_string(), &NullLog);
-        native_findings = k8s_resources::K8sResources::detect(&ctx, batch)
-            .unwrap()
-            .len();
-    });
+    let (mut wasm, mut native) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        wasm.push(time(1, || {
+            wasm_findings = plugin.detect(&resources, &settings).unwrap().len();
+        }));
+        native.push(time(1, || {
+            let batch: Vec<Resource> = inventory.resources().to_vec();
+            let ctx = Context::new(settings.config.to_string(), &NullLog);
+            native_findings = k8s_resources::K8sResources::detect(&ctx, batch)
+                .unwrap()
+                .len();
+        }));
+    }
+    let (wasm, native) = (median(wasm), median(native));
     assert_eq!(wasm_findings, native_findings, "wasm and native disagree");
     println!(
         "detector k8s-resources at {n}: wasm {:.1} ms, native {:.1} ms, ratio {:.2}x ({wasm_findings} findings) [target <= 3x]",

@@ -5,7 +5,9 @@ use std::hash::{Hash, Hasher};
 use std::thread;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+};
 
 /// How often the epoch advances; deadlines are rounded up to this.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -15,6 +17,10 @@ pub const MAX_PLUGIN_MEMORY: usize = 4 << 30;
 
 /// Bytes of each reused table slot kept resident between instances.
 const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+
+/// Bytes of each reused memory slot kept resident between instances (with PAGEMAP_SCAN,
+/// only what the last instance dirtied): the resident-memory cost per slot in use.
+const MEMORY_KEEP_RESIDENT: usize = 32 << 20;
 
 /// Instances the pooling allocator keeps slots for (concurrent calls).
 const POOL_INSTANCES: u32 = 64;
@@ -58,12 +64,15 @@ impl SandboxEngine {
                 .total_tables(POOL_INSTANCES * 8)
                 .total_stacks(POOL_INSTANCES)
                 .max_memory_size(MAX_PLUGIN_MEMORY)
-                // Reset reused table slots with memset rather than madvise: tables are
-                // small and refaulting them cost more than clearing (measured: instance
-                // 16 -> 10 us). Memories stay on madvise: a guest's touched pages are
-                // spread over its 1 MiB stack and heap, and clearing a resident prefix
-                // large enough to cover them costs more than the faults.
-                .table_keep_resident(TABLE_KEEP_RESIDENT);
+                // Reset reused slots with memset rather than madvise, so the next
+                // instance does not fault its pages in again (a fault costs about as
+                // much as clearing 40 KiB here). With the PAGEMAP_SCAN ioctl (Linux 6.7+)
+                // only the pages the last instance dirtied are cleared, up to the
+                // keep-resident size; without it, madvise as before for memories.
+                // Measured: empty call 50 -> 34 us, k8s-resources at 10k 330 -> 240 ms.
+                .table_keep_resident(TABLE_KEEP_RESIDENT)
+                .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
+                .pagemap_scan(Enabled::Auto);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         config

@@ -1,6 +1,9 @@
 //! Integer amounts of CPU (millicores) and memory (bytes): scaling, clamping and
 //! formatting back into valid Kubernetes quantities for evidence and hints.
 
+use std::fmt;
+use std::ops::{Div, Rem};
+
 use aiops_sdk::Quantity;
 
 /// How amounts of one resource are counted and written.
@@ -14,7 +17,7 @@ pub enum Unit {
 }
 
 /// Suffixes tried for byte amounts, binary first so they win ties.
-const BYTE_SUFFIXES: [(&str, i128); 12] = [
+const BYTE_SUFFIXES: [(&str, i64); 12] = [
     ("Ei", 1 << 60),
     ("Pi", 1 << 50),
     ("Ti", 1 << 40),
@@ -40,27 +43,85 @@ impl Unit {
 
     /// Writes a count as a valid Kubernetes quantity.
     pub fn format(self, count: i128) -> String {
+        // 64-bit arithmetic when it fits: 128-bit division is a library call (in wasm,
+        // multiplication too).
+        match i64::try_from(count) {
+            Ok(count) => self.format_count(count),
+            Err(_) => self.format_count(count),
+        }
+    }
+
+    fn format_count<C: Count>(self, count: C) -> String {
+        let thousand = C::from_size(1000);
         match self {
-            Unit::Millicores if count % 1000 == 0 => (count / 1000).to_string(),
+            Unit::Millicores if count % thousand == C::ZERO => (count / thousand).to_string(),
             Unit::Millicores => format!("{count}m"),
-            Unit::Bytes => {
-                let mut best = count.to_string();
-                for (suffix, size) in BYTE_SUFFIXES {
-                    if count != 0 && count % size == 0 {
-                        let candidate = format!("{}{suffix}", count / size);
-                        if candidate.len() < best.len() {
-                            best = candidate;
-                        }
-                    }
-                }
-                best
-            }
+            Unit::Bytes => shortest_with_suffix(count),
         }
     }
 
     /// Writes a quantity the way this unit reads best.
     pub fn show(self, q: &Quantity) -> String {
         self.format(self.count(q))
+    }
+}
+
+/// An integer type byte counts are written from.
+trait Count: Copy + fmt::Display + PartialEq + Rem<Output = Self> + Div<Output = Self> {
+    const ZERO: Self;
+    /// The same number in this type.
+    fn from_size(size: i64) -> Self;
+    /// Characters the number takes written in decimal.
+    fn decimal_len(self) -> usize;
+}
+
+impl Count for i64 {
+    const ZERO: Self = 0;
+    fn from_size(size: i64) -> Self {
+        size
+    }
+    fn decimal_len(self) -> usize {
+        let digits = self
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(1, |l| l as usize + 1);
+        digits + usize::from(self < 0)
+    }
+}
+
+impl Count for i128 {
+    const ZERO: Self = 0;
+    fn from_size(size: i64) -> Self {
+        size as i128
+    }
+    fn decimal_len(self) -> usize {
+        let digits = self
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(1, |l| l as usize + 1);
+        digits + usize::from(self < 0)
+    }
+}
+
+/// `count` with the suffix of [`BYTE_SUFFIXES`] that writes it shortest (exactly), or
+/// plain when none is shorter.
+fn shortest_with_suffix<C: Count>(count: C) -> String {
+    let mut best: Option<(usize, C, &str)> = None;
+    let mut best_len = count.decimal_len();
+    for (suffix, size) in BYTE_SUFFIXES {
+        let size = C::from_size(size);
+        if count != C::ZERO && count % size == C::ZERO {
+            let value = count / size;
+            let len = value.decimal_len() + suffix.len();
+            if len < best_len {
+                best = Some((len, value, suffix));
+                best_len = len;
+            }
+        }
+    }
+    match best {
+        Some((_, value, suffix)) => format!("{value}{suffix}"),
+        None => count.to_string(),
     }
 }
 
@@ -94,6 +155,16 @@ mod tests {
         assert_eq!(Unit::Millicores.show(&q("2000m")), "2");
         assert_eq!(Unit::Millicores.show(&q("1e3")), "1000");
         assert_eq!(Unit::Millicores.format(0), "0");
+        // Beyond 64 bits, the same rules in 128-bit arithmetic.
+        assert_eq!(
+            Unit::Millicores.format(i64::MAX as i128 * 1000),
+            "9223372036854775807"
+        );
+        assert_eq!(Unit::Bytes.format(1i128 << 70), "1024Ei");
+        assert_eq!(
+            Unit::Bytes.format((1i128 << 70) + 1),
+            "1180591620717411303425"
+        );
     }
 
     #[test]
@@ -104,6 +175,9 @@ mod tests {
         assert_eq!(Unit::Bytes.show(&q("1536Mi")), "1536Mi");
         assert_eq!(Unit::Bytes.format(1023), "1023");
         assert_eq!(Unit::Bytes.format(0), "0");
+        assert_eq!(Unit::Bytes.format(-2048), "-2Ki");
+        assert_eq!(Unit::Bytes.format(99_999), "99999");
+        assert_eq!(Unit::Bytes.format(100_000), "100k");
         for s in ["1Gi", "1k", "400M", "1536Mi", "1023"] {
             assert_eq!(Quantity::parse(&Unit::Bytes.show(&q(s))).unwrap(), q(s));
         }
