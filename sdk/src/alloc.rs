@@ -10,8 +10,8 @@
 //! small blocks are cut from. Memory of small blocks is reused within its size class
 //! and never returned: the instance's memory is dropped after the call anyway.
 //!
-//! Measured on the k8s-resources detector at 10k resources: allocator time goes from
-//! about a fifth of the call to a few percent (see the README's benchmarks).
+//! Profiled on the k8s-resources detector at 10k resources: allocation and freeing go
+//! from about a fifth of the samples with `dlmalloc` to under a tenth.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
