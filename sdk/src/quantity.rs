@@ -231,9 +231,7 @@ impl serde::de::Visitor<'_> for QuantityVisitor {
     }
 
     fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Quantity, E> {
-        Ok(Quantity {
-            nanos: i as i128 * NANOS_PER_UNIT,
-        })
+        Ok(Quantity::from_units(i))
     }
 
     fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Quantity, E> {

@@ -75,38 +75,28 @@ trait Count: Copy + fmt::Display + PartialEq + Rem<Output = Self> + Div<Output =
     fn decimal_len(self) -> usize;
 }
 
-impl Count for i64 {
-    const ZERO: Self = 0;
-    fn from_size(size: i64) -> Self {
-        size
-    }
-    fn decimal_len(self) -> usize {
-        let digits = self
-            .unsigned_abs()
-            .checked_ilog10()
-            .map_or(1, |l| l as usize + 1);
-        digits + usize::from(self < 0)
-    }
+/// Implements [`Count`] for primitive signed integers.
+macro_rules! impl_count {
+    ($($int:ty),*) => {$(
+        impl Count for $int {
+            const ZERO: Self = 0;
+            fn from_size(size: i64) -> Self {
+                size.into()
+            }
+            fn decimal_len(self) -> usize {
+                let digits = self.unsigned_abs().checked_ilog10().map_or(1, |l| l as usize + 1);
+                digits + usize::from(self < 0)
+            }
+        }
+    )*};
 }
 
-impl Count for i128 {
-    const ZERO: Self = 0;
-    fn from_size(size: i64) -> Self {
-        size as i128
-    }
-    fn decimal_len(self) -> usize {
-        let digits = self
-            .unsigned_abs()
-            .checked_ilog10()
-            .map_or(1, |l| l as usize + 1);
-        digits + usize::from(self < 0)
-    }
-}
+impl_count!(i64, i128);
 
 /// `count` with the suffix of [`BYTE_SUFFIXES`] that writes it shortest (exactly), or
 /// plain when none is shorter.
 fn shortest_with_suffix<C: Count>(count: C) -> String {
-    let mut best: Option<(usize, C, &str)> = None;
+    let mut best: Option<(C, &str)> = None;
     let mut best_len = count.decimal_len();
     for (suffix, size) in BYTE_SUFFIXES {
         let size = C::from_size(size);
@@ -114,13 +104,13 @@ fn shortest_with_suffix<C: Count>(count: C) -> String {
             let value = count / size;
             let len = value.decimal_len() + suffix.len();
             if len < best_len {
-                best = Some((len, value, suffix));
+                best = Some((value, suffix));
                 best_len = len;
             }
         }
     }
     match best {
-        Some((_, value, suffix)) => format!("{value}{suffix}"),
+        Some((value, suffix)) => format!("{value}{suffix}"),
         None => count.to_string(),
     }
 }
