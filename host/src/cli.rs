@@ -244,13 +244,18 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
         (Some(threshold), Some(max)) => max >= threshold,
         _ => false,
     };
-    Ok(if breached {
+    let code = if breached {
         ExitCode::from(EXIT_FINDINGS)
     } else if report.is_incomplete() || fix_failed {
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    // The process ends next: freeing every finding and resource one by one would only
+    // delay the exit (about 15 ms at 2,000 manifests); the system takes it all back at once.
+    std::mem::forget(report);
+    std::mem::forget(inventory);
+    Ok(code)
 }
 
 /// `scan --fix`: fixes the report's findings in `repo`, lists each finding's outcome

@@ -1,7 +1,7 @@
 //! A large batch for a per-resource detector is split across cores; the findings are
 //! exactly those of the same logic run natively on the whole batch.
 
-use aiops::config::Config;
+use aiops::config::{Config, LimitOverrides, PluginSettings};
 use aiops::inventory::Inventory;
 use aiops::runtime::{HostOptions, PluginHost};
 use aiops::scan::run_scan;
@@ -13,8 +13,8 @@ impl LogSink for NoLog {
     fn write(&self, _: LogLevel, _: &str, _: &[(&str, &str)]) {}
 }
 
-#[test]
-fn split_batch_gives_the_same_findings_as_native_whole_batch() {
+/// 1,500 Deployments, each with one container whose resources break one or two rules.
+fn inventory() -> Inventory {
     let mut inventory = Inventory::default();
     for i in 0..1_500 {
         let limits = match i % 3 {
@@ -30,17 +30,27 @@ fn split_batch_gives_the_same_findings_as_native_whole_batch() {
         });
         inventory.push(aiops_sdk::k8s::resource_from_object(&object).unwrap(), None);
     }
-    let cache = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.plugins.cache_dir = Some(cache.path().to_path_buf());
-    let host = PluginHost::start(
-        &config,
+    inventory
+}
+
+fn start_host(config: &Config) -> PluginHost {
+    PluginHost::start(
+        config,
         &HostOptions {
             builtin: true,
             ..Default::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn split_batch_gives_the_same_findings_as_native_whole_batch() {
+    let inventory = inventory();
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.plugins.cache_dir = Some(cache.path().to_path_buf());
+    let host = start_host(&config);
     let report = run_scan(&host.registry.snapshot(), &inventory, &config, &|_| {});
     assert!(
         report.plugin_failures.is_empty(),
@@ -64,4 +74,40 @@ fn split_batch_gives_the_same_findings_as_native_whole_batch() {
     // 500 × (cpu ratio 16 + memory below request) + 500 × cpu limit missing.
     assert_eq!(native.len(), 1_500);
     assert_eq!(via_host, native);
+}
+
+#[test]
+fn the_findings_limit_holds_for_a_split_batch_as_a_whole() {
+    let inventory = inventory();
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.plugins.cache_dir = Some(cache.path().to_path_buf());
+    // Each part of the split batch stays under the limit; the 1,500 findings together do not.
+    config.plugins.settings.insert(
+        "k8s-resources".into(),
+        PluginSettings {
+            limits: Some(LimitOverrides {
+                max_findings: Some(1_000),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    let host = start_host(&config);
+    let report = run_scan(&host.registry.snapshot(), &inventory, &config, &|_| {});
+    let failures: Vec<(&str, &str)> = report
+        .plugin_failures
+        .iter()
+        .map(|f| (f.plugin.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        failures,
+        vec![(
+            "k8s-resources",
+            "returned 1500 findings, more than the limit of 1000"
+        )]
+    );
+    assert!(report.findings.iter().all(|f| f.plugin != "k8s-resources"));
+    // The other detector's findings are all there (three per Deployment).
+    assert_eq!(report.findings.len(), 4_500);
 }

@@ -1,0 +1,368 @@
+//! One scan: hand each detector the resources of the kinds it declared, gather the
+//! findings, and keep every plugin failure as data next to them.
+
+mod pool;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aiops_sdk::{Finding, Resource, RuleInfo};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::inventory::{Inventory, InventoryProblem, SourceLocation};
+use crate::runtime::{LoadedPlugin, PluginError, RegistrySnapshot};
+use pool::{Batch, Call};
+
+/// The resource a finding is about, as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRef {
+    /// Inventory id.
+    pub id: String,
+    /// Kind, e.g. `Deployment`.
+    pub kind: String,
+    /// Namespace, region or resource group.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// The part concerned, e.g. a container name (the finding's `component`).
+    pub container: Option<String>,
+}
+
+/// A finding with what reports need around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedFinding {
+    /// Name of the plugin that reported it.
+    pub plugin: String,
+    /// The finding as the plugin returned it (severity after config overrides).
+    pub finding: Finding,
+    /// The resource it is about.
+    pub resource: ResourceRef,
+    /// Where the resource was read from, if from a file.
+    pub location: Option<SourceLocation>,
+}
+
+/// A plugin that failed during the scan (trap, timeout, memory, error result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginFailure {
+    /// Plugin name (or file name when it never loaded).
+    pub plugin: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Everything one scan produced.
+#[derive(Debug, Clone, Default)]
+pub struct ScanReport {
+    /// Findings sorted by resource id, rule and component.
+    pub findings: Vec<ReportedFinding>,
+    /// Plugins that failed to load or to run.
+    pub plugin_failures: Vec<PluginFailure>,
+    /// Inventory sources that could not be read.
+    pub inventory_problems: Vec<InventoryProblem>,
+    /// Rules of every plugin that ran, as `(plugin, rule)`.
+    pub rules: Vec<(String, RuleInfo)>,
+    /// Number of resources in the inventory.
+    pub resources_scanned: usize,
+}
+
+/// Runs every enabled detector of `plugins` over `inventory` and gathers a report.
+/// The calls (a per-resource detector's large batch split into parts) run on one pool
+/// of a thread per core. A failing plugin becomes a [`PluginFailure`]; the others'
+/// findings are complete. `on_plugin_done` is called after each detector (progress).
+pub fn run_scan(
+    plugins: &RegistrySnapshot,
+    inventory: &Inventory,
+    config: &Config,
+    on_plugin_done: &(dyn Fn(&str) + Sync),
+) -> ScanReport {
+    let detectors: Vec<&Arc<LoadedPlugin>> = plugins
+        .detectors()
+        .filter(|p| config.plugin(p.name()).enabled)
+        .collect();
+    let by_kind = group_by_kind(inventory);
+    let batches: Vec<Batch<'_>> = detectors
+        .iter()
+        .map(|plugin| Batch {
+            resources: batch_of(plugin, inventory, &by_kind),
+            per_resource: plugin.info.per_resource,
+        })
+        .collect();
+    let settings: Vec<_> = detectors
+        .iter()
+        .map(|p| config.call_settings(p.name()))
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let calls = pool::plan(&batches, workers);
+    let run = |call: &Call<'_, '_>| {
+        let plugin = detectors[call.detector];
+        let started = std::time::Instant::now();
+        let result = plugin
+            .detect(call.part, &settings[call.detector])
+            .map(|findings| reported(plugin.name(), findings, inventory, config));
+        tracing::debug!(
+            plugin = plugin.name(),
+            resources = call.part.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "detector call ran"
+        );
+        result
+    };
+    let on_detector_done = |i: usize| on_plugin_done(detectors[i].name());
+    let results = pool::run_calls(&calls, detectors.len(), workers, &run, &on_detector_done);
+
+    // Each detector's findings, or the first error of its calls (a detector's calls
+    // are planned in batch order).
+    let mut outcomes: Vec<Result<Vec<ReportedFinding>, PluginError>> =
+        detectors.iter().map(|_| Ok(Vec::new())).collect();
+    for (call, result) in calls.iter().zip(results) {
+        let outcome = &mut outcomes[call.detector];
+        match (outcome.as_mut(), result) {
+            (Ok(findings), Ok(part)) => findings.extend(part),
+            (Ok(_), Err(err)) => *outcome = Err(err),
+            (Err(_), _) => {}
+        }
+    }
+
+    let mut report = ScanReport {
+        resources_scanned: inventory.len(),
+        inventory_problems: inventory.problems.clone(),
+        ..Default::default()
+    };
+    for (origin, error) in plugins.errors() {
+        report.plugin_failures.push(PluginFailure {
+            plugin: origin.to_string(),
+            message: format!("failed to load: {error}"),
+        });
+    }
+    for ((plugin, outcome), call_settings) in detectors.iter().zip(outcomes).zip(&settings) {
+        let limit = call_settings.limits.max_findings;
+        match outcome {
+            // A split batch is checked against the limit as a whole, as one call would be.
+            Ok(findings) if findings.len() > limit => report.plugin_failures.push(PluginFailure {
+                plugin: plugin.name().to_string(),
+                message: PluginError::Flood {
+                    got: findings.len(),
+                    limit,
+                }
+                .to_string(),
+            }),
+            Ok(findings) => report.findings.extend(findings),
+            Err(err) => report.plugin_failures.push(PluginFailure {
+                plugin: plugin.name().to_string(),
+                message: err.to_string(),
+            }),
+        }
+        let settings = config.plugin(plugin.name());
+        report.rules.extend(
+            plugin
+                .info
+                .rules
+                .iter()
+                .filter(|r| !settings.disabled_rules.contains(&r.id))
+                .map(|r| {
+                    let mut rule = r.clone();
+                    if let Some(sev) = settings.severity.get(&r.id) {
+                        rule.default_severity = *sev;
+                    }
+                    (plugin.name().to_string(), rule)
+                }),
+        );
+    }
+    report.findings = sorted(std::mem::take(&mut report.findings), inventory);
+    report
+}
+
+/// `findings` sorted by resource id, rule, component and plugin (stable). Resource ids
+/// are ranked once, so that most comparisons are of two integers rather than of long
+/// ids that share their prefix, and only small indices move while sorting.
+fn sorted(findings: Vec<ReportedFinding>, inventory: &Inventory) -> Vec<ReportedFinding> {
+    let mut ids: Vec<&str> = inventory
+        .resources()
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    let rank_of: HashMap<&str, usize> =
+        ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+    // Every finding's resource is in the inventory (others were dropped); the fallback
+    // keeps the order total regardless.
+    let ranks: Vec<usize> = findings
+        .iter()
+        .map(|f| {
+            rank_of
+                .get(f.resource.id.as_str())
+                .copied()
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&findings[a], &findings[b]);
+        ranks[a].cmp(&ranks[b]).then_with(|| {
+            (
+                &fa.resource.id,
+                &fa.finding.rule,
+                &fa.finding.component,
+                &fa.plugin,
+            )
+                .cmp(&(
+                    &fb.resource.id,
+                    &fb.finding.rule,
+                    &fb.finding.component,
+                    &fb.plugin,
+                ))
+        })
+    });
+    let mut slots: Vec<Option<ReportedFinding>> = findings.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Inventory positions of the resources of each kind.
+fn group_by_kind(inventory: &Inventory) -> HashMap<&str, Vec<usize>> {
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in inventory.resources().iter().enumerate() {
+        by_kind.entry(r.kind.as_str()).or_default().push(i);
+    }
+    by_kind
+}
+
+/// The resources of the kinds `plugin` asked for, in inventory order.
+fn batch_of<'a>(
+    plugin: &LoadedPlugin,
+    inventory: &'a Inventory,
+    by_kind: &HashMap<&str, Vec<usize>>,
+) -> Vec<&'a Resource> {
+    let mut positions: Vec<usize> = by_kind
+        .iter()
+        .filter(|(kind, _)| plugin.wants_kind(kind))
+        .flat_map(|(_, positions)| positions.iter().copied())
+        .collect();
+    positions.sort_unstable();
+    let resources = inventory.resources();
+    positions.into_iter().map(|i| &resources[i]).collect()
+}
+
+/// One call's findings with what reports need: rules disabled in config dropped,
+/// severities overridden, each finding tied to its resource and source location.
+fn reported(
+    name: &str,
+    findings: Vec<Finding>,
+    inventory: &Inventory,
+    config: &Config,
+) -> Vec<ReportedFinding> {
+    let settings = config.plugin(name);
+    let mut reported = Vec::with_capacity(findings.len());
+    for mut finding in findings {
+        if settings.disabled_rules.contains(&finding.rule) {
+            continue;
+        }
+        let Some(resource) = inventory.get(&finding.resource_id) else {
+            tracing::warn!(plugin = name, resource = %finding.resource_id, rule = %finding.rule, "finding names a resource not in the batch; dropped");
+            continue;
+        };
+        if let Some(sev) = settings.severity.get(&finding.rule) {
+            finding.severity = *sev;
+        }
+        reported.push(ReportedFinding {
+            plugin: name.to_string(),
+            resource: ResourceRef {
+                id: resource.id.clone(),
+                kind: resource.kind.clone(),
+                namespace: resource.namespace.clone(),
+                name: resource.name.clone(),
+                container: finding.component.clone(),
+            },
+            location: inventory.location(&resource.id).cloned(),
+            finding,
+        });
+    }
+    reported
+}
+
+impl ScanReport {
+    /// The most severe finding's severity, if any.
+    pub fn max_severity(&self) -> Option<aiops_sdk::Severity> {
+        self.findings.iter().map(|f| f.finding.severity).max()
+    }
+
+    /// True when any plugin failed or any input could not be read.
+    pub fn is_incomplete(&self) -> bool {
+        !self.plugin_failures.is_empty() || !self.inventory_problems.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aiops_sdk::{Platform, Severity};
+
+    fn resource(id: &str) -> Resource {
+        Resource {
+            id: id.into(),
+            kind: "Pod".into(),
+            platform: Platform::Kubernetes,
+            name: id.into(),
+            namespace: None,
+            labels: Vec::new(),
+            metrics: Vec::new(),
+            raw: "{}".into(),
+        }
+    }
+
+    fn finding(plugin: &str, id: &str, rule: &str, component: Option<&str>) -> ReportedFinding {
+        ReportedFinding {
+            plugin: plugin.into(),
+            finding: Finding {
+                rule: rule.into(),
+                resource_id: id.into(),
+                component: component.map(Into::into),
+                severity: Severity::Low,
+                title: String::new(),
+                message: format!("{plugin} {id} {rule} {component:?}"),
+                evidence: Vec::new(),
+                remediation: None,
+            },
+            resource: ResourceRef {
+                id: id.into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: id.into(),
+                container: component.map(Into::into),
+            },
+            location: None,
+        }
+    }
+
+    #[test]
+    fn findings_sort_by_resource_id_rule_component_and_plugin() {
+        let mut inventory = Inventory::default();
+        // Inventory order is not id order.
+        for id in ["k8s/Pod/b/x", "k8s/Pod/a/y", "k8s/Pod/a/x"] {
+            inventory.push(resource(id), None);
+        }
+        let findings = vec![
+            finding("p2", "k8s/Pod/b/x", "r1", None),
+            finding("p1", "k8s/Pod/a/y", "r2", Some("c")),
+            finding("p1", "k8s/Pod/a/y", "r1", Some("d")),
+            finding("p1", "k8s/Pod/a/y", "r1", Some("c")),
+            finding("p2", "k8s/Pod/a/x", "r1", None),
+            finding("p1", "k8s/Pod/b/x", "r1", None),
+        ];
+        let order: Vec<String> = sorted(findings, &inventory)
+            .into_iter()
+            .map(|f| f.finding.message)
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                "p2 k8s/Pod/a/x r1 None",
+                "p1 k8s/Pod/a/y r1 Some(\"c\")",
+                "p1 k8s/Pod/a/y r1 Some(\"d\")",
+                "p1 k8s/Pod/a/y r2 Some(\"c\")",
+                "p1 k8s/Pod/b/x r1 None",
+                "p2 k8s/Pod/b/x r1 None",
+            ]
+        );
+    }
+}
