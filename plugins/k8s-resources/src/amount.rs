@@ -55,7 +55,7 @@ impl Unit {
         let thousand = C::from_size(1000);
         match self {
             Unit::Millicores if count % thousand == C::ZERO => (count / thousand).to_string(),
-            Unit::Millicores => format!("{count}m"),
+            Unit::Millicores => with_suffix(count, "m"),
             Unit::Bytes => shortest_with_suffix(count),
         }
     }
@@ -110,9 +110,16 @@ fn shortest_with_suffix<C: Count>(count: C) -> String {
         }
     }
     match best {
-        Some((value, suffix)) => format!("{value}{suffix}"),
+        Some((value, suffix)) => with_suffix(value, suffix),
         None => count.to_string(),
     }
+}
+
+/// `value` in decimal followed by `suffix` (without `format!`'s machinery).
+fn with_suffix<C: Count>(value: C, suffix: &str) -> String {
+    let mut text = value.to_string();
+    text.push_str(suffix);
+    text
 }
 
 /// `count × factor`, rounded down (`up == false`) or up, tolerant of float noise.
