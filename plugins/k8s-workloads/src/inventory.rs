@@ -44,8 +44,8 @@ impl<'a> Subject<'a> {
     pub fn label(&self) -> String {
         let r = self.resource;
         match &r.namespace {
-            Some(ns) => format!("{} {ns}/{}", r.kind, r.name),
-            None => format!("{} {}", r.kind, r.name),
+            Some(ns) => [&r.kind, " ", ns, "/", &r.name].concat(),
+            None => [&r.kind, " ", &r.name].concat(),
         }
     }
 

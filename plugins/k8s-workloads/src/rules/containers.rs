@@ -1,6 +1,8 @@
 //! Per-container rules: liveness and readiness probes, mutable image tags and their pull
 //! policy.
 
+use std::cell::OnceCell;
+
 use aiops_sdk::k8s::{ContainerRef, ContainerRole};
 use aiops_sdk::{FieldChange, Finding, RemediationHint};
 use serde_json::{Map, Value, json};
@@ -16,6 +18,8 @@ const PROBE_HANDLERS: [&str; 4] = ["httpGet", "tcpSocket", "grpc", "exec"];
 struct Site<'a> {
     subject: &'a Subject<'a>,
     container: &'a ContainerRef<'a>,
+    /// [`Site::label`], built at most once.
+    label: OnceCell<String>,
 }
 
 impl Site<'_> {
@@ -23,9 +27,12 @@ impl Site<'_> {
         &self.container.container.name
     }
 
-    /// "Container `api` of Deployment shop/web".
-    fn label(&self) -> String {
-        format!("Container `{}` of {}", self.name(), self.subject.label())
+    /// "Container `api` of Deployment shop/web". Texts that every finding of a scan
+    /// carries are joined with `concat` (one allocation) rather than built by `format!`,
+    /// whose machinery is slow in wasm.
+    fn label(&self) -> &str {
+        self.label
+            .get_or_init(|| ["Container `", self.name(), "` of ", &self.subject.label()].concat())
     }
 
     fn finding(&self, rule: &aiops_sdk::RuleInfo, message: String) -> Finding {
@@ -51,6 +58,7 @@ impl Checker<'_> {
             let site = Site {
                 subject,
                 container: &container,
+                label: OnceCell::new(),
             };
             let long_running = !subject.runs_to_completion()
                 && (matches!(container.role, ContainerRole::App(_)) || site.is_sidecar());
@@ -67,10 +75,11 @@ impl Checker<'_> {
         if c.liveness_probe.is_some() {
             return None;
         }
-        let message = format!(
-            "{} has no liveness probe, so the kubelet never restarts it when it hangs.",
-            site.label()
-        );
+        let message = [
+            site.label(),
+            " has no liveness probe, so the kubelet never restarts it when it hangs.",
+        ]
+        .concat();
         let mut finding = site.finding(self.rule(Rule::LivenessProbeMissing), message);
         if c.startup_probe.is_some() {
             finding = finding.evidence("startup_probe", "set");
@@ -79,11 +88,14 @@ impl Checker<'_> {
             return Some(finding);
         };
         let probe = json!({"tcpSocket": {"port": port}});
-        let summary = format!(
-            "Add a liveness probe to container `{}`: a TCP check on port {port}, which \
-             restarts the process once it stops accepting connections",
-            site.name()
-        );
+        let summary = [
+            "Add a liveness probe to container `",
+            site.name(),
+            "`: a TCP check on port ",
+            &port.to_string(),
+            ", which restarts the process once it stops accepting connections",
+        ]
+        .concat();
         Some(finding.remediation(probe_hint(site, "livenessProbe", probe, summary)))
     }
 
@@ -92,26 +104,30 @@ impl Checker<'_> {
         if c.readiness_probe.is_some() {
             return None;
         }
-        let message = format!(
-            "{} has no readiness probe, so it receives traffic before it is ready and while it \
+        let message = [
+            site.label(),
+            " has no readiness probe, so it receives traffic before it is ready and while it \
              cannot serve.",
-            site.label()
-        );
+        ]
+        .concat();
         let finding = site.finding(self.rule(Rule::ReadinessProbeMissing), message);
         let from_liveness = c.liveness_probe.as_ref().and_then(handler);
         let (probe, how) = match (from_liveness, site.first_port()) {
             (Some(probe), _) => (probe, "the same check as its liveness probe".to_string()),
             (None, Some(port)) => (
                 json!({"tcpSocket": {"port": port}}),
-                format!("a TCP check on port {port}"),
+                ["a TCP check on port ", &port.to_string()].concat(),
             ),
             (None, None) => return Some(finding),
         };
-        let summary = format!(
-            "Add a readiness probe to container `{}`: {how}, so Services only send it \
-             traffic once it answers",
-            site.name()
-        );
+        let summary = [
+            "Add a readiness probe to container `",
+            site.name(),
+            "`: ",
+            &how,
+            ", so Services only send it traffic once it answers",
+        ]
+        .concat();
         Some(finding.remediation(probe_hint(site, "readinessProbe", probe, summary)))
     }
 
@@ -179,7 +195,7 @@ fn probe_hint(site: &Site<'_>, field: &str, probe: Value, summary: String) -> Re
     RemediationHint {
         summary,
         changes: vec![FieldChange::json(
-            format!("{}/{field}", site.container.pointer),
+            [&site.container.pointer, "/", field].concat(),
             None,
             probe,
         )],
