@@ -76,32 +76,41 @@ fn split_batch_gives_the_same_findings_as_native_whole_batch() {
     assert_eq!(via_host, native);
 }
 
-#[test]
-fn the_findings_limit_holds_for_a_split_batch_as_a_whole() {
+/// A scan where k8s-resources may return at most `limit` findings and has `disabled` off.
+fn scan_with_limit(limit: usize, disabled: &[&str]) -> aiops::scan::ScanReport {
     let inventory = inventory();
     let cache = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.plugins.cache_dir = Some(cache.path().to_path_buf());
-    // Each part of the split batch stays under the limit; the 1,500 findings together do not.
     config.plugins.settings.insert(
         "k8s-resources".into(),
         PluginSettings {
             limits: Some(LimitOverrides {
-                max_findings: Some(1_000),
+                max_findings: Some(limit),
                 ..Default::default()
             }),
+            disabled_rules: disabled.iter().map(|r| r.to_string()).collect(),
             ..Default::default()
         },
     );
     let host = start_host(&config);
-    let report = run_scan(&host.registry.snapshot(), &inventory, &config, &|_| {});
-    let failures: Vec<(&str, &str)> = report
+    run_scan(&host.registry.snapshot(), &inventory, &config, &|_| {})
+}
+
+fn failures(report: &aiops::scan::ScanReport) -> Vec<(&str, &str)> {
+    report
         .plugin_failures
         .iter()
         .map(|f| (f.plugin.as_str(), f.message.as_str()))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_findings_limit_holds_for_a_split_batch_as_a_whole() {
+    // Each part of the split batch stays under the limit; the 1,500 findings together do not.
+    let report = scan_with_limit(1_000, &[]);
     assert_eq!(
-        failures,
+        failures(&report),
         vec![(
             "k8s-resources",
             "returned 1500 findings, more than the limit of 1000"
@@ -110,4 +119,25 @@ fn the_findings_limit_holds_for_a_split_batch_as_a_whole() {
     assert!(report.findings.iter().all(|f| f.plugin != "k8s-resources"));
     // The other detector's findings are all there (three per Deployment).
     assert_eq!(report.findings.len(), 4_500);
+}
+
+#[test]
+fn the_findings_limit_counts_what_the_plugin_returned_before_disabled_rules_drop() {
+    // 500 of the 1,500 are cpu-limit-missing: 1,000 would be reported, 1,500 were returned.
+    let report = scan_with_limit(1_200, &["k8s.resources.cpu-limit-missing"]);
+    assert_eq!(
+        failures(&report),
+        vec![(
+            "k8s-resources",
+            "returned 1500 findings, more than the limit of 1200"
+        )]
+    );
+    let report = scan_with_limit(1_500, &["k8s.resources.cpu-limit-missing"]);
+    assert!(report.plugin_failures.is_empty(), "{:?}", failures(&report));
+    let k8s_resources = report
+        .findings
+        .iter()
+        .filter(|f| f.plugin == "k8s-resources")
+        .count();
+    assert_eq!(k8s_resources, 1_000);
 }

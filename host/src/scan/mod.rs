@@ -99,7 +99,12 @@ pub fn run_scan(
         let started = std::time::Instant::now();
         let result = plugin
             .detect(call.part, &settings[call.detector])
-            .map(|findings| reported(plugin.name(), findings, inventory, config));
+            .map(|findings| {
+                (
+                    findings.len(),
+                    reported(plugin.name(), findings, inventory, config),
+                )
+            });
         tracing::debug!(
             plugin = plugin.name(),
             resources = call.part.len(),
@@ -111,14 +116,18 @@ pub fn run_scan(
     let on_detector_done = |i: usize| on_plugin_done(detectors[i].name());
     let results = pool::run_calls(&calls, detectors.len(), workers, &run, &on_detector_done);
 
-    // Each detector's findings, or the first error of its calls (a detector's calls
-    // are planned in batch order).
-    let mut outcomes: Vec<Result<Vec<ReportedFinding>, PluginError>> =
-        detectors.iter().map(|_| Ok(Vec::new())).collect();
+    // Each detector's findings with the number it returned (before rules disabled in
+    // config were dropped), or the first error of its calls (a detector's calls are
+    // planned in batch order).
+    let mut outcomes: Vec<Result<(usize, Vec<ReportedFinding>), PluginError>> =
+        detectors.iter().map(|_| Ok((0, Vec::new()))).collect();
     for (call, result) in calls.iter().zip(results) {
         let outcome = &mut outcomes[call.detector];
         match (outcome.as_mut(), result) {
-            (Ok(findings), Ok(part)) => findings.extend(part),
+            (Ok((returned, findings)), Ok((part_returned, part))) => {
+                *returned += part_returned;
+                findings.extend(part);
+            }
             (Ok(_), Err(err)) => *outcome = Err(err),
             (Err(_), _) => {}
         }
@@ -139,15 +148,15 @@ pub fn run_scan(
         let limit = call_settings.limits.max_findings;
         match outcome {
             // A split batch is checked against the limit as a whole, as one call would be.
-            Ok(findings) if findings.len() > limit => report.plugin_failures.push(PluginFailure {
+            Ok((returned, _)) if returned > limit => report.plugin_failures.push(PluginFailure {
                 plugin: plugin.name().to_string(),
                 message: PluginError::Flood {
-                    got: findings.len(),
+                    got: returned,
                     limit,
                 }
                 .to_string(),
             }),
-            Ok(findings) => report.findings.extend(findings),
+            Ok((_, findings)) => report.findings.extend(findings),
             Err(err) => report.plugin_failures.push(PluginFailure {
                 plugin: plugin.name().to_string(),
                 message: err.to_string(),
