@@ -126,27 +126,22 @@ mod tests {
             .collect()
     }
 
+    fn batch(resources: Vec<&Resource>, per_resource: bool) -> Batch<'_> {
+        Batch {
+            resources,
+            per_resource,
+        }
+    }
+
     #[test]
     fn per_resource_batches_split_evenly_and_the_largest_calls_come_first() {
         let many = resources(2_000);
         let few = resources(300);
         let batches = vec![
-            Batch {
-                resources: few.iter().collect(),
-                per_resource: true,
-            },
-            Batch {
-                resources: many.iter().collect(),
-                per_resource: false,
-            },
-            Batch {
-                resources: many.iter().collect(),
-                per_resource: true,
-            },
-            Batch {
-                resources: Vec::new(),
-                per_resource: true,
-            },
+            batch(few.iter().collect(), true),
+            batch(many.iter().collect(), false),
+            batch(many.iter().collect(), true),
+            batch(Vec::new(), true),
         ];
         let calls = plan(&batches, 2);
         let shape: Vec<(usize, usize)> = calls.iter().map(|c| (c.detector, c.part.len())).collect();
@@ -167,10 +162,7 @@ mod tests {
     #[test]
     fn a_small_per_resource_batch_is_one_call() {
         let some = resources(MIN_PART * 2 - 1);
-        let batches = vec![Batch {
-            resources: some.iter().collect(),
-            per_resource: true,
-        }];
+        let batches = vec![batch(some.iter().collect(), true)];
         let calls = plan(&batches, 8);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].part.len(), MIN_PART * 2 - 1);
@@ -180,14 +172,8 @@ mod tests {
     fn results_keep_call_order_and_each_detector_is_reported_done_once_after_its_calls() {
         let many = resources(4_000);
         let batches = vec![
-            Batch {
-                resources: many.iter().collect(),
-                per_resource: true,
-            },
-            Batch {
-                resources: many[..10].iter().collect(),
-                per_resource: false,
-            },
+            batch(many.iter().collect(), true),
+            batch(many[..10].iter().collect(), false),
         ];
         let calls = plan(&batches, 3);
         let ran = Mutex::new(Vec::new());

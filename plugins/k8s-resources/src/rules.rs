@@ -199,6 +199,25 @@ impl<'a> Site<'a> {
         Finding::new(rule, self.resource, message).component(self.name())
     }
 
+    /// "{verb} the {name} limit of container `{c}` from {limit}" followed by `rest`: the
+    /// summary of a hint that changes a limit.
+    fn limit_change(&self, verb: &str, t: &Tracked, limit: &str, rest: &[&str]) -> String {
+        let mut text = [
+            verb,
+            " the ",
+            t.name,
+            " limit of container `",
+            self.name(),
+            "` from ",
+            limit,
+        ]
+        .concat();
+        for part in rest {
+            text.push_str(part);
+        }
+        text
+    }
+
     /// JSON pointer of `resources/{requests|limits}/{name}` of the container.
     fn pointer(&self, field: &str, name: &str) -> String {
         [&self.container.pointer, "/resources/", field, "/", name].concat()
@@ -360,17 +379,7 @@ impl<'a> Checker<'a> {
             "); Kubernetes rejects such a spec.",
         ]
         .concat();
-        let summary = [
-            "Raise the ",
-            t.name,
-            " limit of container `",
-            site.name(),
-            "` from ",
-            &limit,
-            " to its request, ",
-            &request,
-        ]
-        .concat();
+        let summary = site.limit_change("Raise", t, &limit, &[" to its request, ", &request]);
         let path = site.pointer("limits", t.name);
         let remediation = hint(summary, path, Some(&limit), &request);
         site.finding(self.rule(Rule::LimitBelowRequest), message)
@@ -411,20 +420,12 @@ impl<'a> Checker<'a> {
             ".",
         ]
         .concat();
-        let summary = [
-            "Lower the ",
-            t.name,
-            " limit of container `",
-            site.name(),
-            "` from ",
+        let summary = site.limit_change(
+            "Lower",
+            t,
             &limit,
-            " to ",
-            &proposed,
-            ", ",
-            &max,
-            " times its request",
-        ]
-        .concat();
+            &[" to ", &proposed, ", ", &max, " times its request"],
+        );
         let path = site.pointer("limits", t.name);
         let remediation = hint(summary, path, Some(&limit), &proposed);
         Some(
