@@ -4,6 +4,7 @@
 mod pool;
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use aiops_sdk::{Finding, Resource, RuleInfo};
@@ -66,6 +67,9 @@ pub struct ScanReport {
     pub resources_scanned: usize,
 }
 
+/// What a detector's calls returned: how many findings in all, and each call's part.
+type DetectorFindings = (usize, Vec<Vec<ReportedFinding>>);
+
 /// Runs every enabled detector of `plugins` over `inventory` and gathers a report.
 /// The calls (a per-resource detector's large batch split into parts) run on one pool
 /// of a thread per core. A failing plugin becomes a [`PluginFailure`]; the others'
@@ -116,17 +120,17 @@ pub fn run_scan(
     let on_detector_done = |i: usize| on_plugin_done(detectors[i].name());
     let results = pool::run_calls(&calls, detectors.len(), workers, &run, &on_detector_done);
 
-    // Each detector's findings with the number it returned (before rules disabled in
-    // config were dropped), or the first error of its calls (a detector's calls are
-    // planned in batch order).
-    let mut outcomes: Vec<Result<(usize, Vec<ReportedFinding>), PluginError>> =
+    // Each detector's findings, one part per call, with the number it returned (before
+    // rules disabled in config were dropped), or the first error of its calls (a
+    // detector's calls are planned in batch order).
+    let mut outcomes: Vec<Result<DetectorFindings, PluginError>> =
         detectors.iter().map(|_| Ok((0, Vec::new()))).collect();
     for (call, result) in calls.iter().zip(results) {
         let outcome = &mut outcomes[call.detector];
         match (outcome.as_mut(), result) {
-            (Ok((returned, findings)), Ok((part_returned, part))) => {
+            (Ok((returned, parts)), Ok((part_returned, part))) => {
                 *returned += part_returned;
-                findings.extend(part);
+                parts.push(part);
             }
             (Ok(_), Err(err)) => *outcome = Err(err),
             (Err(_), _) => {}
@@ -144,6 +148,7 @@ pub fn run_scan(
             message: format!("failed to load: {error}"),
         });
     }
+    let mut accepted = Vec::new();
     for ((plugin, outcome), call_settings) in detectors.iter().zip(outcomes).zip(&settings) {
         let limit = call_settings.limits.max_findings;
         match outcome {
@@ -156,7 +161,7 @@ pub fn run_scan(
                 }
                 .to_string(),
             }),
-            Ok((_, findings)) => report.findings.extend(findings),
+            Ok((_, parts)) => accepted.extend(parts),
             Err(err) => report.plugin_failures.push(PluginFailure {
                 plugin: plugin.name().to_string(),
                 message: err.to_string(),
@@ -178,53 +183,78 @@ pub fn run_scan(
                 }),
         );
     }
-    report.findings = sorted(std::mem::take(&mut report.findings), inventory);
+    report.findings = sorted(accepted);
     report
 }
 
-/// `findings` sorted by resource id, rule, component and plugin (stable). Resource ids
-/// are ranked once, so that most comparisons are of two integers rather than of long
-/// ids that share their prefix, and only small indices move while sorting.
-fn sorted(findings: Vec<ReportedFinding>, inventory: &Inventory) -> Vec<ReportedFinding> {
-    let mut ids: Vec<&str> = inventory
-        .resources()
+/// The findings of `parts` sorted by resource id, rule, component and plugin (stable,
+/// so ties keep the order of the parts). Each of the four is ranked once among its
+/// distinct values, so the sort compares small integer keys instead of chasing every
+/// finding's strings. Each finding then moves once, into a vector of the exact size:
+/// growing and re-copying vectors of ~400-byte findings was a third of the page
+/// faults of `aiops scan` at 2,000 manifests.
+fn sorted(parts: Vec<Vec<ReportedFinding>>) -> Vec<ReportedFinding> {
+    let all: Vec<(u32, u32, &ReportedFinding)> = parts
         .iter()
-        .map(|r| r.id.as_str())
+        .zip(0u32..)
+        .flat_map(|(part, p)| part.iter().zip(0u32..).map(move |(f, i)| (p, i, f)))
         .collect();
-    ids.sort_unstable();
-    let rank_of: HashMap<&str, usize> =
-        ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
-    // Every finding's resource is in the inventory (others were dropped); the fallback
-    // keeps the order total regardless.
-    let ranks: Vec<usize> = findings
-        .iter()
-        .map(|f| {
-            rank_of
-                .get(f.resource.id.as_str())
-                .copied()
-                .unwrap_or(usize::MAX)
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (fa, fb) = (&findings[a], &findings[b]);
-        ranks[a].cmp(&ranks[b]).then_with(|| {
+    // Ranking is mostly waiting on memory (every finding's strings are read once), so
+    // half of it runs on a second thread: the workers of the scan are idle by now.
+    let ((by_resource, by_rule), (by_component, by_plugin)) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| {
             (
-                &fa.resource.id,
-                &fa.finding.rule,
-                &fa.finding.component,
-                &fa.plugin,
+                ranks(all.iter().map(|(_, _, f)| f.resource.id.as_str())),
+                ranks(all.iter().map(|(_, _, f)| f.finding.rule.as_str())),
             )
-                .cmp(&(
-                    &fb.resource.id,
-                    &fb.finding.rule,
-                    &fb.finding.component,
-                    &fb.plugin,
-                ))
-        })
+        });
+        let second = (
+            ranks(all.iter().map(|(_, _, f)| f.finding.component.as_deref())),
+            ranks(all.iter().map(|(_, _, f)| f.plugin.as_str())),
+        );
+        (first.join().expect("ranking thread panicked"), second)
     });
-    let mut slots: Vec<Option<ReportedFinding>> = findings.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    // The position (part, index) makes every key distinct and keeps ties in order.
+    let mut order: Vec<([u32; 4], u32, u32)> = all
+        .iter()
+        .enumerate()
+        .map(|(n, &(p, i, _))| {
+            let key = [by_resource[n], by_rule[n], by_component[n], by_plugin[n]];
+            (key, p, i)
+        })
+        .collect();
+    drop(all);
+    order.sort_unstable();
+    // In place: an `Option` of a finding is the size of a finding.
+    let mut slots: Vec<Vec<Option<ReportedFinding>>> = parts
+        .into_iter()
+        .map(|part| part.into_iter().map(Some).collect())
+        .collect();
+    let mut findings = Vec::with_capacity(order.len());
+    for (_, p, i) in order {
+        let slot = &mut slots[p as usize][i as usize];
+        findings.push(slot.take().expect("each finding is taken once"));
+    }
+    findings
+}
+
+/// For each of `values`, its rank among the distinct values in ascending order (equal
+/// values share a rank).
+fn ranks<K: Ord + Hash + Copy>(values: impl Iterator<Item = K>) -> Vec<u32> {
+    let mut first_seen: HashMap<K, u32> = HashMap::new();
+    let ids: Vec<u32> = values
+        .map(|value| {
+            let next = first_seen.len() as u32;
+            *first_seen.entry(value).or_insert(next)
+        })
+        .collect();
+    let mut distinct: Vec<(K, u32)> = first_seen.into_iter().collect();
+    distinct.sort_unstable();
+    let mut rank_of_id = vec![0; distinct.len()];
+    for (rank, (_, id)) in (0u32..).zip(distinct) {
+        rank_of_id[id as usize] = rank;
+    }
+    ids.into_iter().map(|id| rank_of_id[id as usize]).collect()
 }
 
 /// Inventory positions of the resources of each kind.
@@ -304,20 +334,7 @@ impl ScanReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aiops_sdk::{Platform, Severity};
-
-    fn resource(id: &str) -> Resource {
-        Resource {
-            id: id.into(),
-            kind: "Pod".into(),
-            platform: Platform::Kubernetes,
-            name: id.into(),
-            namespace: None,
-            labels: Vec::new(),
-            metrics: Vec::new(),
-            raw: "{}".into(),
-        }
-    }
+    use aiops_sdk::Severity;
 
     fn finding(plugin: &str, id: &str, rule: &str, component: Option<&str>) -> ReportedFinding {
         ReportedFinding {
@@ -345,20 +362,21 @@ mod tests {
 
     #[test]
     fn findings_sort_by_resource_id_rule_component_and_plugin() {
-        let mut inventory = Inventory::default();
-        // Inventory order is not id order.
-        for id in ["k8s/Pod/b/x", "k8s/Pod/a/y", "k8s/Pod/a/x"] {
-            inventory.push(resource(id), None);
-        }
+        // Three parts, as from a split batch and a second detector.
         let findings = vec![
-            finding("p2", "k8s/Pod/b/x", "r1", None),
-            finding("p1", "k8s/Pod/a/y", "r2", Some("c")),
-            finding("p1", "k8s/Pod/a/y", "r1", Some("d")),
-            finding("p1", "k8s/Pod/a/y", "r1", Some("c")),
-            finding("p2", "k8s/Pod/a/x", "r1", None),
-            finding("p1", "k8s/Pod/b/x", "r1", None),
+            vec![finding("p2", "k8s/Pod/b/x", "r1", None)],
+            vec![
+                finding("p1", "k8s/Pod/a/y", "r2", Some("c")),
+                finding("p1", "k8s/Pod/a/y", "r1", Some("d")),
+                finding("p1", "k8s/Pod/a/y", "r1", Some("c")),
+                finding("p1", "k8s/Pod/a/y", "r1", None),
+            ],
+            vec![
+                finding("p2", "k8s/Pod/a/x", "r1", None),
+                finding("p1", "k8s/Pod/b/x", "r1", None),
+            ],
         ];
-        let order: Vec<String> = sorted(findings, &inventory)
+        let order: Vec<String> = sorted(findings)
             .into_iter()
             .map(|f| f.finding.message)
             .collect();
@@ -366,6 +384,7 @@ mod tests {
             order,
             vec![
                 "p2 k8s/Pod/a/x r1 None",
+                "p1 k8s/Pod/a/y r1 None",
                 "p1 k8s/Pod/a/y r1 Some(\"c\")",
                 "p1 k8s/Pod/a/y r1 Some(\"d\")",
                 "p1 k8s/Pod/a/y r2 Some(\"c\")",
@@ -373,5 +392,34 @@ mod tests {
                 "p2 k8s/Pod/b/x r1 None",
             ]
         );
+    }
+
+    #[test]
+    fn ranks_follow_value_order_and_equal_values_share_one() {
+        assert_eq!(
+            ranks(["b", "a", "c", "a", "b"].into_iter()),
+            [1, 0, 2, 0, 1]
+        );
+        assert_eq!(ranks([Some("x"), None, Some("a")].into_iter()), [2, 0, 1]);
+        assert!(ranks(std::iter::empty::<&str>()).is_empty());
+    }
+
+    #[test]
+    fn equal_findings_keep_the_order_of_their_parts() {
+        let labelled = |message: &str| {
+            let mut f = finding("p1", "k8s/Pod/a/x", "r1", None);
+            f.finding.message = message.into();
+            f
+        };
+        let parts = vec![
+            vec![labelled("first")],
+            Vec::new(),
+            vec![labelled("second"), labelled("third")],
+        ];
+        let order: Vec<String> = sorted(parts)
+            .into_iter()
+            .map(|f| f.finding.message)
+            .collect();
+        assert_eq!(order, ["first", "second", "third"]);
     }
 }
