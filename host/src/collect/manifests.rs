@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aiops_sdk::Resource;
 use serde_json::Value;
@@ -118,26 +119,37 @@ impl Walk {
     }
 }
 
-/// Reads and converts files on up to one thread per core, keeping their order.
+/// Reads and converts files on up to one thread per core, keeping their order. Each
+/// thread takes the next unread file when it is done with one, so a large file, or a
+/// thread that the host's start-up delayed, does not leave the other cores idle at the
+/// end as fixed halves would.
 fn read_in_parallel(files: &[PathBuf]) -> Vec<Entry> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(files.len() / FILES_PER_THREAD).max(1);
     if threads == 1 {
         return files.iter().flat_map(|f| read_file(f)).collect();
     }
-    let chunk = files.len().div_ceil(threads);
+    let next = AtomicUsize::new(0);
+    let read_some = || {
+        let mut read = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(i) else {
+                return read;
+            };
+            read.push((i, read_file(file)));
+        }
+    };
+    let mut by_file: Vec<Vec<Entry>> = files.iter().map(|_| Vec::new()).collect();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().flat_map(|f| read_file(f)).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("manifest reader thread panicked"))
-            .collect()
-    })
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(read_some)).collect();
+        for handle in handles {
+            for (i, entries) in handle.join().expect("manifest reader thread panicked") {
+                by_file[i] = entries;
+            }
+        }
+    });
+    by_file.into_iter().flatten().collect()
 }
 
 /// Every resource and problem of one file, in order.
