@@ -15,9 +15,16 @@ use crate::scan::{ReportedFinding, ScanReport};
 
 /// Writes the JSON array.
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let findings: Vec<FindingView<'_>> = report.findings.iter().map(FindingView::of).collect();
-    serde_json::to_writer_pretty(&mut *out, &findings)?;
-    writeln!(out)
+    super::write_pretty_json(out, &Findings(&report.findings))
+}
+
+/// The findings as a JSON array, each viewed only while it is written.
+struct Findings<'a>(&'a [ReportedFinding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(FindingView::of))
+    }
 }
 
 /// A finding as the JSON report writes it; fields in alphabetical order.

@@ -39,6 +39,17 @@ pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> std::
     }
 }
 
+/// Writes `value` as indented JSON and a newline. serde_json writes in many small
+/// pieces (indents, quotes, separators), so they go through a buffer of this function's
+/// own rather than one dynamic `Write` call each: a fifth of the CPU of
+/// `aiops scan --format json` at 16k findings went to those calls.
+fn write_pretty_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, value)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
+}
+
 /// A stable fingerprint of a finding, hex-encoded: plugin, rule, resource id,
 /// component, and the `resource` evidence (which CPU or memory quantity, so two
 /// findings of one rule on one container stay apart). It leaves out anything that

@@ -72,8 +72,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
         }],
         version: "2.1.0",
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    writeln!(out)
+    super::write_pretty_json(out, &log)
 }
 
 // The log is serialised from borrowed views: the results (one per finding) are most of
