@@ -80,13 +80,12 @@ struct State {
     /// Bump region of the current chunk.
     next: *mut u8,
     end: *mut u8,
-    /// Bytes of the next chunk from the system (0 until the arena is in use).
+    /// Bytes of the next chunk from the system; 0 while the arena has not been handed
+    /// to the bump region yet.
     chunk: usize,
     /// True once an export has produced its result: the instance is dropped after
     /// the call, so freeing what the caller copied out is wasted work.
     frees_off: bool,
-    /// Whether the arena has been handed to the bump region yet.
-    arena_used: bool,
 }
 
 /// Segregated-free-list allocator for single-threaded wasm guests; see the module docs.
@@ -109,7 +108,6 @@ impl GuestAllocator {
                 end: ptr::null_mut(),
                 chunk: 0,
                 frees_off: false,
-                arena_used: false,
             }),
             arena: UnsafeCell::new(Arena([0; FIRST_CHUNK])),
         }
@@ -135,8 +133,7 @@ impl State {
     /// refilling it when short: from `arena` the first time, then from the system.
     unsafe fn bump(&mut self, size: usize, arena: *mut Arena) -> *mut u8 {
         if (self.end as usize) - (self.next as usize) < size {
-            if !self.arena_used {
-                self.arena_used = true;
+            if self.chunk == 0 {
                 self.chunk = FIRST_CHUNK;
                 self.next = arena.cast();
                 // SAFETY: the arena is FIRST_CHUNK bytes long.

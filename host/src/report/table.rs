@@ -103,20 +103,10 @@ fn push_cell(line: &mut String, text: &str, column: usize) {
 
 fn resource_label(f: &ReportedFinding) -> String {
     let r = &f.resource;
-    let mut label = String::with_capacity(
-        r.kind.len()
-            + r.namespace.as_ref().map_or(0, |ns| ns.len() + 1)
-            + r.name.len()
-            + r.container.as_ref().map_or(0, |c| c.len() + 3)
-            + 1,
-    );
-    label.push_str(&r.kind);
-    label.push(' ');
-    if let Some(ns) = &r.namespace {
-        label.push_str(ns);
-        label.push('/');
-    }
-    label.push_str(&r.name);
+    let mut label = match &r.namespace {
+        Some(ns) => [&r.kind, " ", ns, "/", &r.name].concat(),
+        None => [&r.kind, " ", &r.name].concat(),
+    };
     if let Some(container) = &r.container {
         label.push_str(" [");
         label.push_str(container);

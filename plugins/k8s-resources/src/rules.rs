@@ -202,7 +202,7 @@ impl<'a> Site<'a> {
     /// "{verb} the {name} limit of container `{c}` from {limit}" followed by `rest`: the
     /// summary of a hint that changes a limit.
     fn limit_change(&self, verb: &str, t: &Tracked, limit: &str, rest: &[&str]) -> String {
-        let mut text = [
+        let head = [
             verb,
             " the ",
             t.name,
@@ -210,18 +210,33 @@ impl<'a> Site<'a> {
             self.name(),
             "` from ",
             limit,
-        ]
-        .concat();
-        for part in rest {
-            text.push_str(part);
-        }
-        text
+        ];
+        joined(&head, rest)
+    }
+
+    /// "{container and workload} has a {name} limit ({limit})" followed by `rest`: the
+    /// message of a finding about a limit.
+    fn limit_message(&self, t: &Tracked, limit: &str, rest: &[&str]) -> String {
+        joined(
+            &[&self.text, " has a ", t.name, " limit (", limit, ")"],
+            rest,
+        )
     }
 
     /// JSON pointer of `resources/{requests|limits}/{name}` of the container.
     fn pointer(&self, field: &str, name: &str) -> String {
         [&self.container.pointer, "/resources/", field, "/", name].concat()
     }
+}
+
+/// `head` then `rest` joined into one string, allocated once.
+fn joined(head: &[&str], rest: &[&str]) -> String {
+    let len = head.iter().chain(rest).map(|part| part.len()).sum();
+    let mut text = String::with_capacity(len);
+    for part in head.iter().chain(rest) {
+        text.push_str(part);
+    }
+    text
 }
 
 /// A hint changing one field, with values written as JSON strings.
@@ -368,17 +383,15 @@ impl<'a> Checker<'a> {
     /// A limit below its request: the hint raises the limit to the request.
     fn below(&self, site: &Site<'_>, t: &Tracked, request: &Quantity, limit: &Quantity) -> Finding {
         let (request, limit) = (t.unit.show(request), t.unit.show(limit));
-        let message = [
-            &site.text,
-            " has a ",
-            t.name,
-            " limit (",
+        let message = site.limit_message(
+            t,
             &limit,
-            ") below its request (",
-            &request,
-            "); Kubernetes rejects such a spec.",
-        ]
-        .concat();
+            &[
+                " below its request (",
+                &request,
+                "); Kubernetes rejects such a spec.",
+            ],
+        );
         let summary = site.limit_change("Raise", t, &limit, &[" to its request, ", &request]);
         let path = site.pointer("limits", t.name);
         let remediation = hint(summary, path, Some(&limit), &request);
@@ -405,21 +418,19 @@ impl<'a> Checker<'a> {
             .format(amount::scale(request_count, max, false).max(request_count));
         let (request, limit) = (t.unit.format(request_count), t.unit.show(limit));
         let (ratio, max) = (amount::format_ratio(ratio), amount::format_ratio(max));
-        let message = [
-            &site.text,
-            " has a ",
-            t.name,
-            " limit (",
+        let message = site.limit_message(
+            t,
             &limit,
-            ") ",
-            &ratio,
-            " times its request (",
-            &request,
-            "), more than the allowed ",
-            &max,
-            ".",
-        ]
-        .concat();
+            &[
+                " ",
+                &ratio,
+                " times its request (",
+                &request,
+                "), more than the allowed ",
+                &max,
+                ".",
+            ],
+        );
         let summary = site.limit_change(
             "Lower",
             t,
