@@ -78,3 +78,15 @@ pub const COMPONENT_OF_WRONG_WORLD: &str = r#"
   (export "acme:other/api@1.0.0" (instance $api))
 )
 "#;
+
+/// A component exporting the detector interface by name, with functions of the wrong
+/// types: the names match the contract, the signatures do not.
+pub const COMPONENT_WITH_MISTYPED_DETECT: &str = r#"
+(component
+  (core module $m (func (export "run") (result i32) i32.const 42))
+  (core instance $i (instantiate $m))
+  (func $run (result s32) (canon lift (core func $i "run")))
+  (instance $api (export "info" (func $run)) (export "detect" (func $run)))
+  (export "aiops:plugin/detect@0.1.0" (instance $api))
+)
+"#;

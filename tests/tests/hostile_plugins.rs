@@ -8,7 +8,8 @@ use aiops::inventory::Inventory;
 use aiops::runtime::{HostOptions, PluginHost};
 use aiops::scan::{ScanReport, run_scan};
 use aiops_tests::{
-    COMPONENT_IMPORTING_WASI_HTTP, COMPONENT_OF_WRONG_WORLD, fixture, install_plugin,
+    COMPONENT_IMPORTING_WASI_HTTP, COMPONENT_OF_WRONG_WORLD, COMPONENT_WITH_MISTYPED_DETECT,
+    fixture, install_plugin,
 };
 use serde_json::json;
 
@@ -107,6 +108,11 @@ fn hostile_plugins_are_reported_by_name_and_good_plugins_stay_complete() {
     );
     install_plugin(
         dir.path(),
+        "mistyped.wasm",
+        &wat::parse_str(COMPONENT_WITH_MISTYPED_DETECT).unwrap(),
+    );
+    install_plugin(
+        dir.path(),
         "wants-http.wasm",
         &wat::parse_str(COMPONENT_IMPORTING_WASI_HTTP).unwrap(),
     );
@@ -127,12 +133,15 @@ fn hostile_plugins_are_reported_by_name_and_good_plugins_stay_complete() {
     assert!(failure_of(&report, "core-module.wasm").contains("not a valid WebAssembly component"));
     assert!(failure_of(&report, "wrong-world.wasm").contains("exports neither"));
     assert!(
+        failure_of(&report, "mistyped.wasm").contains("`detect` does not have the contract's type")
+    );
+    assert!(
         failure_of(&report, "wants-http.wasm")
             .contains("imports `wasi:http/outgoing-handler@0.2.0`")
     );
     assert_eq!(
         report.plugin_failures.len(),
-        8,
+        9,
         "{:#?}",
         report.plugin_failures
     );

@@ -4,14 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use aiops_sdk::model::PluginInfo;
 use wasmtime::component::{Component, Linker};
 
-use super::bindings::{detector, remediator};
 use super::cache::{CompileCache, content_hash};
 use super::engine::SandboxEngine;
 use super::error::LoadError;
-use super::plugin::{CallSettings, LoadedPlugin, PluginPre};
+use super::plugin::{LoadedPlugin, PluginKind, PluginPre};
 use super::sandbox::{self, PluginState};
 
 /// Import namespaces a plugin may use. WASI interfaces are linked against a context
@@ -71,14 +69,7 @@ impl Loader {
         let component = self.cache.load(&self.engine, bytes, &hash)?;
         check_imports(&self.engine, &component)?;
         let pre = self.prelink(&component)?;
-        let mut plugin = LoadedPlugin::new(
-            self.engine.clone(),
-            pre,
-            PluginInfo::default(),
-            hash,
-            origin.to_string(),
-        );
-        plugin.info = plugin.call_info(&CallSettings::default())?;
+        let plugin = LoadedPlugin::load(self.engine.clone(), pre, hash, origin.to_string())?;
         validate_info(&plugin)?;
         Ok(plugin)
     }
@@ -95,21 +86,19 @@ impl Loader {
             .linker
             .instantiate_pre(component)
             .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
-        if exports_world(DETECT_EXPORT) {
-            detector::DetectorPre::new(instance_pre)
-                .map(PluginPre::Detector)
-                .map_err(|e| LoadError::WrongWorld(format!("{} ({e:#})", exports.join(", "))))
+        let kind = if exports_world(DETECT_EXPORT) {
+            PluginKind::Detector
         } else if exports_world(REMEDIATE_EXPORT) {
-            remediator::RemediatorPre::new(instance_pre)
-                .map(PluginPre::Remediator)
-                .map_err(|e| LoadError::WrongWorld(format!("{} ({e:#})", exports.join(", "))))
+            PluginKind::Remediator
         } else {
-            Err(LoadError::WrongWorld(if exports.is_empty() {
+            return Err(LoadError::WrongWorld(if exports.is_empty() {
                 "none".to_string()
             } else {
                 exports.join(", ")
-            }))
-        }
+            }));
+        };
+        PluginPre::new(instance_pre, kind)
+            .map_err(|e| LoadError::WrongWorld(format!("{} ({e})", exports.join(", "))))
     }
 }
 

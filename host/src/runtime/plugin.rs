@@ -4,11 +4,14 @@
 use std::sync::Arc;
 
 use aiops_sdk::model::{Finding, Outcome, PluginInfo, Resource, SourceFile};
+use wasmtime::component::{ComponentExportIndex, InstancePre, TypedFunc};
+use wasmtime::error::Context as _;
 
-use super::bindings::{detector, remediator};
+use super::bindings::remediator::exports::aiops::plugin::remediate as wit_remediate;
+use super::bindings::wit;
 use super::convert;
 use super::engine::SandboxEngine;
-use super::error::PluginError;
+use super::error::{LoadError, PluginError};
 use super::limits::PluginLimits;
 use super::sandbox::{self, PluginState};
 
@@ -22,6 +25,25 @@ pub enum PluginKind {
     Remediator,
 }
 
+impl PluginKind {
+    /// The exported interface of the world, at the contract version the host speaks
+    /// (plugins built against any compatible 0.1.x version match it).
+    fn interface(self) -> &'static str {
+        match self {
+            PluginKind::Detector => "aiops:plugin/detect@0.1.0",
+            PluginKind::Remediator => "aiops:plugin/remediate@0.1.0",
+        }
+    }
+
+    /// The world's per-call function.
+    fn entry(self) -> &'static str {
+        match self {
+            PluginKind::Detector => "detect",
+            PluginKind::Remediator => "remediate",
+        }
+    }
+}
+
 impl std::fmt::Display for PluginKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -31,13 +53,52 @@ impl std::fmt::Display for PluginKind {
     }
 }
 
-/// The pre-linked component, ready to instantiate cheaply.
+/// `info: func() -> plugin-info`, the same in both worlds.
+type InfoFn = TypedFunc<(), (wit::PluginInfo,)>;
+/// `detect: func(resources: list<resource>) -> result<list<finding>, string>`.
+type DetectFn<'a> = TypedFunc<(&'a [wit::Resource],), (Result<Vec<wit::Finding>, String>,)>;
+/// `remediate: func(finding, target, files: list<source-file>) -> outcome`.
+type RemediateFn<'a> = TypedFunc<
+    (
+        &'a wit::Finding,
+        &'a wit::Resource,
+        &'a [wit_remediate::SourceFile],
+    ),
+    (wit_remediate::Outcome,),
+>;
+
+/// The pre-linked component, ready to instantiate cheaply, with the export indices of
+/// its two functions looked up once.
 #[derive(Clone)]
-pub enum PluginPre {
-    /// A detector.
-    Detector(detector::DetectorPre<PluginState>),
-    /// A remediator.
-    Remediator(remediator::RemediatorPre<PluginState>),
+pub struct PluginPre {
+    instance_pre: InstancePre<PluginState>,
+    kind: PluginKind,
+    info: ComponentExportIndex,
+    entry: ComponentExportIndex,
+}
+
+impl PluginPre {
+    /// Finds the `kind` world's functions among the component's exports; the error
+    /// names what is missing. Their types are checked by [`LoadedPlugin::load`].
+    pub fn new(instance_pre: InstancePre<PluginState>, kind: PluginKind) -> Result<Self, String> {
+        let component = instance_pre.component();
+        let interface = component
+            .get_export_index(None, kind.interface())
+            .ok_or_else(|| format!("no exported instance `{}`", kind.interface()))?;
+        let function = |name: &str| {
+            component
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| format!("`{}` does not export `{name}`", kind.interface()))
+        };
+        let info = function("info")?;
+        let entry = function(kind.entry())?;
+        Ok(PluginPre {
+            instance_pre,
+            kind,
+            info,
+            entry,
+        })
+    }
 }
 
 /// A plugin that passed every load check.
@@ -84,25 +145,45 @@ impl Default for CallSettings {
 }
 
 impl LoadedPlugin {
-    pub(crate) fn new(
+    /// Asks the plugin who it is, checking on the way that its functions have the
+    /// types of the contract: the one place they are checked, so every later call
+    /// skips that per-instance check. Fails with the cause when they do not match or
+    /// `info()` fails.
+    pub(crate) fn load(
         engine: SandboxEngine,
         pre: PluginPre,
-        info: PluginInfo,
         hash: String,
         origin: String,
-    ) -> Self {
-        let kind = match pre {
-            PluginPre::Detector(_) => PluginKind::Detector,
-            PluginPre::Remediator(_) => PluginKind::Remediator,
-        };
-        LoadedPlugin {
-            info,
-            kind,
+    ) -> Result<Self, LoadError> {
+        let mut plugin = LoadedPlugin {
+            info: PluginInfo::default(),
+            kind: pre.kind,
             hash,
             origin,
             engine,
             pre,
-        }
+        };
+        plugin.info = plugin.call(&CallSettings::default(), |store| {
+            let instance = plugin.pre.instance_pre.instantiate(&mut *store)?;
+            match plugin.pre.kind {
+                PluginKind::Detector => {
+                    let _: DetectFn<'_> = instance
+                        .get_typed_func(&mut *store, plugin.pre.entry)
+                        .context("`detect` does not have the contract's type")?;
+                }
+                PluginKind::Remediator => {
+                    let _: RemediateFn<'_> = instance
+                        .get_typed_func(&mut *store, plugin.pre.entry)
+                        .context("`remediate` does not have the contract's type")?;
+                }
+            }
+            let info: InfoFn = instance
+                .get_typed_func(&mut *store, plugin.pre.info)
+                .context("`info` does not have the contract's type")?;
+            let (info,) = info.call(&mut *store, ())?;
+            Ok(convert::info_from_wit(info))
+        })?;
+        Ok(plugin)
     }
 
     /// The plugin's name.
@@ -121,21 +202,17 @@ impl LoadedPlugin {
         resources: &[&Resource],
         settings: &CallSettings,
     ) -> Result<Vec<Finding>, PluginError> {
-        let PluginPre::Detector(pre) = &self.pre else {
-            return Err(PluginError::Host(format!(
-                "{} is not a detector",
-                self.name()
-            )));
-        };
+        self.expect_kind(PluginKind::Detector)?;
         let batch: Vec<_> = resources
             .iter()
             .map(|r| convert::resource_to_wit(r))
             .collect();
-        let findings = self.call(settings, |store| {
-            let instance = pre.instantiate(&mut *store)?;
-            instance
-                .aiops_plugin_detect()
-                .call_detect(&mut *store, &batch)
+        let (findings,) = self.call(settings, |store| {
+            let entry = self.instantiate_entry(store)?;
+            // SAFETY: `load` checked this component's `detect` against exactly
+            // these types (the `DetectFn` signature) before the plugin existed.
+            let detect: DetectFn<'_> = unsafe { TypedFunc::new_unchecked(entry) };
+            detect.call(&mut *store, (&batch,))
         })?;
         let findings = findings.map_err(PluginError::Guest)?;
         if findings.len() > settings.limits.max_findings {
@@ -158,30 +235,25 @@ impl LoadedPlugin {
         files: &[SourceFile],
         settings: &CallSettings,
     ) -> Result<Outcome, PluginError> {
-        use remediator::exports::aiops::plugin::remediate as r;
-        let PluginPre::Remediator(pre) = &self.pre else {
-            return Err(PluginError::Host(format!(
-                "{} is not a remediator",
-                self.name()
-            )));
-        };
+        self.expect_kind(PluginKind::Remediator)?;
         let finding = convert::finding_to_wit(finding);
         let target = convert::resource_to_wit(target);
-        let files: Vec<r::SourceFile> = files
+        let files: Vec<wit_remediate::SourceFile> = files
             .iter()
-            .map(|f| r::SourceFile {
+            .map(|f| wit_remediate::SourceFile {
                 path: f.path.clone(),
                 content: f.content.clone(),
             })
             .collect();
-        let outcome = self.call(settings, |store| {
-            let instance = pre.instantiate(&mut *store)?;
-            instance
-                .aiops_plugin_remediate()
-                .call_remediate(&mut *store, &finding, &target, &files)
+        let (outcome,) = self.call(settings, |store| {
+            let entry = self.instantiate_entry(store)?;
+            // SAFETY: `load` checked this component's `remediate` against exactly
+            // these types (the `RemediateFn` signature) before the plugin existed.
+            let remediate: RemediateFn<'_> = unsafe { TypedFunc::new_unchecked(entry) };
+            remediate.call(&mut *store, (&finding, &target, &files))
         })?;
         Ok(match outcome {
-            r::Outcome::Edits(files) => Outcome::Edits(
+            wit_remediate::Outcome::Edits(files) => Outcome::Edits(
                 files
                     .into_iter()
                     .map(|f| SourceFile {
@@ -190,38 +262,36 @@ impl LoadedPlugin {
                     })
                     .collect(),
             ),
-            r::Outcome::CannotFix(why) => Outcome::CannotFix(why),
+            wit_remediate::Outcome::CannotFix(why) => Outcome::CannotFix(why),
         })
     }
 
     /// Creates a fresh store and instance and drops them, calling nothing: the fixed
     /// cost of every call (for benchmarks and health checks).
     pub fn instantiate_only(&self, settings: &CallSettings) -> Result<(), PluginError> {
-        match &self.pre {
-            PluginPre::Detector(pre) => {
-                self.call(settings, |store| pre.instantiate(&mut *store).map(drop))
-            }
-            PluginPre::Remediator(pre) => {
-                self.call(settings, |store| pre.instantiate(&mut *store).map(drop))
-            }
-        }
+        self.call(settings, |store| self.instantiate_entry(store).map(drop))
     }
 
-    /// Calls `info()` in a fresh store.
-    pub fn call_info(&self, settings: &CallSettings) -> Result<PluginInfo, PluginError> {
-        let info = match &self.pre {
-            PluginPre::Detector(pre) => self.call(settings, |store| {
-                pre.instantiate(&mut *store)?
-                    .aiops_plugin_detect()
-                    .call_info(&mut *store)
-            })?,
-            PluginPre::Remediator(pre) => self.call(settings, |store| {
-                pre.instantiate(&mut *store)?
-                    .aiops_plugin_remediate()
-                    .call_info(&mut *store)
-            })?,
-        };
-        Ok(convert::info_from_wit(info))
+    /// A fresh instance in `store` and its per-call function.
+    fn instantiate_entry(
+        &self,
+        store: &mut wasmtime::Store<PluginState>,
+    ) -> wasmtime::Result<wasmtime::component::Func> {
+        let instance = self.pre.instance_pre.instantiate(&mut *store)?;
+        instance
+            .get_func(&mut *store, self.pre.entry)
+            .ok_or_else(|| wasmtime::format_err!("`{}` is not a function", self.kind.entry()))
+    }
+
+    fn expect_kind(&self, kind: PluginKind) -> Result<(), PluginError> {
+        if self.kind == kind {
+            Ok(())
+        } else {
+            Err(PluginError::Host(format!(
+                "{} is not a {kind}",
+                self.name()
+            )))
+        }
     }
 
     /// Runs `f` in a fresh store and turns any failure into a [`PluginError`].

@@ -49,17 +49,49 @@ impl ResourceLimiter for MemoryCap {
 pub struct PluginState {
     plugin: Arc<str>,
     config: Arc<str>,
-    wasi: WasiCtx,
     table: ResourceTable,
     memory: MemoryCap,
+    output_bytes: usize,
+    /// Built on the guest's first WASI call: most calls make none, and building the
+    /// context (seeding its random generators, the two output buffers) was a tenth of
+    /// the fixed cost of a call.
+    wasi: Option<GuestWasi>,
+}
+
+/// The WASI context of a call and the buffers its stdout and stderr go to.
+struct GuestWasi {
+    ctx: WasiCtx,
     stdout: CappedOutput,
     stderr: CappedOutput,
 }
 
+impl GuestWasi {
+    /// A context that grants nothing: no preopens, env, args or network; stdout and
+    /// stderr captured up to `output_bytes` each.
+    fn locked_down(output_bytes: usize) -> Self {
+        let stdout = CappedOutput::new(output_bytes);
+        let stderr = CappedOutput::new(output_bytes);
+        let ctx = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_blocking_current_thread(false)
+            .build();
+        GuestWasi {
+            ctx,
+            stdout,
+            stderr,
+        }
+    }
+}
+
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let output_bytes = self.output_bytes;
+        let wasi = self
+            .wasi
+            .get_or_insert_with(|| GuestWasi::locked_down(output_bytes));
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: &mut wasi.ctx,
             table: &mut self.table,
         }
     }
@@ -104,32 +136,25 @@ pub fn build_linker(engine: &SandboxEngine) -> wasmtime::Result<Linker<PluginSta
     Ok(linker)
 }
 
-/// A fresh store for one call: nothing granted (no preopens, env, args or network;
-/// stdio captured), the memory cap and the epoch deadline set before instantiation.
+/// A fresh store for one call: nothing granted (the WASI context, built on first use,
+/// grants no preopens, env, args or network; stdio captured), the memory cap and the
+/// epoch deadline set before instantiation.
 pub fn new_store(
     engine: &SandboxEngine,
     plugin: Arc<str>,
     config: Arc<str>,
     limits: &PluginLimits,
 ) -> Store<PluginState> {
-    let stdout = CappedOutput::new(limits.output_bytes);
-    let stderr = CappedOutput::new(limits.output_bytes);
-    let wasi = WasiCtxBuilder::new()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .allow_blocking_current_thread(false)
-        .build();
     let state = PluginState {
         plugin,
         config,
-        wasi,
         table: ResourceTable::new(),
         memory: MemoryCap {
             max_bytes: limits.memory_bytes,
             exceeded: false,
         },
-        stdout,
-        stderr,
+        output_bytes: limits.output_bytes,
+        wasi: None,
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| &mut s.memory);
@@ -144,7 +169,10 @@ pub fn new_store(
 /// Sends what the guest printed to `tracing`, tagged with the plugin's name.
 pub fn flush_output(store: &Store<PluginState>) {
     let state = store.data();
-    for (stream, out) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
+    let Some(wasi) = &state.wasi else {
+        return;
+    };
+    for (stream, out) in [("stdout", &wasi.stdout), ("stderr", &wasi.stderr)] {
         let (bytes, dropped) = out.take();
         let text = String::from_utf8_lossy(&bytes);
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
