@@ -16,7 +16,8 @@ ci:
 plugins *ARGS:
     cargo run -p aiops -- plugins {{ARGS}}
 
-# Build one plugin crate to a wasm component.
+# Build one plugin crate to a wasm32-wasip2 component (`cargo build -p aiops` builds
+# every built-in plugin as the host embeds it, pure components where they can be).
 plugin NAME:
     cargo build --release --target wasm32-wasip2 -p {{NAME}}
 

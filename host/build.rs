@@ -1,4 +1,4 @@
-//! Builds the built-in plugins (`plugins/*`) to wasm32-wasip2 components and embeds
+//! Builds the built-in plugins (`plugins/*`) to WebAssembly components and embeds
 //! them in the `aiops` binary, so `aiops scan` works with no plugin directory.
 
 #[path = "build_support/wasm_build.rs"]
@@ -16,10 +16,10 @@ fn main() {
         );
     }
     println!("cargo:rerun-if-changed=build_support");
-    let packages = wasm_build::crates_in(&workspace.join("plugins"));
+    let crates = wasm_build::crates_in(&workspace.join("plugins"));
     // One wasm target dir for built-ins and test fixtures, so shared crates build once.
     let target_dir = workspace.join("target").join("wasm");
-    let components = wasm_build::build_components(&workspace, &packages, &target_dir);
+    let components = wasm_build::build_components(&workspace, &crates, &target_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_plugins.rs");
     wasm_build::write_embed_file(&out, "BUILTIN_PLUGINS", &components);
 }

@@ -1,5 +1,5 @@
 //! Builds the fixture plugins (`fixtures/plugins/*`: hostile plugins and the tagger
-//! versions used by hot-reload tests) to wasm32-wasip2 components for the tests.
+//! versions used by hot-reload tests) to WebAssembly components for the tests.
 
 #[path = "../host/build_support/wasm_build.rs"]
 mod wasm_build;
@@ -15,10 +15,10 @@ fn main() {
             workspace.join(watched).display()
         );
     }
-    let packages = wasm_build::crates_in(&manifest_dir.join("fixtures/plugins"));
+    let crates = wasm_build::crates_in(&manifest_dir.join("fixtures/plugins"));
     // Shared with the host's build script (built-in plugins), so shared crates build once.
     let target_dir = workspace.join("target").join("wasm");
-    let components = wasm_build::build_components(&workspace, &packages, &target_dir);
+    let components = wasm_build::build_components(&workspace, &crates, &target_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("fixture_plugins.rs");
     wasm_build::write_embed_file(&out, "FIXTURE_PLUGINS", &components);
 }

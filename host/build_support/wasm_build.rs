@@ -1,14 +1,31 @@
-//! Builds plugin crates of this workspace to `wasm32-wasip2` components from a build
-//! script, installing the rustup target first when it is missing. Shared by the host's
-//! build script (built-in plugins) and the test crate's (hostile fixtures).
+//! Builds plugin crates of this workspace to WebAssembly components from a build
+//! script, installing the rustup targets first when they are missing. Shared by the
+//! host's build script (built-in plugins) and the test crate's (hostile fixtures).
+//!
+//! A plugin is built one of two ways:
+//! - **pure** (the default): for `wasm32-unknown-unknown`, then made a component with
+//!   `wit-component`. It imports the contract's `log` and `config` and nothing else:
+//!   std has no WASI to reach for there (panics reach the host through the SDK's
+//!   panic hook and the `log` import). Fewer imports make each fresh instance cheaper.
+//! - **WASI** (`[package.metadata.aiops] wasi = true` in the crate's `Cargo.toml`): for
+//!   `wasm32-wasip2`, for plugins that use what std gets from WASI (the clock, stdout).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const TARGET: &str = "wasm32-wasip2";
+const WASI_TARGET: &str = "wasm32-wasip2";
+const PURE_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Makes sure the `wasm32-wasip2` target is installed for the active toolchain.
-pub fn ensure_wasm_target() {
+/// A plugin crate of the workspace and how it is built.
+pub struct PluginCrate {
+    /// Package name (the crate's directory name).
+    pub name: String,
+    /// Built for `wasm32-wasip2` rather than as a pure component.
+    pub wasi: bool,
+}
+
+/// Makes sure `target` is installed for the active toolchain.
+pub fn ensure_target(target: &str) {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output();
@@ -16,40 +33,67 @@ pub fn ensure_wasm_target() {
         Ok(out)
             if String::from_utf8_lossy(&out.stdout)
                 .lines()
-                .any(|l| l.trim() == TARGET) => {}
+                .any(|l| l.trim() == target) => {}
         Ok(_) => {
             let status = Command::new("rustup")
-                .args(["target", "add", TARGET])
+                .args(["target", "add", target])
                 .status()
-                .expect("running `rustup target add wasm32-wasip2`");
-            assert!(status.success(), "`rustup target add {TARGET}` failed");
+                .unwrap_or_else(|e| panic!("running `rustup target add {target}`: {e}"));
+            assert!(status.success(), "`rustup target add {target}` failed");
         }
         Err(err) => println!(
-            "cargo:warning=rustup not found ({err}); assuming the {TARGET} target is installed"
+            "cargo:warning=rustup not found ({err}); assuming the {target} target is installed"
         ),
     }
 }
 
-/// Builds `packages` (workspace package names) in release mode for wasm32-wasip2 into
-/// `target_dir`, and returns `(package, path of the .wasm)` for each.
+/// Builds `crates` in release mode into `target_dir` and returns `(package, path of
+/// the component)` for each, in the order given.
 pub fn build_components(
     workspace: &Path,
-    packages: &[String],
+    crates: &[PluginCrate],
     target_dir: &Path,
 ) -> Vec<(String, PathBuf)> {
-    if packages.is_empty() {
-        return Vec::new();
+    let (wasi, pure): (Vec<&PluginCrate>, Vec<&PluginCrate>) = crates.iter().partition(|c| c.wasi);
+    cargo_build(workspace, &wasi, WASI_TARGET, target_dir);
+    cargo_build(workspace, &pure, PURE_TARGET, target_dir);
+    crates
+        .iter()
+        .map(|c| {
+            let file_name = format!("{}.wasm", c.name.replace('-', "_"));
+            let built = |target: &str| target_dir.join(target).join("release").join(&file_name);
+            let component = if c.wasi {
+                built(WASI_TARGET)
+            } else {
+                let out = target_dir.join("components").join(&file_name);
+                componentize(&built(PURE_TARGET), &out);
+                out
+            };
+            assert!(
+                component.exists(),
+                "expected {} after the build",
+                component.display()
+            );
+            (c.name.clone(), component)
+        })
+        .collect()
+}
+
+/// One `cargo build` of `crates` for `target`.
+fn cargo_build(workspace: &Path, crates: &[&PluginCrate], target: &str, target_dir: &Path) {
+    if crates.is_empty() {
+        return;
     }
-    ensure_wasm_target();
+    ensure_target(target);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
-        .args(["build", "--release", "--target", TARGET, "--target-dir"])
+        .args(["build", "--release", "--target", target, "--target-dir"])
         .arg(target_dir)
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"));
-    for p in packages {
-        cmd.args(["-p", p]);
+    for c in crates {
+        cmd.args(["-p", &c.name]);
     }
     // The outer build's settings are for the host target, not for wasm.
     for var in [
@@ -72,36 +116,62 @@ pub fn build_components(
         .env("CARGO_PROFILE_RELEASE_LTO", "fat")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
     let status = cmd.status().expect("running cargo to build wasm plugins");
+    let names: Vec<&str> = crates.iter().map(|c| c.name.as_str()).collect();
     assert!(
         status.success(),
-        "building wasm plugins {packages:?} failed (see the output above)"
+        "building wasm plugins {names:?} for {target} failed (see the output above)"
     );
-    packages
-        .iter()
-        .map(|p| {
-            let file = target_dir
-                .join(TARGET)
-                .join("release")
-                .join(format!("{}.wasm", p.replace('-', "_")));
-            assert!(file.exists(), "expected {} after the build", file.display());
-            (p.clone(), file)
-        })
-        .collect()
 }
 
-/// Package names of the crates in `dir/*` (each directory with a Cargo.toml), sorted.
-pub fn crates_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
+/// Turns the core module `module` (with the component type wit-bindgen embedded) into
+/// a component at `out`; the file is left alone when its bytes would not change.
+fn componentize(module: &Path, out: &Path) {
+    let bytes =
+        std::fs::read(module).unwrap_or_else(|e| panic!("reading {}: {e}", module.display()));
+    let component = wit_component::ComponentEncoder::default()
+        .module(&bytes)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .unwrap_or_else(|e| panic!("making a component of {}: {e:#}", module.display()));
+    if std::fs::read(out).ok().as_deref() != Some(&component[..]) {
+        std::fs::create_dir_all(out.parent().unwrap()).expect("creating the components dir");
+        std::fs::write(out, component).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+    }
+}
+
+/// The plugin crates in `dir/*` (each directory with a Cargo.toml), sorted by name.
+pub fn crates_in(dir: &Path) -> Vec<PluginCrate> {
+    let mut crates: Vec<PluginCrate> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
-                .filter(|e| e.path().join("Cargo.toml").exists())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter_map(|e| {
+                    let manifest = std::fs::read_to_string(e.path().join("Cargo.toml")).ok()?;
+                    Some(PluginCrate {
+                        name: e.file_name().to_string_lossy().into_owned(),
+                        wasi: declares_wasi(&manifest),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
-    names
+    crates.sort_by(|a, b| a.name.cmp(&b.name));
+    crates
+}
+
+/// Whether a crate manifest says `wasi = true` in its `[package.metadata.aiops]` table.
+fn declares_wasi(manifest: &str) -> bool {
+    let mut in_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[package.metadata.aiops]";
+        } else if in_table {
+            let mut kv = line.splitn(2, '=').map(str::trim);
+            if kv.next() == Some("wasi") && kv.next() == Some("true") {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Writes `OUT_DIR/NAME.rs` with `pub const NAME_CONST: &[(&str, &[u8])]` embedding the components.

@@ -333,9 +333,14 @@ fn golden_files_differ_from_the_fixture_only_in_edited_values_and_added_keys() {
 
 #[test]
 fn hostile_remediator_edits_are_refused() {
+    let remediator: Vec<_> =
+        wasm_build::crates_in(&workspace().join("tests").join("fixtures").join("plugins"))
+            .into_iter()
+            .filter(|c| c.name == "hostile-remediator")
+            .collect();
     let built = wasm_build::build_components(
         &workspace(),
-        &["hostile-remediator".to_string()],
+        &remediator,
         &workspace().join("target").join("wasm"),
     );
     let plugins = tempfile::tempdir().unwrap();

@@ -56,7 +56,20 @@ impl LogSink for HostLog {
     }
 }
 
+/// Sends a panic's message to the host's log at error level before the trap ends the
+/// call (the host adds it to the call's error). A pure component's std has nowhere
+/// else to print it; a WASI one would print it to a stderr the host only logs.
+pub fn report_panics_to_host() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|panic| {
+            wit_log::write(wit_log::Level::Error, &panic.to_string(), &[]);
+        }))
+    });
+}
+
 fn with_host_context<R>(f: impl FnOnce(&Context<'_>) -> R) -> R {
+    report_panics_to_host();
     let sink = HostLog;
     let ctx = Context::new(wit_config::get(), &sink);
     f(&ctx)
@@ -255,6 +268,7 @@ macro_rules! export_detector {
                 for __AiopsDetectorExport
             {
                 fn info() -> $crate::guest::detector::aiops::plugin::types::PluginInfo {
+                    $crate::guest::report_panics_to_host();
                     $crate::guest::info_to_wit(<$ty as $crate::Detector>::info())
                 }
                 fn detect(
@@ -286,6 +300,7 @@ macro_rules! export_remediator {
                 for __AiopsRemediatorExport
             {
                 fn info() -> $crate::guest::detector::aiops::plugin::types::PluginInfo {
+                    $crate::guest::report_panics_to_host();
                     $crate::guest::info_to_wit(<$ty as $crate::Remediator>::info())
                 }
                 fn remediate(

@@ -124,7 +124,13 @@ fn hostile_plugins_are_reported_by_name_and_good_plugins_stay_complete() {
         failure_of(&report, "hostile-membomb")
             .contains("exceeded its memory limit of 67108864 bytes")
     );
-    assert!(failure_of(&report, "hostile-panic").contains("trapped"));
+    let panic = failure_of(&report, "hostile-panic");
+    assert!(panic.contains("trapped"), "{panic}");
+    assert!(
+        panic.contains("the plugin last logged: panicked at")
+            && panic.contains("hostile-panic refuses 3 resources"),
+        "{panic}"
+    );
     assert!(
         failure_of(&report, "hostile-flood")
             .contains("20000 findings, more than the limit of 1000")

@@ -51,6 +51,9 @@ pub struct PluginState {
     config: Arc<str>,
     table: ResourceTable,
     memory: MemoryCap,
+    /// The last message the guest logged at error level (a panic's, with the SDK),
+    /// added to the error when the call then traps.
+    last_error: Option<String>,
     output_bytes: usize,
     /// Built on the guest's first WASI call: most calls make none, and building the
     /// context (seeding its random generators, the two output buffers) was a tenth of
@@ -100,6 +103,9 @@ impl WasiView for PluginState {
 impl wit_log::Host for PluginState {
     fn write(&mut self, level: wit_log::Level, message: String, fields: Vec<(String, String)>) {
         let plugin = &*self.plugin;
+        if level == wit_log::Level::Error {
+            self.last_error = Some(message.clone());
+        }
         let fields = (!fields.is_empty()).then(|| {
             fields
                 .iter()
@@ -153,6 +159,7 @@ pub fn new_store(
             max_bytes: limits.memory_bytes,
             exceeded: false,
         },
+        last_error: None,
         output_bytes: limits.output_bytes,
         wasi: None,
     };
@@ -202,7 +209,25 @@ pub fn classify(
         if *trap == wasmtime::Trap::Interrupt {
             return PluginError::Timeout(limits.timeout_ms);
         }
-        return PluginError::Trap(trap.to_string());
+        return PluginError::Trap(with_last_error(store, trap.to_string()));
     }
-    PluginError::Trap(format!("{err:#}"))
+    PluginError::Trap(with_last_error(store, format!("{err:#}")))
+}
+
+/// Longest part of a logged error message quoted in a trap's error.
+const QUOTED_ERROR_CHARS: usize = 500;
+
+/// `cause`, followed by what the guest last logged at error level, on one line.
+fn with_last_error(store: &Store<PluginState>, cause: String) -> String {
+    match &store.data().last_error {
+        Some(message) => {
+            let quoted: String = message
+                .chars()
+                .take(QUOTED_ERROR_CHARS)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            format!("{cause}; the plugin last logged: {quoted}")
+        }
+        None => cause,
+    }
 }
