@@ -6,7 +6,7 @@
 //! beat the general-purpose `dlmalloc` of wasi-libc: Rust passes the size to `dealloc`,
 //! so a small block needs no header, allocating is popping a list or bumping a
 //! pointer, freeing is pushing a list. Blocks above [`MAX_SMALL`] bytes, or aligned to
-//! more than [`ALIGN`], go to the system allocator, which also supplies the chunks
+//! more than [`MAX_ALIGN`], go to the system allocator, which also supplies the chunks
 //! small blocks are cut from. Memory of small blocks is reused within its size class
 //! and never returned: the instance's memory is dropped after the call anyway.
 //!
@@ -26,8 +26,13 @@ use std::ptr;
 /// Largest block served from the size classes; larger ones go to the system allocator.
 pub const MAX_SMALL: usize = 32 << 10;
 
-/// Alignment every size class guarantees; stricter layouts go to the system allocator.
+/// Alignment every size class guarantees.
 pub const ALIGN: usize = 8;
+
+/// Strictest alignment the size classes serve (that of `u128` and of the nodes of maps
+/// holding one): blocks of classes whose size is a multiple of it are cut at multiples
+/// of it. Stricter layouts go to the system allocator.
+pub const MAX_ALIGN: usize = 16;
 
 /// Sizes up to this step by [`ALIGN`]; above, four classes per power of two.
 const LINEAR_LIMIT: usize = 128;
@@ -45,8 +50,10 @@ const _: () = assert!(MAX_SMALL <= FIRST_CHUNK, "a small block fits the arena");
 /// The first chunk, part of the allocator itself so that it needs no memory growth.
 /// Every field of a new allocator is zero, so the global one lands in `.bss`, not in
 /// the module's data (which would add the arena's 64 KiB to every plugin file).
-#[repr(C, align(8))]
+#[repr(C, align(16))]
 struct Arena([u8; FIRST_CHUNK]);
+
+const _: () = assert!(std::mem::align_of::<Arena>() == MAX_ALIGN);
 
 /// The size class of a small block of `size` bytes (1..=[`MAX_SMALL`]).
 fn class_of(size: usize) -> usize {
@@ -69,9 +76,16 @@ fn class_size(class: usize) -> usize {
     (4 + step % 4 + 1) << (log - 2)
 }
 
-/// Whether a layout is served by the size classes.
-fn is_small(layout: &Layout) -> bool {
-    layout.size() <= MAX_SMALL && layout.align() <= ALIGN
+/// The size class serving `layout`, or `None` when the system allocator does. A layout
+/// aligned to more than [`ALIGN`] takes the class of its size rounded up to
+/// [`MAX_ALIGN`], whose blocks are all cut at multiples of it (see [`State::bump`]).
+fn class_for(layout: &Layout) -> Option<usize> {
+    let size = match layout.align() {
+        align if align <= ALIGN => layout.size(),
+        align if align <= MAX_ALIGN => layout.size().next_multiple_of(MAX_ALIGN),
+        _ => return None,
+    };
+    (size <= MAX_SMALL).then(|| class_of(size.max(1)))
 }
 
 struct State {
@@ -130,8 +144,15 @@ impl Default for GuestAllocator {
 
 impl State {
     /// Cuts a block of `size` bytes (at most [`MAX_SMALL`]) from the bump region,
-    /// refilling it when short: from `arena` the first time, then from the system.
+    /// refilling it when short: from `arena` the first time, then from the system. A
+    /// size that is a multiple of [`MAX_ALIGN`] is cut at a multiple of it.
     unsafe fn bump(&mut self, size: usize, arena: *mut Arena) -> *mut u8 {
+        if size % MAX_ALIGN == 0 {
+            // Chunks start aligned and stay 8-aligned, so at most 8 bytes are skipped;
+            // `end` is aligned too, so this never passes it.
+            let pad = (self.next as usize).wrapping_neg() & (MAX_ALIGN - 1);
+            self.next = self.next.wrapping_add(pad);
+        }
         if (self.end as usize) - (self.next as usize) < size {
             if self.chunk == 0 {
                 self.chunk = FIRST_CHUNK;
@@ -142,8 +163,9 @@ impl State {
                 return unsafe { self.bump(size, arena) };
             }
             let bytes = self.chunk.max(size);
-            // SAFETY: `bytes` is non-zero and ALIGN is a power of two.
-            let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(bytes, ALIGN)) };
+            // SAFETY: `bytes` is non-zero and MAX_ALIGN is a power of two.
+            let chunk =
+                unsafe { System.alloc(Layout::from_size_align_unchecked(bytes, MAX_ALIGN)) };
             if chunk.is_null() {
                 return chunk;
             }
@@ -161,11 +183,10 @@ impl State {
 
 unsafe impl GlobalAlloc for GuestAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !is_small(&layout) {
+        let Some(class) = class_for(&layout) else {
             // SAFETY: forwarded with the caller's guarantees.
             return unsafe { System.alloc(layout) };
-        }
-        let class = class_of(layout.size().max(1));
+        };
         // SAFETY: single-threaded (see the `Sync` impl); no reentrancy into `self`.
         let state = unsafe { &mut *self.state.get() };
         let head = state.free[class];
@@ -183,11 +204,10 @@ unsafe impl GlobalAlloc for GuestAllocator {
         if unsafe { (*self.state.get()).frees_off } {
             return;
         }
-        if !is_small(&layout) {
+        let Some(class) = class_for(&layout) else {
             // SAFETY: the block came from `System` with this layout.
             return unsafe { System.dealloc(ptr, layout) };
-        }
-        let class = class_of(layout.size().max(1));
+        };
         // SAFETY: single-threaded; the block is at least 8 bytes and 8-aligned.
         unsafe {
             let state = &mut *self.state.get();
@@ -199,14 +219,10 @@ unsafe impl GlobalAlloc for GuestAllocator {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: the caller guarantees `new_size` with `layout.align()` is a valid layout.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        match (is_small(&layout), is_small(&new_layout)) {
+        match (class_for(&layout), class_for(&new_layout)) {
             // SAFETY: the block came from `System` with `layout`.
-            (false, false) => unsafe { System.realloc(ptr, layout, new_size) },
-            (true, true)
-                if class_of(layout.size().max(1)) == class_of(new_layout.size().max(1)) =>
-            {
-                ptr
-            }
+            (None, None) => unsafe { System.realloc(ptr, layout, new_size) },
+            (Some(old), Some(new)) if old == new => ptr,
             _ => {
                 // SAFETY: a fresh block of the new layout, the old one's bytes copied
                 // over, then the old one freed with its own layout.
@@ -276,6 +292,52 @@ mod tests {
             let b = a.alloc(big);
             assert_eq!(b as usize % 64, 0, "strict alignment goes to the system");
             a.dealloc(b, big);
+        }
+    }
+
+    #[test]
+    fn sixteen_byte_alignment_is_served_from_the_classes() {
+        let a = GuestAllocator::new();
+        let arena = a.arena.get() as usize..a.arena.get() as usize + FIRST_CHUNK;
+        let mut live = Vec::new();
+        unsafe {
+            // Alternate 8-byte blocks (which leave the bump pointer 8 off a multiple
+            // of 16) with 16-aligned layouts of sizes that are not multiples of 16.
+            for i in 0..200usize {
+                let narrow = Layout::from_size_align(8, 8).unwrap();
+                let wide = Layout::from_size_align(1 + i % 100, 16).unwrap();
+                for layout in [narrow, wide] {
+                    let p = a.alloc(layout);
+                    assert_eq!(p as usize % layout.align(), 0, "{layout:?}");
+                    assert!(
+                        arena.contains(&(p as usize)),
+                        "{layout:?} went to the system"
+                    );
+                    p.write_bytes(i as u8, layout.size());
+                    live.push((p, layout, i as u8));
+                }
+            }
+            for (p, layout, byte) in &live {
+                let bytes = std::slice::from_raw_parts(*p, layout.size());
+                assert!(bytes.iter().all(|b| b == byte), "a block was overwritten");
+            }
+            let (p, wide, _) = live[1];
+            a.dealloc(p, wide);
+            assert_eq!(
+                a.alloc(wide),
+                p,
+                "a freed aligned block is handed out again"
+            );
+            let q = a.realloc(p, wide, 9);
+            assert_eq!(q, p, "same class after rounding to 16: in place");
+            let strict = Layout::from_size_align(48, 32).unwrap();
+            let s = a.alloc(strict);
+            assert_eq!(s as usize % 32, 0);
+            assert!(
+                !arena.contains(&(s as usize)),
+                "alignment above 16 goes to the system"
+            );
+            a.dealloc(s, strict);
         }
     }
 
