@@ -147,7 +147,7 @@ impl State {
     /// refilling it when short: from `arena` the first time, then from the system. A
     /// size that is a multiple of [`MAX_ALIGN`] is cut at a multiple of it.
     unsafe fn bump(&mut self, size: usize, arena: *mut Arena) -> *mut u8 {
-        if size % MAX_ALIGN == 0 {
+        if size.is_multiple_of(MAX_ALIGN) {
             // Chunks start aligned and stay 8-aligned, so at most 8 bytes are skipped;
             // `end` is aligned too, so this never passes it.
             let pad = (self.next as usize).wrapping_neg() & (MAX_ALIGN - 1);
