@@ -24,22 +24,32 @@ pub struct PluginCrate {
     pub wasi: bool,
 }
 
-/// Makes sure `target` is installed for the active toolchain.
+/// Makes sure `target` is installed for the active toolchain. The host's and the test
+/// crate's build scripts may both get here at once on a fresh machine, so a failed
+/// install counts as done when the target shows up as installed after all.
 pub fn ensure_target(target: &str) {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
-    match installed {
-        Ok(out)
-            if String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .any(|l| l.trim() == target) => {}
-        Ok(_) => {
-            let status = Command::new("rustup")
-                .args(["target", "add", target])
-                .status()
-                .unwrap_or_else(|e| panic!("running `rustup target add {target}`: {e}"));
-            assert!(status.success(), "`rustup target add {target}` failed");
+    let installed = || -> Result<bool, std::io::Error> {
+        let out = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim() == target))
+    };
+    match installed() {
+        Ok(true) => {}
+        Ok(false) => {
+            for attempt in 1..=3 {
+                let status = Command::new("rustup")
+                    .args(["target", "add", target])
+                    .status()
+                    .unwrap_or_else(|e| panic!("running `rustup target add {target}`: {e}"));
+                if status.success() || installed().unwrap_or(false) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(2 * attempt));
+            }
+            panic!("`rustup target add {target}` failed three times");
         }
         Err(err) => println!(
             "cargo:warning=rustup not found ({err}); assuming the {target} target is installed"
