@@ -3,7 +3,11 @@
 //! The one crate an aiops plugin author depends on. Implement [`Detector`] (or
 //! [`Remediator`]) on a type, call [`export_detector!`] (or [`export_remediator!`]),
 //! and build with `cargo build --target wasm32-wasip2 --release`: the result is a
-//! component the aiops host loads from its plugin directory.
+//! component the aiops host loads from its plugin directory. A plugin that needs
+//! nothing from WASI (no clock, no stdout) can be built for `wasm32-unknown-unknown`
+//! and wrapped with `wasm-tools component new`: it then imports only the contract's
+//! `log` and `config`, and instantiates faster. Either way a panic's message goes to
+//! the host's log (error level), and the host quotes it in the call's error.
 //!
 //! ```
 //! use aiops_sdk::*;

@@ -280,11 +280,13 @@ impl LoadedPlugin {
         let instance = self.pre.instance_pre.instantiate(&mut *store)?;
         instance
             .get_func(&mut *store, self.pre.entry)
-            .ok_or_else(|| wasmtime::format_err!("`{}` is not a function", self.kind.entry()))
+            .ok_or_else(|| wasmtime::format_err!("`{}` is not a function", self.pre.kind.entry()))
     }
 
+    /// Refuses a call of the other world's function. Checks the pre-linked world, not
+    /// the public `kind`, as the unchecked calls rely on it.
     fn expect_kind(&self, kind: PluginKind) -> Result<(), PluginError> {
-        if self.kind == kind {
+        if self.pre.kind == kind {
             Ok(())
         } else {
             Err(PluginError::Host(format!(
