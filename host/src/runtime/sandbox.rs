@@ -104,7 +104,7 @@ impl wit_log::Host for PluginState {
     fn write(&mut self, level: wit_log::Level, message: String, fields: Vec<(String, String)>) {
         let plugin = &*self.plugin;
         if level == wit_log::Level::Error {
-            self.last_error = Some(message.clone());
+            self.last_error = Some(quotable(&message));
         }
         let fields = (!fields.is_empty()).then(|| {
             fields
@@ -217,17 +217,34 @@ pub fn classify(
 /// Longest part of a logged error message quoted in a trap's error.
 const QUOTED_ERROR_CHARS: usize = 500;
 
-/// `cause`, followed by what the guest last logged at error level, on one line.
+/// The start of a logged message, on one line, as a trap's error quotes it.
+fn quotable(message: &str) -> String {
+    message
+        .chars()
+        .take(QUOTED_ERROR_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `cause`, followed by what the guest last logged at error level.
 fn with_last_error(store: &Store<PluginState>, cause: String) -> String {
     match &store.data().last_error {
-        Some(message) => {
-            let quoted: String = message
-                .chars()
-                .take(QUOTED_ERROR_CHARS)
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            format!("{cause}; the plugin last logged: {quoted}")
-        }
+        Some(quoted) => format!("{cause}; the plugin last logged: {quoted}"),
         None => cause,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_log_message_is_one_line_and_bounded() {
+        assert_eq!(
+            quotable("panicked at src/lib.rs:3:5:\nboom\ttoo"),
+            "panicked at src/lib.rs:3:5: boom too"
+        );
+        let long = "é".repeat(QUOTED_ERROR_CHARS + 10);
+        assert_eq!(quotable(&long).chars().count(), QUOTED_ERROR_CHARS);
     }
 }
