@@ -337,7 +337,7 @@ fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<
                     "{} {} [{}] {} — {}",
                     p.name(),
                     p.info.version,
-                    p.kind,
+                    p.kind(),
                     entry.origin,
                     status
                 )?;

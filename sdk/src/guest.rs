@@ -59,7 +59,7 @@ impl LogSink for HostLog {
 /// Sends a panic's message to the host's log at error level before the trap ends the
 /// call (the host adds it to the call's error). A pure component's std has nowhere
 /// else to print it; a WASI one would print it to a stderr the host only logs.
-pub fn report_panics_to_host() {
+fn report_panics_to_host() {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         std::panic::set_hook(Box::new(|panic| {
@@ -122,8 +122,14 @@ pub fn remediate<R: Remediator>(
     }
 }
 
+/// Runs a plugin's `info` behind the `info` export, with panics reported to the host.
+pub fn info(info: fn() -> model::PluginInfo) -> wit::PluginInfo {
+    report_panics_to_host();
+    info_to_wit(info())
+}
+
 /// Converts plugin info to its WIT form.
-pub fn info_to_wit(info: model::PluginInfo) -> wit::PluginInfo {
+fn info_to_wit(info: model::PluginInfo) -> wit::PluginInfo {
     wit::PluginInfo {
         name: info.name,
         version: info.version,
@@ -268,8 +274,7 @@ macro_rules! export_detector {
                 for __AiopsDetectorExport
             {
                 fn info() -> $crate::guest::detector::aiops::plugin::types::PluginInfo {
-                    $crate::guest::report_panics_to_host();
-                    $crate::guest::info_to_wit(<$ty as $crate::Detector>::info())
+                    $crate::guest::info(<$ty as $crate::Detector>::info)
                 }
                 fn detect(
                     resources: ::std::vec::Vec<
@@ -300,8 +305,7 @@ macro_rules! export_remediator {
                 for __AiopsRemediatorExport
             {
                 fn info() -> $crate::guest::detector::aiops::plugin::types::PluginInfo {
-                    $crate::guest::report_panics_to_host();
-                    $crate::guest::info_to_wit(<$ty as $crate::Remediator>::info())
+                    $crate::guest::info(<$ty as $crate::Remediator>::info)
                 }
                 fn remediate(
                     finding: $crate::guest::detector::aiops::plugin::types::Finding,

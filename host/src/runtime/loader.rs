@@ -26,9 +26,6 @@ const ALLOWED_IMPORTS: [&str; 9] = [
     "wasi:sockets/",
 ];
 
-const DETECT_EXPORT: &str = "aiops:plugin/detect@0.1.";
-const REMEDIATE_EXPORT: &str = "aiops:plugin/remediate@0.1.";
-
 /// Turns component bytes into [`LoadedPlugin`]s. Cheap to clone; shared by threads.
 #[derive(Clone)]
 pub struct Loader {
@@ -81,16 +78,16 @@ impl Loader {
             .exports(engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        let exports_world = |prefix: &str| exports.iter().any(|e| e.starts_with(prefix));
         let instance_pre = self
             .linker
             .instantiate_pre(component)
             .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
-        let kind = if exports_world(DETECT_EXPORT) {
-            PluginKind::Detector
-        } else if exports_world(REMEDIATE_EXPORT) {
-            PluginKind::Remediator
-        } else {
+        let exports_world = |kind: &PluginKind| {
+            exports
+                .iter()
+                .any(|e| e.starts_with(kind.interface_prefix()))
+        };
+        let Some(kind) = PluginKind::ALL.into_iter().find(exports_world) else {
             return Err(LoadError::WrongWorld(if exports.is_empty() {
                 "none".to_string()
             } else {
@@ -136,7 +133,7 @@ fn validate_info(plugin: &LoadedPlugin) -> Result<(), LoadError> {
     if info.version.is_empty() {
         return bad("version is empty".into());
     }
-    if plugin.kind == super::PluginKind::Detector && info.kinds.is_empty() {
+    if plugin.kind() == PluginKind::Detector && info.kinds.is_empty() {
         return bad("a detector must declare at least one resource kind".into());
     }
     let mut ids = std::collections::HashSet::new();

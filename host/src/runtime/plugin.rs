@@ -26,6 +26,18 @@ pub enum PluginKind {
 }
 
 impl PluginKind {
+    /// Both worlds.
+    pub const ALL: [PluginKind; 2] = [PluginKind::Detector, PluginKind::Remediator];
+
+    /// Prefix of the world's exported interface in any 0.1.x version of the contract,
+    /// how a component's exports tell which world it implements.
+    pub fn interface_prefix(self) -> &'static str {
+        match self {
+            PluginKind::Detector => "aiops:plugin/detect@0.1.",
+            PluginKind::Remediator => "aiops:plugin/remediate@0.1.",
+        }
+    }
+
     /// The exported interface of the world, at the contract version the host speaks
     /// (plugins built against any compatible 0.1.x version match it).
     fn interface(self) -> &'static str {
@@ -106,8 +118,6 @@ impl PluginPre {
 pub struct LoadedPlugin {
     /// What `info()` answered.
     pub info: PluginInfo,
-    /// Which world it implements.
-    pub kind: PluginKind,
     /// BLAKE3 of the component bytes.
     pub hash: String,
     /// Where it came from: a file path or `builtin:NAME`.
@@ -120,7 +130,7 @@ impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedPlugin")
             .field("name", &self.info.name)
-            .field("kind", &self.kind)
+            .field("kind", &self.kind())
             .field("origin", &self.origin)
             .finish()
     }
@@ -157,7 +167,6 @@ impl LoadedPlugin {
     ) -> Result<Self, LoadError> {
         let mut plugin = LoadedPlugin {
             info: PluginInfo::default(),
-            kind: pre.kind,
             hash,
             origin,
             engine,
@@ -184,6 +193,11 @@ impl LoadedPlugin {
             Ok(convert::info_from_wit(info))
         })?;
         Ok(plugin)
+    }
+
+    /// Which world it implements.
+    pub fn kind(&self) -> PluginKind {
+        self.pre.kind
     }
 
     /// The plugin's name.
@@ -283,10 +297,9 @@ impl LoadedPlugin {
             .ok_or_else(|| wasmtime::format_err!("`{}` is not a function", self.pre.kind.entry()))
     }
 
-    /// Refuses a call of the other world's function. Checks the pre-linked world, not
-    /// the public `kind`, as the unchecked calls rely on it.
+    /// Refuses a call of the other world's function.
     fn expect_kind(&self, kind: PluginKind) -> Result<(), PluginError> {
-        if self.pre.kind == kind {
+        if self.kind() == kind {
             Ok(())
         } else {
             Err(PluginError::Host(format!(

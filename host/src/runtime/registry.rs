@@ -35,7 +35,7 @@ impl RegistrySnapshot {
         self.entries
             .values()
             .filter_map(|e| e.plugin.as_ref())
-            .filter(move |p| p.kind == kind)
+            .filter(move |p| p.kind() == kind)
     }
 
     /// Loaded detectors.

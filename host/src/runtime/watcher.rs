@@ -72,7 +72,7 @@ impl PluginDir {
             changed += 1;
             match self.loader.load_bytes(&bytes, &origin) {
                 Ok(plugin) => {
-                    tracing::info!(plugin = plugin.name(), file = %origin, kind = %plugin.kind, "plugin loaded");
+                    tracing::info!(plugin = plugin.name(), file = %origin, kind = %plugin.kind(), "plugin loaded");
                     self.registry.install(&origin, plugin);
                 }
                 Err(err) => {

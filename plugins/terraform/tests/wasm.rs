@@ -25,7 +25,7 @@ fn component() -> LoadedPlugin {
 #[test]
 fn the_component_is_a_remediator_declaring_its_rules() {
     let plugin = component();
-    assert_eq!(plugin.kind, PluginKind::Remediator);
+    assert_eq!(plugin.kind(), PluginKind::Remediator);
     assert_eq!(plugin.info, Terraform::info());
 }
 
