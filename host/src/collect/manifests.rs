@@ -13,6 +13,7 @@ use aiops_sdk::Resource;
 use serde_json::Value;
 
 use super::SnapshotError;
+use super::block_yaml;
 use super::lines::{YamlDoc, json_item_lines, shift_lines, split_yaml, yaml_item_lines};
 use crate::inventory::{Inventory, InventoryProblem, SourceLocation};
 
@@ -193,7 +194,12 @@ impl FileReader<'_> {
         }
     }
 
+    /// One YAML document: the fast reader where it accepts the document, serde_norway
+    /// (which also words the errors) for everything else.
     fn yaml_document(&mut self, index: usize, doc: &YamlDoc<'_>) {
+        if let Some(value) = block_yaml::parse(doc.text) {
+            return self.objects(index, doc.line, value, || yaml_item_lines(doc));
+        }
         match serde_norway::from_str::<Value>(doc.text) {
             Ok(value) => self.objects(index, doc.line, value, || yaml_item_lines(doc)),
             Err(err) => {
