@@ -364,7 +364,8 @@ pub fn resource_from_object(object: &Value) -> Result<Resource, ObjectError> {
         namespace: namespace.map(str::to_string),
         labels,
         metrics: Vec::new(),
-        raw: object.to_string(),
+        // Straight into a buffer: `to_string` (Display) writes through a formatter.
+        raw: serde_json::to_string(object).expect("a JSON value always serializes"),
     })
 }
 
