@@ -109,6 +109,11 @@ impl Inventory {
         self.index.get(id).map(|&i| &self.resources[i])
     }
 
+    /// Position in [`Inventory::resources`] of the resource with `id`.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
     /// Number of resources per kind, sorted by kind.
     pub fn counts_by_kind(&self) -> Vec<(String, usize)> {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
