@@ -1,10 +1,11 @@
 //! Benchmarks of the spine, printed as figures (`cargo bench -p aiops-tests`):
-//! manifests scanned end to end, the k8s-resources detector in wasm vs the same logic
+//! manifests scanned end to end, YAML documents read by our block-YAML reader and by
+//! serde_norway, the k8s-resources detector in wasm vs the same logic
 //! native at 10k and 100k resources, a fresh instance per call, a cached plugin load,
 //! and hot reload from file write to serving.
 //!
 //! `AIOPS_BENCH_QUICK=1` runs smaller sizes (for a smoke run); `AIOPS_BENCH_ONLY=PART`
-//! runs one part (`manifests`, `detector`, `instance`, `load`, `reload`);
+//! runs one part (`manifests`, `yaml`, `detector`, `instance`, `load`, `reload`);
 //! `AIOPS_BENCH_RUNS=N` times the whole manifest scan N times (median printed).
 //!
 //! The bench uses mimalloc as its global allocator, as the `aiops` binary does.
@@ -40,11 +41,14 @@ fn main() {
     drop(start_host(&config));
 
     println!("aiops spine benchmarks (median of runs)");
-    // `AIOPS_BENCH_ONLY=manifests|detector|instance|load|reload` runs one part.
+    // `AIOPS_BENCH_ONLY=manifests|yaml|detector|instance|load|reload` runs one part.
     let only = std::env::var("AIOPS_BENCH_ONLY").ok();
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if run("manifests") {
         manifests_scan(&config, if quick { 200 } else { 2_000 });
+    }
+    if run("yaml") {
+        yaml_reading(if quick { 200 } else { 2_000 });
     }
     if run("detector") {
         for n in if quick {
@@ -188,6 +192,28 @@ fn manifests_scan(config: &Config, n: usize) {
         ms(scan),
         per_detector.join(", "),
         ms(median(freeing))
+    );
+}
+
+/// N Deployment documents read into JSON values on one thread, by the block-YAML
+/// reader the manifest collector tries first and by serde_norway.
+fn yaml_reading(n: usize) {
+    let texts: Vec<String> = (0..n).map(deployment_yaml).collect();
+    let read = |parse: &dyn Fn(&str) -> Option<serde_json::Value>| {
+        time_to_result(7, || {
+            texts
+                .iter()
+                .map(|text| parse(text).expect("a plain Deployment reads"))
+                .collect::<Vec<_>>()
+        })
+    };
+    let fast = read(&aiops::collect::block_yaml::parse);
+    let norway = read(&|text| serde_norway::from_str(text).ok());
+    println!(
+        "yaml: {n} Deployment documents on one thread: block-YAML reader {:.1} ms, serde_norway {:.1} ms ({:.1}x)",
+        ms(fast),
+        ms(norway),
+        norway.as_secs_f64() / fast.as_secs_f64()
     );
 }
 

@@ -24,7 +24,7 @@ const MAX_KEY_LEN: usize = 1024;
 
 /// The document as a JSON value, or `None` when it is outside the subset this reader
 /// accepts (including when it is not valid YAML).
-pub(super) fn parse(text: &str) -> Option<Value> {
+pub fn parse(text: &str) -> Option<Value> {
     if !has_only_printable_chars(text) {
         return None;
     }

@@ -14,7 +14,7 @@
 
 pub mod aws;
 pub mod azure;
-mod block_yaml;
+pub mod block_yaml;
 pub mod collector;
 pub mod k8s;
 mod lines;
