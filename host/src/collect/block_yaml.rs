@@ -19,7 +19,8 @@ use serde_json::{Map, Number, Value};
 
 /// Nesting deeper than this is left to serde_norway (which has its own limit).
 const MAX_DEPTH: usize = 64;
-/// libyaml refuses simple keys longer than this.
+/// libyaml refuses a simple key whose `:` is further than this from the key's first
+/// byte (as written: quotes, escapes and spaces before the `:` count).
 const MAX_KEY_LEN: usize = 1024;
 
 /// The document as a JSON value, or `None` when it is outside the subset this reader
@@ -113,6 +114,10 @@ impl<'a> Reader<'a> {
 
     /// A block mapping whose keys are at `indent`.
     fn mapping(&mut self, indent: usize) -> Option<Value> {
+        // Also reached without `node` (a `- key:` entry), so check the depth here too.
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         let mut map = Map::new();
         while let Some((at, body)) = self.peek() {
             if at < indent {
@@ -136,6 +141,10 @@ impl<'a> Reader<'a> {
 
     /// A block sequence whose `-` are at `indent`.
     fn sequence(&mut self, indent: usize) -> Option<Value> {
+        // Also reached without `node` (a sequence at its key's indentation).
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         let mut items = Vec::new();
         while let Some((at, body)) = self.peek() {
             if at < indent || (at == indent && !is_entry(body)) {
@@ -346,7 +355,8 @@ fn flow_key(text: &str) -> Option<(String, &str)> {
             (plain.to_owned(), after)
         }
     };
-    (key.len() <= MAX_KEY_LEN).then_some((key, after))
+    // Measured as written, up to the `:` (spaces before it included), as libyaml does.
+    (text.len() - after.trim_start_matches(' ').len() <= MAX_KEY_LEN).then_some((key, after))
 }
 
 /// A plain scalar inside a flow collection: up to `,`, `]`, `}` or `: `, trailing
@@ -397,7 +407,8 @@ fn split_key(body: &str) -> Option<Key<'_>> {
                 return Some(Key::NotKey);
             };
             let key = body[..colon].trim_end_matches(' ');
-            if key.is_empty() || key.len() > MAX_KEY_LEN || !is_string_plain_key(key) {
+            // libyaml measures a simple key from its first byte to the `:`.
+            if key.is_empty() || colon > MAX_KEY_LEN || !is_string_plain_key(key) {
                 return None;
             }
             return Some(Key::Key(
@@ -406,10 +417,9 @@ fn split_key(body: &str) -> Option<Key<'_>> {
             ));
         }
     };
-    if key.len() > MAX_KEY_LEN {
-        return None;
-    }
     match after.strip_prefix(':') {
+        // libyaml measures a key as written, quotes and escapes included.
+        Some(_) if body.len() - after.len() > MAX_KEY_LEN => None,
         Some(rest) if rest.is_empty() || rest.starts_with(' ') => {
             Some(Key::Key(key, after_indicator(rest)))
         }
@@ -928,6 +938,46 @@ spec:
         }
         assert_eq!(parse(""), Some(Value::Null));
         assert_eq!(parse("# only a comment\n\n"), Some(Value::Null));
+    }
+
+    /// Found by a differential fuzzer: libyaml measures a key as written.
+    #[test]
+    fn keys_are_measured_as_written_up_to_their_colon() {
+        let long = "a".repeat(MAX_KEY_LEN - 2);
+        for (key, accepted) in [
+            (format!("\"{long}\""), true),
+            (format!("\"{long}a\""), false),
+            (format!("'{long}a'"), false),
+            (format!("\"{}\"", "\\x41".repeat(256)), false),
+            (format!("a{}", " ".repeat(MAX_KEY_LEN - 1)), true),
+            (format!("a{}", " ".repeat(MAX_KEY_LEN)), false),
+        ] {
+            for text in [
+                format!("{key}: 1\n"),
+                format!("x: 1\n{key}: 1\n"),
+                format!("- {key}: 1\n"),
+                format!("k: {{{key}: 1}}\n"),
+            ] {
+                assert_eq!(agrees(&text), accepted, "{text}");
+            }
+        }
+    }
+
+    /// Found by a differential fuzzer: `- key:` entries and sequences at their key's
+    /// indentation nest without passing through `node`; deep nesting must decline
+    /// (serde_norway stops at 128 levels) rather than recurse until the stack ends.
+    #[test]
+    fn deep_nesting_declines_on_every_path() {
+        let chain = |levels: usize| -> String {
+            (0..levels)
+                .map(|i| format!("{}- k:\n", " ".repeat(2 * i)))
+                .collect()
+        };
+        assert!(agrees(&chain(MAX_DEPTH / 4)));
+        assert!(!agrees(&chain(65)));
+        // Deep enough to overflow a test thread's stack had the reader kept recursing.
+        assert!(parse(&chain(4_000)).is_none());
+        assert!(parse(&format!("k:\n{}", chain(4_000))).is_none());
     }
 
     #[test]
