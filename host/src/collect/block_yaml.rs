@@ -7,7 +7,8 @@
 //! sequences; plain, single- and double-quoted scalars and flow collections, each on
 //! one line; literal block scalars (`|`, `|-`); comments. Anything else (anchors,
 //! aliases, tags, folded or keep-chomped scalars, multi-line plain, quoted or flow
-//! values, a `:` inside a flow scalar, tabs, carriage returns, duplicate or non-string
+//! values, a `:` inside a flow scalar, tabs, a carriage return not ending a line
+//! (CRLF line breaks are read), duplicate or non-string
 //! keys, nesting past [`MAX_DEPTH`], invalid YAML) makes it decline with `None`, and
 //! the caller parses the document with serde_norway, which also words the errors.
 //!
@@ -32,7 +33,11 @@ pub fn parse(text: &str) -> Option<Value> {
         return None;
     }
     let mut reader = Reader {
-        lines: text.split('\n').collect(),
+        // A CR before a LF is part of the line break (libyaml reads CRLF as one).
+        lines: text
+            .split('\n')
+            .map(|line| line.strip_suffix('\r').unwrap_or(line))
+            .collect(),
         pos: 0,
         pending: None,
         depth: 0,
@@ -44,11 +49,18 @@ pub fn parse(text: &str) -> Option<Value> {
     reader.peek().is_none().then_some(value)
 }
 
-/// No tabs, carriage returns or other control characters, and only characters libyaml
-/// accepts as printable, without the ones it reads as line breaks (NEL, U+2028,
-/// U+2029) or a byte order mark inside the text.
+/// No tabs or other control characters (a carriage return only before a line feed),
+/// and only characters libyaml accepts as printable, without the ones it reads as line
+/// breaks (NEL, U+2028, U+2029) or a byte order mark inside the text.
 fn has_only_printable_chars(text: &str) -> bool {
-    let ascii_ok = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b);
+    if text
+        .split('\r')
+        .skip(1)
+        .any(|after| !after.starts_with('\n'))
+    {
+        return false;
+    }
+    let ascii_ok = |b: u8| matches!(b, b'\n' | b'\r') || (0x20..0x7f).contains(&b);
     if text.is_ascii() {
         return text.bytes().all(ascii_ok);
     }
@@ -687,13 +699,19 @@ mod tests {
 
     /// Asserts that wherever this reader accepts `text`, serde_norway reads the same
     /// value; returns whether it accepted.
+    /// The same holds with CRLF line breaks.
     fn agrees(text: &str) -> bool {
+        agrees_as_written(&text.replace('\n', "\r\n"));
+        agrees_as_written(text)
+    }
+
+    fn agrees_as_written(text: &str) -> bool {
         let Some(fast) = parse(text) else {
             return false;
         };
         match norway(text) {
-            Some(slow) => assert_eq!(fast, slow, "the two readers differ on:\n{text}"),
-            None => panic!("accepted what serde_norway refuses:\n{text}\nas {fast}"),
+            Some(slow) => assert_eq!(fast, slow, "the two readers differ on:\n{text:?}"),
+            None => panic!("accepted what serde_norway refuses:\n{text:?}\nas {fast}"),
         }
         true
     }
@@ -720,6 +738,7 @@ spec:
   selector: {matchLabels: {app: web}}
 ";
         assert!(agrees(text));
+        assert!(agrees_as_written(&text.replace('\n', "\r\n")));
         assert_eq!(
             parse(text).unwrap()["spec"]["selector"],
             json!({"matchLabels": {"app": "web"}})
@@ -911,7 +930,8 @@ spec:
             "a:\n  b\n",
             "a: b: c\n",
             "a:\tb\n",
-            "a: b\r\n",
+            "a: b\rc: d\n",
+            "a: b\r\r\n",
             "- - a\n",
             "a: [1,\n  2]\n",
             "a: {b: 1, b: 2}\n",
