@@ -5,12 +5,12 @@
 //! a 2,000-manifest scan; this reader builds the same `serde_json::Value` in about a
 //! quarter of serde_norway's time. It accepts a strict subset: block mappings and
 //! sequences; plain, single- and double-quoted scalars and flow collections, each on
-//! one line; literal block scalars (`|`, `|-`); comments. Anything else (anchors,
-//! aliases, tags, folded or keep-chomped scalars, multi-line plain, quoted or flow
-//! values, a `:` inside a flow scalar, tabs, a carriage return not ending a line
-//! (CRLF line breaks are read), duplicate or non-string
-//! keys, nesting past [`MAX_DEPTH`], invalid YAML) makes it decline with `None`, and
-//! the caller parses the document with serde_norway, which also words the errors.
+//! one line; literal and folded block scalars (`|`, `|-`, `>`, `>-`); comments; LF or
+//! CRLF line breaks. Anything else (anchors, aliases, tags, keep-chomped block
+//! scalars, multi-line plain, quoted or flow values, a `:` inside a flow scalar, tabs,
+//! a carriage return not ending a line, duplicate or non-string keys, nesting past
+//! [`MAX_DEPTH`], invalid YAML) makes it decline with `None`, and the caller parses the
+//! document with serde_norway, which also words the errors.
 //!
 //! Where it accepts, it resolves scalars exactly as serde_norway does (YAML 1.2 core
 //! schema: `null`, `~`, `true`, `0x1F`, `1e3`, `.inf`, leading-zero digits as strings),
@@ -204,7 +204,10 @@ impl<'a> Reader<'a> {
             });
         }
         if let Some(header) = rest.strip_prefix('|') {
-            return self.literal(header, owner).map(Value::String);
+            return self.block_scalar(header, owner, false).map(Value::String);
+        }
+        if let Some(header) = rest.strip_prefix('>') {
+            return self.block_scalar(header, owner, true).map(Value::String);
         }
         let value = match rest.as_bytes()[0] {
             b'"' => {
@@ -229,9 +232,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A literal block scalar whose header (after `|`) is `header`, its lines more
-    /// indented than `owner`. Keep chomping (`|+`) and indentation indicators decline.
-    fn literal(&mut self, header: &str, owner: usize) -> Option<String> {
+    /// A block scalar whose header (after `|`, or `>` when `folded`) is `header`, its
+    /// lines more indented than `owner`. Keep chomping (`|+`) and indentation
+    /// indicators decline. Folding follows libyaml: the break between two lines that
+    /// do not start with a space becomes a space, or disappears when empty lines (each
+    /// a `\n`) follow it; breaks around more indented lines stay.
+    fn block_scalar(&mut self, header: &str, owner: usize, folded: bool) -> Option<String> {
         let (strip, rest) = match header.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, header),
@@ -261,25 +267,35 @@ impl<'a> Reader<'a> {
         }
         let mut text = String::new();
         let mut end = first;
-        let mut pending_breaks = first - self.pos;
+        // Empty lines since the last content line (or before the first).
+        let mut empty_lines = first - self.pos;
         let mut last_content = None;
+        let mut last_more_indented = false;
         while let Some(line) = self.lines.get(end) {
             let spaces = line.len() - line.trim_start_matches(' ').len();
             if spaces < indent && spaces < line.len() {
                 break;
             }
             if line.len() <= indent && line.bytes().all(|b| b == b' ') {
-                pending_breaks += 1;
+                empty_lines += 1;
             } else {
-                if last_content.is_some() {
-                    pending_breaks += 1;
-                }
-                for _ in 0..pending_breaks {
+                let content = &line[indent..];
+                let more_indented = content.starts_with(' ');
+                let after_line = last_content.is_some();
+                if folded && after_line && !last_more_indented && !more_indented {
+                    if empty_lines == 0 {
+                        text.push(' ');
+                    }
+                } else if after_line {
                     text.push('\n');
                 }
-                pending_breaks = 0;
-                text.push_str(&line[indent..]);
+                for _ in 0..empty_lines {
+                    text.push('\n');
+                }
+                empty_lines = 0;
+                text.push_str(content);
                 last_content = Some(end);
+                last_more_indented = more_indented;
             }
             end += 1;
         }
@@ -890,7 +906,7 @@ spec:
     }
 
     #[test]
-    fn literal_block_scalars() {
+    fn literal_and_folded_block_scalars() {
         let cases = [
             ("k: |\n  a\n  b\n", true),
             ("k: |-\n  a\n\n  b\n\n\nn: 1\n", true),
@@ -907,7 +923,14 @@ spec:
             ("k: |\n      \n    x\n", false),
             ("k: |+\n  a\n\n", false),
             ("k: |2\n    a\n", false),
-            ("k: >\n  a\n  b\n", false),
+            ("k: >\n  a\n  b\n", true),
+            (
+                "k: >-\n  a\n  b\n\n  c\n   d\n  e\n\n\n   f\n  g\nn: 1\n",
+                true,
+            ),
+            ("k: >\n\n  a\n\n\n  b \n    \n  c\n", true),
+            ("- >\n  a\n  # b\n- c\n", true),
+            ("k: >+\n  a\n", false),
             ("k: |\n    a\n  b: 1\n", false),
             ("k: |\n  a  \n    \n  b\n", true),
         ];
@@ -1247,10 +1270,10 @@ spec:
                     generate(next, text, child, depth + 1);
                 }
                 1 => {
-                    text.push_str(" |");
+                    text.push_str([" |", " >"][next(2)]);
                     text.push_str(["", "-", "+", " # c"][next(4)]);
                     text.push('\n');
-                    for _ in 0..next(3) {
+                    for _ in 0..next(5) {
                         let width = owner + 1 + next(3);
                         text.push_str(&" ".repeat(width));
                         text.push_str(["line", "", "# hash", "  deeper", "trailing  "][next(5)]);
