@@ -210,12 +210,8 @@ impl<'a> Reader<'a> {
             return self.block_scalar(header, owner, true).map(Value::String);
         }
         let value = match rest.as_bytes()[0] {
-            b'"' => {
-                let (text, after) = double_quoted(&rest[1..])?;
-                ends_line(after).then_some(Value::String(text))?
-            }
-            b'\'' => {
-                let (text, after) = single_quoted(&rest[1..])?;
+            b'"' | b'\'' => {
+                let (text, after) = quoted(rest)?;
                 ends_line(after).then_some(Value::String(text))?
             }
             b'{' | b'[' => {
@@ -356,8 +352,7 @@ fn flow_node(text: &str, depth: usize) -> Option<(Value, &str)> {
                 }
             }
         }
-        b'"' => double_quoted(&text[1..]).map(|(s, after)| (Value::String(s), after)),
-        b'\'' => single_quoted(&text[1..]).map(|(s, after)| (Value::String(s), after)),
+        b'"' | b'\'' => quoted(text).map(|(s, after)| (Value::String(s), after)),
         _ => {
             let (plain, after) = flow_plain(text)?;
             Some((resolve_plain(plain)?, after))
@@ -368,8 +363,7 @@ fn flow_node(text: &str, depth: usize) -> Option<(Value, &str)> {
 /// A key of a flow mapping (quoted, or plain and a string) and the text after it.
 fn flow_key(text: &str) -> Option<(String, &str)> {
     let (key, after) = match text.as_bytes().first()? {
-        b'"' => double_quoted(&text[1..])?,
-        b'\'' => single_quoted(&text[1..])?,
+        b'"' | b'\'' => quoted(text)?,
         _ => {
             let (plain, after) = flow_plain(text)?;
             if !is_string_plain_key(plain) {
@@ -423,8 +417,7 @@ enum Key<'a> {
 /// quoted keys without a plain `: ` after them).
 fn split_key(body: &str) -> Option<Key<'_>> {
     let (key, after) = match body.as_bytes()[0] {
-        b'"' => double_quoted(&body[1..])?,
-        b'\'' => single_quoted(&body[1..])?,
+        b'"' | b'\'' => quoted(body)?,
         _ => {
             let Some(colon) = value_indicator(body) else {
                 return Some(Key::NotKey);
@@ -434,27 +427,20 @@ fn split_key(body: &str) -> Option<Key<'_>> {
             if key.is_empty() || colon > MAX_KEY_LEN || !is_string_plain_key(key) {
                 return None;
             }
-            return Some(Key::Key(
-                key.to_owned(),
-                after_indicator(&body[colon + 1..]),
-            ));
+            let rest = body[colon + 1..].trim_start_matches(' ');
+            return Some(Key::Key(key.to_owned(), rest));
         }
     };
     match after.strip_prefix(':') {
         // libyaml measures a key as written, quotes and escapes included.
         Some(_) if body.len() - after.len() > MAX_KEY_LEN => None,
         Some(rest) if rest.is_empty() || rest.starts_with(' ') => {
-            Some(Key::Key(key, after_indicator(rest)))
+            Some(Key::Key(key, rest.trim_start_matches(' ')))
         }
         Some(_) => None,
         None if ends_line(after) => Some(Key::NotKey),
         None => None,
     }
-}
-
-/// The text after a `:` indicator and its spaces.
-fn after_indicator(rest: &str) -> &str {
-    rest.trim_start_matches(' ')
 }
 
 /// Byte offset of the first `:` that ends a plain key (followed by a space or the end
@@ -514,6 +500,16 @@ fn plain_value(rest: &str) -> Option<&str> {
     }
     .trim_end_matches(' ');
     (!text.contains(": ") && !text.ends_with(':')).then_some(text)
+}
+
+/// The single- or double-quoted scalar that starts `text`, on one line: its text and
+/// what follows the closing quote.
+fn quoted(text: &str) -> Option<(String, &str)> {
+    match text.as_bytes().first()? {
+        b'"' => double_quoted(&text[1..]),
+        b'\'' => single_quoted(&text[1..]),
+        _ => None,
+    }
 }
 
 /// A double-quoted scalar on one line: its text and what follows the closing quote.

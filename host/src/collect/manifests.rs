@@ -200,10 +200,11 @@ impl FileReader<'_> {
     /// One YAML document: the fast reader where it accepts the document, serde_norway
     /// (which also words the errors) for everything else.
     fn yaml_document(&mut self, index: usize, doc: &YamlDoc<'_>) {
-        if let Some(value) = block_yaml::parse(doc.text) {
-            return self.objects(index, doc.line, value, || yaml_item_lines(doc));
-        }
-        match serde_norway::from_str::<Value>(doc.text) {
+        let parsed = match block_yaml::parse(doc.text) {
+            Some(value) => Ok(value),
+            None => serde_norway::from_str::<Value>(doc.text),
+        };
+        match parsed {
             Ok(value) => self.objects(index, doc.line, value, || yaml_item_lines(doc)),
             Err(err) => {
                 let offset = doc.start - 1;

@@ -70,7 +70,7 @@ pub struct ScanReport {
 type DetectorFindings = (usize, Vec<Part>);
 
 /// One call's findings, each with the rank of its resource's id among the inventory's.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Part {
     findings: Vec<ReportedFinding>,
     resource_ranks: Vec<u32>,
