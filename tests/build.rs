@@ -1,9 +1,6 @@
 //! Builds the fixture plugins (`fixtures/plugins/*`: hostile plugins and the tagger
 //! versions used by hot-reload tests) to WebAssembly components for the tests.
 
-#[path = "../host/build_support/wasm_build.rs"]
-mod wasm_build;
-
 use std::path::PathBuf;
 
 fn main() {
@@ -15,10 +12,10 @@ fn main() {
             workspace.join(watched).display()
         );
     }
-    let crates = wasm_build::crates_in(&manifest_dir.join("fixtures/plugins"));
+    let crates = aiops_build::crates_in(&manifest_dir.join("fixtures/plugins"));
     // Shared with the host's build script (built-in plugins), so shared crates build once.
     let target_dir = workspace.join("target").join("wasm");
-    let components = wasm_build::build_components(&workspace, &crates, &target_dir);
+    let components = aiops_build::build_components(&workspace, &crates, &target_dir);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("fixture_plugins.rs");
-    wasm_build::write_embed_file(&out, "FIXTURE_PLUGINS", &components);
+    aiops_build::write_embed_file(&out, "FIXTURE_PLUGINS", &components);
 }

@@ -14,14 +14,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aiops::collect::manifests::load_manifests;
-use aiops::config::Config;
-use aiops::inventory::Inventory;
-use aiops::runtime::cache::CompileCache;
-use aiops::runtime::plugin::CallSettings;
-use aiops::runtime::watcher::PluginDir;
-use aiops::runtime::{HostOptions, Loader, PluginHost, PluginRegistry, SandboxEngine};
-use aiops::scan::run_scan;
+use aiops_collect::manifests::load_manifests;
+use aiops_core::Inventory;
+use aiops_engine::scan::run_scan;
+use aiops_runtime::PluginsConfig;
+use aiops_runtime::{
+    CallSettings, CompileCache, HostOptions, Loader, PluginDir, PluginHost, PluginRegistry,
+    SandboxEngine,
+};
 use aiops_sdk::{Context, Detector, LogLevel, LogSink, Resource};
 use aiops_tests::{builtin, fixture, install_plugin, wait_until};
 
@@ -32,11 +32,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let quick = std::env::var_os("AIOPS_BENCH_QUICK").is_some();
     let cache = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.plugins.cache_dir = Some(cache.path().to_path_buf());
-    config.plugins.limits.memory_bytes = 2 << 30;
-    config.plugins.limits.timeout_ms = 120_000;
-    config.plugins.limits.max_findings = 10_000_000;
+    let mut config = PluginsConfig::default();
+    config.cache_dir = Some(cache.path().to_path_buf());
+    config.limits.memory_bytes = 2 << 30;
+    config.limits.timeout_ms = 120_000;
+    config.limits.max_findings = 10_000_000;
     // Warm the compile cache, as a second run of the binary would find it.
     drop(start_host(&config));
 
@@ -70,11 +70,12 @@ fn main() {
     }
 }
 
-fn start_host(config: &Config) -> PluginHost {
+fn start_host(config: &PluginsConfig) -> PluginHost {
     PluginHost::start(
         config,
         &HostOptions {
             builtin: true,
+            builtins: aiops::builtin::BUILTIN_PLUGINS,
             ..Default::default()
         },
     )
@@ -137,7 +138,7 @@ fn deployment_yaml(i: usize) -> String {
 }
 
 /// N Deployment manifests on disk: engine start with a warm cache, load, scan.
-fn manifests_scan(config: &Config, n: usize) {
+fn manifests_scan(config: &PluginsConfig, n: usize) {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..n {
         std::fs::write(dir.path().join(format!("app-{i}.yaml")), deployment_yaml(i)).unwrap();
@@ -152,6 +153,7 @@ fn manifests_scan(config: &Config, n: usize) {
                 let start = Instant::now();
                 let options = HostOptions {
                     builtin: true,
+                    builtins: aiops::builtin::BUILTIN_PLUGINS,
                     ..Default::default()
                 };
                 let (host, inventory) =
@@ -207,7 +209,7 @@ fn yaml_reading(n: usize) {
                 .collect::<Vec<_>>()
         })
     };
-    let fast = read(&aiops::collect::block_yaml::parse);
+    let fast = read(&aiops_yaml::parse);
     let norway = read(&|text| serde_norway::from_str(text).ok());
     println!(
         "yaml: {n} Deployment documents on one thread: block-YAML reader {:.1} ms, serde_norway {:.1} ms ({:.1}x)",
@@ -232,7 +234,7 @@ fn inventory_of(n: usize) -> Inventory {
 }
 
 /// The same detector logic on N in-memory resources: through wasm vs native.
-fn wasm_vs_native(config: &Config, n: usize) {
+fn wasm_vs_native(config: &PluginsConfig, n: usize) {
     let inventory = inventory_of(n);
     let resources: Vec<&Resource> = inventory.resources().iter().collect();
     let host = start_host(config);
@@ -270,11 +272,11 @@ fn wasm_vs_native(config: &Config, n: usize) {
 /// A call with an empty batch: fresh store + instantiate from InstancePre + call, for
 /// the built-in k8s-resources (its detect parses its config and builds its rule table)
 /// and for a minimal detector (the tagger fixture).
-fn fresh_instance(config: &Config) {
+fn fresh_instance(config: &PluginsConfig) {
     let host = start_host(config);
     let snapshot = host.registry.snapshot();
     let settings = CallSettings::default();
-    let per_call = |plugin: &aiops::runtime::LoadedPlugin| {
+    let per_call = |plugin: &aiops_runtime::LoadedPlugin| {
         time(5, || {
             let start = Instant::now();
             for _ in 0..1_000 {
@@ -284,7 +286,7 @@ fn fresh_instance(config: &Config) {
         }) / 1_000
     };
     let builtin = per_call(snapshot.by_name("k8s-resources").unwrap());
-    let instantiate_only = |plugin: &aiops::runtime::LoadedPlugin| {
+    let instantiate_only = |plugin: &aiops_runtime::LoadedPlugin| {
         time(5, || {
             let start = Instant::now();
             for _ in 0..1_000 {
@@ -306,7 +308,7 @@ fn fresh_instance(config: &Config) {
     let store_only = time(5, || {
         let start = Instant::now();
         for _ in 0..1_000 {
-            drop(aiops::runtime::sandbox::new_store(
+            drop(aiops_runtime::new_store(
                 &engine,
                 Arc::from("bench"),
                 Arc::from("{}"),
@@ -341,7 +343,7 @@ fn cached_load(cache: &Path) {
     let cache_only = {
         let engine = SandboxEngine::new().unwrap();
         let cache = CompileCache::in_dir(cache);
-        let hash = aiops::runtime::cache::content_hash(bytes);
+        let hash = aiops_runtime::content_hash(bytes);
         cache.load(&engine, bytes, &hash).unwrap();
         time(21, || cache.load(&engine, bytes, &hash).unwrap())
     };
@@ -391,7 +393,7 @@ fn hot_reload(cache: &Path) {
     println!(
         "hot reload write -> serving: {:.1} ms median (debounce {} ms incl.; compiled artifacts cached after the first round) [target <= 100 ms]",
         ms(median(samples)),
-        aiops::runtime::watcher::DEBOUNCE.as_millis()
+        aiops_runtime::DEBOUNCE.as_millis()
     );
 }
 

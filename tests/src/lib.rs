@@ -1,16 +1,11 @@
 //! Helpers for aiops's integration tests: the fixture plugins built by `build.rs`,
-//! plugin directories in temp dirs, and waiting for hot reloads.
+//! plugin directories in temp dirs, and waiting for hot reloads. The stand-ins for
+//! outside services come from `aiops-standins` and are re-exported here.
 
-pub mod arm;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub mod k8s_api;
-pub mod moto;
-pub mod moto_proxy;
-pub mod moto_replay;
-pub mod moto_seed;
+pub use aiops_standins::{arm, k8s_api, moto, moto_proxy, moto_replay, moto_seed, repo_root};
 
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
 
@@ -30,14 +25,6 @@ pub fn builtin(package: &str) -> &'static [u8] {
         .find(|(name, _)| *name == package)
         .map(|(_, bytes)| *bytes)
         .unwrap_or_else(|| panic!("no built-in plugin `{package}`"))
-}
-
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 /// Writes `bytes` to `dir/name` atomically (temp file + rename), as a deploy would.

@@ -5,9 +5,7 @@
 
 mod common;
 
-use aiops::runtime::cache::CompileCache;
-use aiops::runtime::plugin::CallSettings;
-use aiops::runtime::{LoadedPlugin, Loader, PluginKind, SandboxEngine};
+use aiops_runtime::{CallSettings, CompileCache, LoadedPlugin, Loader, PluginKind, SandboxEngine};
 use aiops_sdk::testing::Harness;
 use aiops_sdk::{Finding, Remediator, Resource, SourceFile};
 use common::fixture::*;

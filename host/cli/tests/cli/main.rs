@@ -1,0 +1,9 @@
+//! End-to-end tests of the `aiops` binary, one test binary (one link) for all: scans
+//! and reports, `collect` against moto, the ARM and Kubernetes stand-ins, and `--fix`
+//! on a copy of the local IaC repository.
+
+mod collect_aws;
+mod collect_azure;
+mod collect_k8s;
+mod fix;
+mod scan;

@@ -1,0 +1,138 @@
+//! The set of plugins: an immutable snapshot swapped atomically on every change, so
+//! readers (a running scan, the API) never lock and never see a half-updated set.
+//! Load errors are data kept next to the plugin they concern.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::plugin::{LoadedPlugin, PluginKind};
+
+/// One plugin slot: a file in the plugin directory or a built-in plugin.
+#[derive(Debug, Clone)]
+pub struct PluginEntry {
+    /// The slot's key: a file path or `builtin:NAME`.
+    pub origin: String,
+    /// The version that serves, if any loaded.
+    pub plugin: Option<Arc<LoadedPlugin>>,
+    /// The last load error; with `plugin` set, the previous version still serves.
+    pub error: Option<String>,
+}
+
+/// An immutable view of every plugin slot.
+#[derive(Debug, Default)]
+pub struct RegistrySnapshot {
+    /// Slots by origin.
+    pub entries: BTreeMap<String, PluginEntry>,
+    /// Bumped on every change.
+    pub generation: u64,
+}
+
+impl RegistrySnapshot {
+    /// Loaded plugins of `kind`, sorted by origin.
+    pub fn plugins(&self, kind: PluginKind) -> impl Iterator<Item = &Arc<LoadedPlugin>> {
+        self.entries
+            .values()
+            .filter_map(|e| e.plugin.as_ref())
+            .filter(move |p| p.kind() == kind)
+    }
+
+    /// Loaded detectors.
+    pub fn detectors(&self) -> impl Iterator<Item = &Arc<LoadedPlugin>> {
+        self.plugins(PluginKind::Detector)
+    }
+
+    /// The loaded plugin called `name`.
+    pub fn by_name(&self, name: &str) -> Option<&Arc<LoadedPlugin>> {
+        self.entries
+            .values()
+            .filter_map(|e| e.plugin.as_ref())
+            .find(|p| p.name() == name)
+    }
+
+    /// Slots with a load error, as `(origin, error)`.
+    pub fn errors(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .values()
+            .filter_map(|e| e.error.as_deref().map(|err| (e.origin.as_str(), err)))
+    }
+}
+
+/// The plugin registry shared by the scan, the watcher and the API.
+#[derive(Default)]
+pub struct PluginRegistry {
+    current: ArcSwap<RegistrySnapshot>,
+}
+
+impl PluginRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current snapshot; holding it keeps that set of plugins alive.
+    pub fn snapshot(&self) -> Arc<RegistrySnapshot> {
+        self.current.load_full()
+    }
+
+    /// Installs `plugin` in slot `origin`. Refused (and recorded as the slot's error)
+    /// when another slot already serves a plugin of the same name.
+    pub fn install(&self, origin: &str, plugin: LoadedPlugin) {
+        let plugin = Arc::new(plugin);
+        self.update(|entries| {
+            let clash = entries
+                .values()
+                .filter(|e| e.origin != origin)
+                .filter_map(|e| e.plugin.as_ref())
+                .find(|p| p.name() == plugin.name())
+                .map(|p| p.origin.clone());
+            let entry = slot(entries, origin);
+            match clash {
+                Some(other) => {
+                    entry.error = Some(format!(
+                        "plugin name `{}` is already served by {other}",
+                        plugin.name()
+                    ));
+                }
+                None => {
+                    entry.plugin = Some(plugin.clone());
+                    entry.error = None;
+                }
+            }
+        });
+    }
+
+    /// Records a load failure for slot `origin`; a version already serving keeps serving.
+    pub fn record_error(&self, origin: &str, error: String) {
+        self.update(|entries| slot(entries, origin).error = Some(error.clone()));
+    }
+
+    /// Removes slot `origin` (the plugin is unloaded once no reader holds it).
+    pub fn remove(&self, origin: &str) {
+        self.update(|entries| {
+            entries.remove(origin);
+        });
+    }
+
+    fn update(&self, change: impl Fn(&mut BTreeMap<String, PluginEntry>)) {
+        self.current.rcu(|old| {
+            let mut entries = old.entries.clone();
+            change(&mut entries);
+            RegistrySnapshot {
+                entries,
+                generation: old.generation + 1,
+            }
+        });
+    }
+}
+
+fn slot<'a>(entries: &'a mut BTreeMap<String, PluginEntry>, origin: &str) -> &'a mut PluginEntry {
+    entries
+        .entry(origin.to_string())
+        .or_insert_with(|| PluginEntry {
+            origin: origin.to_string(),
+            plugin: None,
+            error: None,
+        })
+}

@@ -1,9 +1,0 @@
-//! The built-in plugins: the crates under `plugins/`, compiled to components by the
-//! build script and embedded in the binary.
-
-include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
-
-/// The origin label of a built-in plugin in the registry.
-pub fn origin(package: &str) -> String {
-    format!("builtin:{package}")
-}

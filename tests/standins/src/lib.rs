@@ -1,0 +1,24 @@
+//! # aiops-standins
+//!
+//! What the tests talk to where the real service cannot run here, each speaking the
+//! real wire format: a Kubernetes API server ([`k8s_api`]), Azure Resource Manager with
+//! Entra ID ([`arm`]); and real AWS through `moto_server` ([`moto`]), with seeding
+//! ([`moto_seed`]), a fault proxy in front of it ([`moto_proxy`]) and a recorder that
+//! replays answers ([`moto_replay`]). Nothing here depends on the host.
+
+pub mod arm;
+pub mod k8s_api;
+pub mod moto;
+pub mod moto_proxy;
+pub mod moto_replay;
+pub mod moto_seed;
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
+}

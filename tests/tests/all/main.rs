@@ -1,0 +1,10 @@
+//! The integration tests, one test binary (one link) for all: collectors against moto
+//! and the stand-ins, hostile plugins, the sandbox, hot reload, and scan batching.
+
+mod collect_aws;
+mod collect_azure;
+mod collect_k8s;
+mod hostile_plugins;
+mod hot_reload;
+mod sandbox;
+mod scan_batches;
