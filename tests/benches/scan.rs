@@ -32,8 +32,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let quick = std::env::var_os("AIOPS_BENCH_QUICK").is_some();
     let cache = tempfile::tempdir().unwrap();
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.path().to_path_buf());
+    let mut config = PluginsConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..PluginsConfig::default()
+    };
     config.limits.memory_bytes = 2 << 30;
     config.limits.timeout_ms = 120_000;
     config.limits.max_findings = 10_000_000;

@@ -32,8 +32,10 @@ fn inventory() -> Inventory {
 }
 
 fn config(cache: &Path) -> PluginsConfig {
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.to_path_buf());
+    let mut config = PluginsConfig {
+        cache_dir: Some(cache.to_path_buf()),
+        ..PluginsConfig::default()
+    };
     config.limits.timeout_ms = 500;
     config.limits.memory_bytes = 64 << 20;
     config.limits.max_findings = 1_000;

@@ -15,8 +15,10 @@ use aiops_tests::{fixture, install_plugin, wait_until};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn start(dir: &Path, cache: &Path) -> (PluginHost, PluginsConfig) {
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.to_path_buf());
+    let config = PluginsConfig {
+        cache_dir: Some(cache.to_path_buf()),
+        ..PluginsConfig::default()
+    };
     let host = PluginHost::start(
         &config,
         &HostOptions {

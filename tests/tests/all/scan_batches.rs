@@ -49,8 +49,10 @@ fn start_host(config: &PluginsConfig) -> PluginHost {
 fn split_batch_gives_the_same_findings_as_native_whole_batch() {
     let inventory = inventory();
     let cache = tempfile::tempdir().unwrap();
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.path().to_path_buf());
+    let config = PluginsConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..PluginsConfig::default()
+    };
     let host = start_host(&config);
     let report = run_scan(&host.registry.snapshot(), &inventory, &config, &|_| {});
     assert!(
@@ -81,8 +83,10 @@ fn split_batch_gives_the_same_findings_as_native_whole_batch() {
 fn scan_with_limit(limit: usize, disabled: &[&str]) -> aiops_core::ScanReport {
     let inventory = inventory();
     let cache = tempfile::tempdir().unwrap();
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.path().to_path_buf());
+    let mut config = PluginsConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..PluginsConfig::default()
+    };
     config.settings.insert(
         "k8s-resources".into(),
         PluginSettings {
