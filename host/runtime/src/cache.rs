@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
 
-use crate::engine::SandboxEngine;
-use crate::error::LoadError;
+use super::engine::SandboxEngine;
+use super::error::LoadError;
 
 /// BLAKE3 of a plugin's bytes, hex-encoded: the identity of a plugin version, the
 /// compile-cache key and what hot reload compares. BLAKE3 rather than SHA-256 because

@@ -2,7 +2,7 @@
 
 use aiops_sdk::model;
 
-use crate::bindings::wit;
+use super::bindings::wit;
 
 /// Converts an inventory resource to its WIT form (strings are cloned once).
 pub fn resource_to_wit(r: &model::Resource) -> wit::Resource {

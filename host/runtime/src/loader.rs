@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use wasmtime::component::{Component, Linker};
 
-use crate::cache::{CompileCache, content_hash};
-use crate::engine::SandboxEngine;
-use crate::error::LoadError;
-use crate::plugin::{LoadedPlugin, PluginKind, PluginPre};
-use crate::sandbox::{self, PluginState};
+use super::cache::{CompileCache, content_hash};
+use super::engine::SandboxEngine;
+use super::error::LoadError;
+use super::plugin::{LoadedPlugin, PluginKind, PluginPre};
+use super::sandbox::{self, PluginState};
 
 /// Import namespaces a plugin may use. WASI interfaces are linked against a context
 /// that grants nothing; anything else (e.g. `wasi:http`) is refused at load time.

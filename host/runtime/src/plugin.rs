@@ -7,13 +7,13 @@ use aiops_sdk::model::{Finding, Outcome, PluginInfo, Resource, SourceFile};
 use wasmtime::component::{ComponentExportIndex, InstancePre, TypedFunc};
 use wasmtime::error::Context as _;
 
-use crate::bindings::remediator::exports::aiops::plugin::remediate as wit_remediate;
-use crate::bindings::wit;
-use crate::convert;
-use crate::engine::SandboxEngine;
-use crate::error::{LoadError, PluginError};
-use crate::limits::PluginLimits;
-use crate::sandbox::{self, PluginState};
+use super::bindings::remediator::exports::aiops::plugin::remediate as wit_remediate;
+use super::bindings::wit;
+use super::convert;
+use super::engine::SandboxEngine;
+use super::error::{LoadError, PluginError};
+use super::limits::PluginLimits;
+use super::sandbox::{self, PluginState};
 
 /// Which world a plugin implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::plugin::{LoadedPlugin, PluginKind};
+use super::plugin::{LoadedPlugin, PluginKind};
 
 /// One plugin slot: a file in the plugin directory or a built-in plugin.
 #[derive(Debug, Clone)]

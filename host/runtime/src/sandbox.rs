@@ -8,11 +8,11 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::{detector, wit_config, wit_log};
-use crate::capped_output::CappedOutput;
-use crate::engine::SandboxEngine;
-use crate::error::PluginError;
-use crate::limits::PluginLimits;
+use super::bindings::{detector, wit_config, wit_log};
+use super::capped_output::CappedOutput;
+use super::engine::SandboxEngine;
+use super::error::PluginError;
+use super::limits::PluginLimits;
 
 /// Caps linear-memory growth and remembers whether the cap was hit, so a failed call
 /// is reported as a memory limit rather than a generic trap.

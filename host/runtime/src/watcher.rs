@@ -12,9 +12,9 @@ use std::time::Duration;
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecursiveMode, Watcher};
 
-use crate::cache::content_hash;
-use crate::loader::Loader;
-use crate::registry::PluginRegistry;
+use super::cache::content_hash;
+use super::loader::Loader;
+use super::registry::PluginRegistry;
 
 /// Quiet time after the last file event before the directory is re-synced.
 pub const DEBOUNCE: Duration = Duration::from_millis(25);
