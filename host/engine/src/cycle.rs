@@ -82,7 +82,7 @@ pub struct Detected {
     /// What was collected.
     pub inventory: Arc<Inventory>,
     /// What the detectors found, and every failure.
-    pub report: ScanReport,
+    pub report: Arc<ScanReport>,
     /// The plugins the scan ran with (the fix stage uses the same).
     pub plugins: Arc<RegistrySnapshot>,
     /// The host the cycle started, if it brought its own.
@@ -141,7 +141,7 @@ pub async fn collect_and_detect(
     let report = detect(&plugins, &inventory, input.plugins, observer).await?;
     Ok(Detected {
         inventory,
-        report,
+        report: Arc::new(report),
         plugins,
         host,
     })
@@ -186,10 +186,10 @@ impl Detected {
     ) -> Result<Fixed, CycleError> {
         let plugins = self.plugins.clone();
         let inventory = self.inventory.clone();
-        let findings = self.report.findings.clone();
+        let report = self.report.clone();
         let config = config.clone();
         tokio::task::spawn_blocking(move || {
-            let run = fix_findings(&repo, &plugins, &inventory, &findings, &config);
+            let run = fix_findings(&repo, &plugins, &inventory, &report.findings, &config);
             Fixed {
                 changes: run.changes(),
                 written: (!dry_run).then(|| run.write()),
