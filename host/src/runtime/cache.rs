@@ -1,16 +1,27 @@
 //! The on-disk cache of compiled components, keyed by the component's content hash
 //! and the engine's settings, so a restart does not recompile.
 //!
-//! Only the host writes this directory: deserialising a precompiled artifact is only
-//! safe for bytes this process (or an earlier run of it) produced.
+//! Deserialising an artifact runs its native code, so the cache is a place only this
+//! host can write ([`cache_dir`]: created `0700`, refused when another user owns it
+//! or others may write it) and every artifact is authenticated before it is
+//! deserialised: a MAC over its name and bytes with a per-installation key kept in the
+//! directory ([`cache_key`]). A swapped, planted or corrupt file is recompiled, never
+//! run.
 
 use std::fs;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use wasmtime::component::Component;
 
+use super::cache_dir::{self, CacheDirError};
+use super::cache_key::{self, MacKey};
 use super::engine::SandboxEngine;
 use super::error::LoadError;
+
+/// First bytes of every artifact file: the format of what follows (MAC, artifact).
+const MAGIC: &[u8; 8] = b"aiopsC1\0";
 
 /// BLAKE3 of a plugin's bytes, hex-encoded: the identity of a plugin version, the
 /// compile-cache key and what hot reload compares. BLAKE3 rather than SHA-256 because
@@ -24,29 +35,37 @@ pub fn content_hash(bytes: &[u8]) -> String {
 #[derive(Clone)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
+    /// The checked directory's key, or why the directory is not used (checked once).
+    state: std::sync::Arc<OnceLock<Result<MacKey, String>>>,
 }
 
 impl CompileCache {
-    /// A cache in `dir` (created on first write).
+    /// A cache in `dir` (created on first use, `0700`).
     pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
         CompileCache {
             dir: Some(dir.into()),
+            state: Default::default(),
         }
     }
 
     /// No caching: always compile.
     pub fn disabled() -> Self {
-        CompileCache { dir: None }
+        CompileCache {
+            dir: None,
+            state: Default::default(),
+        }
     }
 
     /// The default location: `$AIOPS_CACHE_DIR`, else `$XDG_CACHE_HOME/aiops`, else
-    /// `~/.cache/aiops`, else a directory under the system temp dir.
+    /// `~/.cache/aiops`, else a directory of this user's under the system temp dir.
     pub fn default_location() -> Self {
         let dir = std::env::var_os("AIOPS_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("aiops")))
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/aiops")))
-            .unwrap_or_else(|| std::env::temp_dir().join("aiops-cache"));
+            .unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("aiops-cache-{}", cache_dir::current_uid()))
+            });
         Self::in_dir(dir)
     }
 
@@ -55,8 +74,21 @@ impl CompileCache {
         self.dir.as_deref()
     }
 
+    /// The directory's key, checking (and creating) the directory the first time; the
+    /// refusal is logged once.
+    fn key(&self, dir: &Path) -> Option<&MacKey> {
+        let state = self.state.get_or_init(|| {
+            let checked = cache_dir::prepare(dir).and_then(|()| cache_key::load_or_create(dir));
+            checked.map_err(|err: CacheDirError| {
+                tracing::warn!(dir = %dir.display(), error = %err, "not using the compile cache; compiling in memory");
+                err.to_string()
+            })
+        });
+        state.as_ref().ok()
+    }
+
     /// Returns the compiled component for `bytes` (hash `hash`), from the cache when
-    /// present, else compiling and storing it. A corrupt cache entry is recompiled.
+    /// an authentic entry is there, else compiling and storing it.
     pub fn load(
         &self,
         engine: &SandboxEngine,
@@ -66,12 +98,17 @@ impl CompileCache {
         let Some(dir) = &self.dir else {
             return compile(engine, bytes);
         };
-        let path = dir.join(format!("{hash}-{}.cwasm", engine.settings_fingerprint()));
-        if path.exists() {
-            // SAFETY: the cache directory is written only by `store` below, from
-            // artifacts this engine configuration produced; the file name binds the
-            // content hash and the engine settings.
-            match unsafe { Component::deserialize_file(engine.engine(), &path) } {
+        let Some(key) = self.key(dir) else {
+            return compile(engine, bytes);
+        };
+        let name = format!("{hash}-{}.cwasm", engine.settings_fingerprint());
+        let path = dir.join(&name);
+        if let Some(artifact) = read_authentic(&path, &name, key) {
+            // SAFETY: the bytes carry a valid MAC under this installation's key over
+            // their file name (content hash and engine settings) and content: only
+            // `store` below, from an artifact this engine configuration produced,
+            // writes such files.
+            match unsafe { Component::deserialize(engine.engine(), &artifact) } {
                 Ok(component) => return Ok(component),
                 Err(err) => {
                     tracing::warn!(path = %path.display(), error = %err, "discarding unreadable cache entry");
@@ -82,7 +119,7 @@ impl CompileCache {
             .engine()
             .precompile_component(bytes)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        if let Err(err) = store(dir, &path, &artifact) {
+        if let Err(err) = store(dir, &name, key, &artifact) {
             tracing::warn!(dir = %dir.display(), error = %err, "cannot write compile cache");
         }
         // SAFETY: `artifact` was produced just now by this engine.
@@ -95,10 +132,50 @@ fn compile(engine: &SandboxEngine, bytes: &[u8]) -> Result<Component, LoadError>
     Component::new(engine.engine(), bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))
 }
 
-/// Writes atomically: a temp file in the same directory, then a rename.
-fn store(dir: &Path, path: &Path, artifact: &[u8]) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, artifact)?;
-    fs::rename(&tmp, path)
+/// The artifact in `path` when its MAC under `key` is valid for `name`; `None` (and a
+/// warning for anything but a missing file) otherwise.
+fn read_authentic(path: &Path, name: &str, key: &MacKey) -> Option<Vec<u8>> {
+    let mut file = match cache_dir::open_nofollow(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(err) => {
+            tracing::warn!(path = %path.display(), error = %err, "cannot open cache entry; recompiling");
+            return None;
+        }
+    };
+    let mut bytes = Vec::new();
+    if let Err(err) = file.read_to_end(&mut bytes) {
+        tracing::warn!(path = %path.display(), error = %err, "cannot read cache entry; recompiling");
+        return None;
+    }
+    let header = MAGIC.len() + cache_key::MAC_LEN;
+    let authentic = bytes.len() > header
+        && bytes[..MAGIC.len()] == MAGIC[..]
+        && key.verify(name, &bytes[header..], &bytes[MAGIC.len()..header]);
+    if !authentic {
+        tracing::warn!(path = %path.display(), "cache entry is not authentic (swapped, planted or corrupt); recompiling");
+        return None;
+    }
+    bytes.drain(..header);
+    Some(bytes)
+}
+
+/// Writes atomically and without following links: a new temporary file of a random
+/// name (`O_EXCL | O_NOFOLLOW`, `0600`) in the cache directory, then a rename.
+fn store(dir: &Path, name: &str, key: &MacKey, artifact: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".tmp-{}", cache_key::random_hex(16)?));
+    let mut file = cache_dir::create_new_nofollow(&tmp)?;
+    let written = (|| {
+        file.write_all(MAGIC)?;
+        file.write_all(&key.mac(name, artifact))?;
+        file.write_all(artifact)?;
+        file.sync_all()
+    })();
+    match written.and_then(|()| fs::rename(&tmp, dir.join(name))) {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            let _ = fs::remove_file(&tmp);
+            Err(err)
+        }
+    }
 }

@@ -59,7 +59,7 @@ impl PluginHost {
             Some(dir) => CompileCache::in_dir(dir),
             None => CompileCache::default_location(),
         };
-        let loader = Loader::new(engine, cache)?;
+        let loader = Loader::new(engine, cache)?.with_limits(config.plugins.limits);
         let registry = Arc::new(PluginRegistry::new());
         if options.builtin && config.plugins.builtin {
             // Independent loads (hash, cached artifact, link, info()): in parallel.
