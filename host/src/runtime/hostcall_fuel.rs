@@ -66,11 +66,6 @@ impl HostcallFuel {
         self.import_bytes
     }
 
-    /// Whether the host is outside wasm (lifting a result) rather than serving an import.
-    pub fn lifting_result(&self) -> bool {
-        self.depth == 0
-    }
-
     /// Follows a transition; the new fuel when the budget in force changes.
     pub fn on(&mut self, hook: CallHook) -> Option<usize> {
         match hook {
@@ -106,9 +101,7 @@ mod tests {
         // An import lowering its result calls the guest's allocator: still inside.
         assert_eq!(fuel.on(CallHook::CallingWasm), None);
         assert_eq!(fuel.on(CallHook::ReturningFromWasm), None);
-        assert!(!fuel.lifting_result());
         assert_eq!(fuel.on(CallHook::ReturningFromWasm), Some(results));
-        assert!(fuel.lifting_result());
     }
 
     #[test]

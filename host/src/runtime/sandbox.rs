@@ -277,13 +277,15 @@ pub fn classify(
     }
     if is_hostcall_fuel_exhausted(&err) {
         let fuel = &state.hostcall_fuel;
-        return if fuel.lifting_result() {
-            PluginError::ResultTooLarge(fuel.result_bytes())
-        } else {
+        // An import's arguments are lifted while wasm runs: the error then unwinds
+        // through the guest and carries its backtrace. A result is lifted after.
+        return if err.downcast_ref::<wasmtime::WasmBacktrace>().is_some() {
             PluginError::Trap(format!(
                 "passed the host more than {} bytes in one call",
                 fuel.import_bytes()
             ))
+        } else {
+            PluginError::ResultTooLarge(fuel.result_bytes())
         };
     }
     PluginError::Trap(with_last_error(store, format!("{err:#}")))
