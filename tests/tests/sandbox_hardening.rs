@@ -202,8 +202,7 @@ fn sockets_cannot_reach_a_listener_the_test_opens() {
 
 #[test]
 fn a_detector_cannot_fill_the_resource_table() {
-    let err =
-        hostile_wasi(json!({"mode": "handles", "count": 5_000}), limits(10_000)).unwrap_err();
+    let err = hostile_wasi(json!({"mode": "handles", "count": 5_000}), limits(10_000)).unwrap_err();
     assert!(matches!(err, PluginError::Trap(_)), "{err}");
 }
 
