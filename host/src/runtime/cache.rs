@@ -5,8 +5,10 @@
 //! host can write ([`cache_dir`]: created `0700`, refused when another user owns it
 //! or others may write it) and every artifact is authenticated before it is
 //! deserialised: a MAC over its name and bytes with a per-installation key kept in the
-//! directory ([`cache_key`]). A swapped, planted or corrupt file is recompiled, never
-//! run.
+//! directory ([`cache_key`]), stored beside it as `NAME.mac`. A swapped, planted or
+//! corrupt file is recompiled, never run. The artifact stays a plain wasmtime file so
+//! it is mapped, not copied, on load (`deserialize_file`); it is read once, in chunks,
+//! to check its MAC.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -20,8 +22,8 @@ use super::cache_key::{self, MacKey};
 use super::engine::SandboxEngine;
 use super::error::LoadError;
 
-/// First bytes of every artifact file: the format of what follows (MAC, artifact).
-const MAGIC: &[u8; 8] = b"aiopsC1\0";
+/// Bytes read at a time while checking an artifact's MAC.
+const READ_CHUNK: usize = 1 << 20;
 
 /// BLAKE3 of a plugin's bytes, hex-encoded: the identity of a plugin version, the
 /// compile-cache key and what hot reload compares. BLAKE3 rather than SHA-256 because
@@ -103,12 +105,12 @@ impl CompileCache {
         };
         let name = format!("{hash}-{}.cwasm", engine.settings_fingerprint());
         let path = dir.join(&name);
-        if let Some(artifact) = read_authentic(&path, &name, key) {
-            // SAFETY: the bytes carry a valid MAC under this installation's key over
-            // their file name (content hash and engine settings) and content: only
-            // `store` below, from an artifact this engine configuration produced,
-            // writes such files.
-            match unsafe { Component::deserialize(engine.engine(), &artifact) } {
+        if is_authentic(&path, &name, key) {
+            // SAFETY: the file carries a valid MAC under this installation's key over
+            // its name (content hash and engine settings) and content: only `store`
+            // below, from an artifact this engine configuration produced, writes such
+            // files, in a directory only this user can write.
+            match unsafe { Component::deserialize_file(engine.engine(), &path) } {
                 Ok(component) => return Ok(component),
                 Err(err) => {
                     tracing::warn!(path = %path.display(), error = %err, "discarding unreadable cache entry");
@@ -132,46 +134,61 @@ fn compile(engine: &SandboxEngine, bytes: &[u8]) -> Result<Component, LoadError>
     Component::new(engine.engine(), bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))
 }
 
-/// The artifact in `path` when its MAC under `key` is valid for `name`; `None` (and a
-/// warning for anything but a missing file) otherwise.
-fn read_authentic(path: &Path, name: &str, key: &MacKey) -> Option<Vec<u8>> {
-    let mut file = match cache_dir::open_nofollow(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(err) => {
-            tracing::warn!(path = %path.display(), error = %err, "cannot open cache entry; recompiling");
-            return None;
-        }
-    };
-    let mut bytes = Vec::new();
-    if let Err(err) = file.read_to_end(&mut bytes) {
-        tracing::warn!(path = %path.display(), error = %err, "cannot read cache entry; recompiling");
-        return None;
-    }
-    let header = MAGIC.len() + cache_key::MAC_LEN;
-    let authentic = bytes.len() > header
-        && bytes[..MAGIC.len()] == MAGIC[..]
-        && key.verify(name, &bytes[header..], &bytes[MAGIC.len()..header]);
-    if !authentic {
-        tracing::warn!(path = %path.display(), "cache entry is not authentic (swapped, planted or corrupt); recompiling");
-        return None;
-    }
-    bytes.drain(..header);
-    Some(bytes)
+/// The path of the MAC of artifact `path`.
+fn mac_path(path: &Path) -> PathBuf {
+    path.with_extension("mac")
 }
 
-/// Writes atomically and without following links: a new temporary file of a random
-/// name (`O_EXCL | O_NOFOLLOW`, `0600`) in the cache directory, then a rename.
-fn store(dir: &Path, name: &str, key: &MacKey, artifact: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".tmp-{}", cache_key::random_hex(16)?));
-    let mut file = cache_dir::create_new_nofollow(&tmp)?;
-    let written = (|| {
-        file.write_all(MAGIC)?;
-        file.write_all(&key.mac(name, artifact))?;
-        file.write_all(artifact)?;
-        file.sync_all()
+/// Whether the artifact in `path` has a valid MAC under `key` for `name`; a warning
+/// for anything but a missing file when it has not.
+fn is_authentic(path: &Path, name: &str, key: &MacKey) -> bool {
+    let checked = (|| -> std::io::Result<bool> {
+        let mut mac = Vec::new();
+        cache_dir::open_nofollow(&mac_path(path))?.read_to_end(&mut mac)?;
+        let mut file = cache_dir::open_nofollow(path)?;
+        let mut hasher = key.hasher(name);
+        let mut chunk = vec![0u8; READ_CHUNK];
+        loop {
+            let n = file.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&chunk[..n]);
+        }
+        Ok(MacKey::matches(&hasher, &mac))
     })();
-    match written.and_then(|()| fs::rename(&tmp, dir.join(name))) {
+    match checked {
+        Ok(true) => true,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Ok(false) => {
+            tracing::warn!(path = %path.display(), "cache entry is not authentic (swapped, planted or corrupt); recompiling");
+            false
+        }
+        Err(err) => {
+            tracing::warn!(path = %path.display(), error = %err, "cannot read cache entry; recompiling");
+            false
+        }
+    }
+}
+
+/// Writes atomically and without following links: the artifact, then its MAC, each to
+/// a new temporary file of a random name (`O_EXCL | O_NOFOLLOW`, `0600`) in the cache
+/// directory, then renamed into place. A reader between the two renames finds a MAC
+/// that does not match and recompiles.
+fn store(dir: &Path, name: &str, key: &MacKey, artifact: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(name);
+    write_new(dir, &path, artifact)?;
+    write_new(dir, &mac_path(&path), &key.mac(name, artifact))
+}
+
+/// Writes `bytes` to a fresh temporary file in `dir` and renames it to `path`.
+fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".tmp-{}", cache_key::random_hex(16)?));
+    let written = cache_dir::create_new_nofollow(&tmp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| fs::rename(&tmp, path)) {
         Ok(()) => Ok(()),
         Err(err) => {
             let _ = fs::remove_file(&tmp);

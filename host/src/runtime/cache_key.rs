@@ -1,5 +1,5 @@
 //! The per-installation key that authenticates compile-cache artifacts: 32 random
-//! bytes in `key` beside the artifacts (`0600`, checked like the directory), made on
+//! bytes in `key` beside them (`0600`, checked like the directory), made on
 //! first use; the MAC is BLAKE3 in keyed mode over an artifact's name and bytes.
 
 use std::fs;
@@ -25,21 +25,34 @@ impl std::fmt::Debug for MacKey {
 }
 
 impl MacKey {
-    /// The MAC of the artifact `bytes` stored under `name`.
-    pub fn mac(&self, name: &str, bytes: &[u8]) -> [u8; MAC_LEN] {
+    /// The MAC state for an artifact stored under `name`, to feed its bytes to.
+    pub fn hasher(&self, name: &str) -> blake3::Hasher {
         let mut hasher = blake3::Hasher::new_keyed(&self.0);
         hasher.update(&(name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
+        hasher
+    }
+
+    /// The MAC of the artifact `bytes` stored under `name`.
+    pub fn mac(&self, name: &str, bytes: &[u8]) -> [u8; MAC_LEN] {
+        let mut hasher = self.hasher(name);
         hasher.update(bytes);
         *hasher.finalize().as_bytes()
     }
 
-    /// Whether `mac` is the MAC of `bytes` under `name` (compared in constant time).
-    pub fn verify(&self, name: &str, bytes: &[u8], mac: &[u8]) -> bool {
+    /// Whether `mac` is what `hasher` computed (compared in constant time).
+    pub fn matches(hasher: &blake3::Hasher, mac: &[u8]) -> bool {
         let Ok(mac) = <[u8; MAC_LEN]>::try_from(mac) else {
             return false;
         };
-        blake3::Hash::from(self.mac(name, bytes)) == blake3::Hash::from(mac)
+        hasher.finalize() == blake3::Hash::from(mac)
+    }
+
+    /// Whether `mac` is the MAC of `bytes` under `name` (compared in constant time).
+    pub fn verify(&self, name: &str, bytes: &[u8], mac: &[u8]) -> bool {
+        let mut hasher = self.hasher(name);
+        hasher.update(bytes);
+        Self::matches(&hasher, mac)
     }
 }
 
