@@ -1,14 +1,40 @@
 //! A guest stdout/stderr that keeps at most N bytes and silently drops the rest, so a
 //! chatty or hostile plugin can neither exhaust host memory nor fail on a full pipe.
+//! Both streams and the `log` import of one call draw on one [`OutputBudget`].
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+
+/// The bytes of output one call may still produce, shared by its stdout, stderr and
+/// `log` messages; clones share the count.
+#[derive(Clone, Debug)]
+pub struct OutputBudget(Arc<AtomicUsize>);
+
+impl OutputBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        OutputBudget(Arc::new(AtomicUsize::new(bytes)))
+    }
+
+    /// Takes up to `wanted` bytes from the budget; how many were granted.
+    pub fn take(&self, wanted: usize) -> usize {
+        let mut granted = 0;
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                granted = left.min(wanted);
+                Some(left - granted)
+            });
+        granted
+    }
+}
 
 #[derive(Default)]
 struct Buffer {
@@ -19,23 +45,28 @@ struct Buffer {
 /// A capped in-memory output stream; clones share the buffer.
 #[derive(Clone)]
 pub struct CappedOutput {
-    capacity: usize,
+    budget: OutputBudget,
     buffer: Arc<Mutex<Buffer>>,
 }
 
 impl CappedOutput {
     /// An empty stream keeping up to `capacity` bytes.
+    #[cfg(test)]
     pub fn new(capacity: usize) -> Self {
+        Self::with_budget(OutputBudget::new(capacity))
+    }
+
+    /// An empty stream keeping what `budget` still grants.
+    pub fn with_budget(budget: OutputBudget) -> Self {
         CappedOutput {
-            capacity,
+            budget,
             buffer: Arc::default(),
         }
     }
 
     fn append(&self, bytes: &[u8]) {
         let mut buf = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        let room = self.capacity.saturating_sub(buf.kept.len());
-        let take = room.min(bytes.len());
+        let take = self.budget.take(bytes.len());
         buf.kept.extend_from_slice(&bytes[..take]);
         buf.dropped += bytes.len() - take;
     }
@@ -115,5 +146,19 @@ mod tests {
         out.append(b"defg");
         assert_eq!(out.take(), (b"abcd".to_vec(), 3));
         assert_eq!(out.take(), (Vec::new(), 0));
+    }
+
+    #[test]
+    fn streams_of_one_budget_share_it() {
+        let budget = OutputBudget::new(5);
+        let (a, b) = (
+            CappedOutput::with_budget(budget.clone()),
+            CappedOutput::with_budget(budget.clone()),
+        );
+        a.append(b"abc");
+        b.append(b"defg");
+        assert_eq!(a.take(), (b"abc".to_vec(), 0));
+        assert_eq!(b.take(), (b"de".to_vec(), 2));
+        assert_eq!(budget.take(1), 0);
     }
 }

@@ -1,5 +1,6 @@
-//! The process-wide wasmtime engine: compiler settings, the pooling allocator and the
-//! epoch ticker that enforces call deadlines.
+//! The process-wide wasmtime engine: compiler settings, the pooling allocator (with
+//! per-component limits on instances, memories and tables) and the epoch ticker that
+//! enforces call deadlines.
 
 use std::hash::{Hash, Hasher};
 use std::thread;
@@ -24,6 +25,16 @@ const MEMORY_KEEP_RESIDENT: usize = 32 << 20;
 
 /// Instances the pooling allocator keeps slots for (concurrent calls).
 const POOL_INSTANCES: u32 = 64;
+
+/// Core instances one plugin may create (Python components link a dozen or so
+/// shared libraries; Rust ones a few).
+pub const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+
+/// Linear memories one plugin may create; their total is capped by the store's limiter.
+pub const MAX_MEMORIES_PER_COMPONENT: u32 = 4;
+
+/// Tables one plugin may create.
+pub const MAX_TABLES_PER_COMPONENT: u32 = 32;
 
 /// The one engine of the process, with a background thread advancing its epoch.
 #[derive(Clone)]
@@ -63,6 +74,9 @@ impl SandboxEngine {
                 .total_memories(POOL_INSTANCES * 2)
                 .total_tables(POOL_INSTANCES * 8)
                 .total_stacks(POOL_INSTANCES)
+                .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
+                .max_memories_per_component(MAX_MEMORIES_PER_COMPONENT)
+                .max_tables_per_component(MAX_TABLES_PER_COMPONENT)
                 .max_memory_size(MAX_PLUGIN_MEMORY)
                 // Reset reused slots by clearing the pages the last instance dirtied
                 // (PAGEMAP_SCAN, Linux 6.7+) rather than madvise: no page faults next time.

@@ -36,9 +36,13 @@ pub enum LoadError {
 /// Why one call into a plugin failed. The store is dropped after any of these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PluginError {
-    /// The call ran past its deadline.
+    /// The call ran past its deadline while running wasm.
     #[error("timed out after {0} ms (CPU deadline)")]
     Timeout(u64),
+    /// The call ran past its deadline while the guest waited on the host (a WASI
+    /// sleep, poll or read).
+    #[error("timed out after {0} ms (wall-clock deadline, waiting in a WASI call)")]
+    WallClockTimeout(u64),
     /// The guest tried to grow its memory past the cap.
     #[error("exceeded its memory limit of {0} bytes")]
     MemoryLimit(usize),
@@ -56,6 +60,12 @@ pub enum PluginError {
         /// The limit.
         limit: usize,
     },
+    /// The guest's result is larger than the host copies from one call.
+    #[error("returned more than {0} bytes of results (the budget of its max_findings)")]
+    ResultTooLarge(usize),
+    /// The guest's result breaks a size rule (a string or list too long).
+    #[error("returned an oversized result: {0}")]
+    Oversized(String),
     /// The host could not set up the call.
     #[error("host error: {0}")]
     Host(String),

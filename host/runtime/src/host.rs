@@ -69,7 +69,7 @@ impl PluginHost {
             Some(dir) => CompileCache::in_dir(dir),
             None => CompileCache::default_location(),
         };
-        let loader = Loader::new(engine, cache)?;
+        let loader = Loader::new(engine, cache)?.with_limits(config.limits);
         let registry = Arc::new(PluginRegistry::new());
         if options.builtin && config.builtin {
             // Independent loads (hash, cached artifact, link, info()): in parallel.

@@ -2,20 +2,27 @@
 //!
 //! The sandboxed plugin runtime. One wasmtime engine per process ([`SandboxEngine`]);
 //! components compiled once and cached on disk ([`CompileCache`]); each plugin checked
-//! at load time ([`Loader`]) and kept pre-linked; every call gets a fresh store with an
-//! epoch deadline and a memory cap ([`PluginLimits`]); the set of loaded plugins is an
+//! at load time ([`Loader`]) and kept pre-linked; every call gets a fresh store with a
+//! CPU and a wall-clock deadline, a memory cap over all its memories, hostcall budgets
+//! and a capped log ([`PluginLimits`]); the set of loaded plugins is an
 //! immutable snapshot swapped atomically ([`PluginRegistry`]) and kept in step with a
 //! plugin directory ([`PluginDir`]). [`PluginHost`] assembles them from the `plugins:`
 //! config section ([`PluginsConfig`]), which this crate owns and validates.
 
 mod bindings;
+mod bounds;
 mod cache;
+mod cache_dir;
+mod cache_key;
 mod capped_output;
 mod config;
 mod convert;
 mod engine;
 mod error;
+mod executor;
+mod guest_log;
 mod host;
+mod hostcall_fuel;
 mod limits;
 mod loader;
 mod plugin;

@@ -9,6 +9,7 @@ use wasmtime::component::{Component, Linker};
 use super::cache::{CompileCache, content_hash};
 use super::engine::SandboxEngine;
 use super::error::LoadError;
+use super::limits::PluginLimits;
 use super::plugin::{LoadedPlugin, PluginKind, PluginPre};
 use super::sandbox::{self, PluginState};
 
@@ -32,6 +33,8 @@ pub struct Loader {
     engine: SandboxEngine,
     linker: Arc<Linker<PluginState>>,
     cache: CompileCache,
+    /// Limits `info()` runs under at load.
+    limits: PluginLimits,
 }
 
 impl Loader {
@@ -43,7 +46,14 @@ impl Loader {
             engine,
             linker: Arc::new(linker),
             cache,
+            limits: PluginLimits::default(),
         })
+    }
+
+    /// Runs each plugin's `info()` at load under `limits` (the configured ones).
+    pub fn with_limits(mut self, limits: PluginLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The engine plugins run on.
@@ -66,7 +76,13 @@ impl Loader {
         let component = self.cache.load(&self.engine, bytes, &hash)?;
         check_imports(&self.engine, &component)?;
         let pre = self.prelink(&component)?;
-        let plugin = LoadedPlugin::load(self.engine.clone(), pre, hash, origin.to_string())?;
+        let plugin = LoadedPlugin::load(
+            self.engine.clone(),
+            pre,
+            hash,
+            origin.to_string(),
+            self.limits,
+        )?;
         validate_info(&plugin)?;
         Ok(plugin)
     }

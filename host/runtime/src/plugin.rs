@@ -9,9 +9,12 @@ use wasmtime::error::Context as _;
 
 use super::bindings::remediator::exports::aiops::plugin::remediate as wit_remediate;
 use super::bindings::wit;
+use super::bounds;
 use super::convert;
 use super::engine::SandboxEngine;
 use super::error::{LoadError, PluginError};
+use super::executor::{self, Interrupted};
+use super::hostcall_fuel;
 use super::limits::PluginLimits;
 use super::sandbox::{self, PluginState};
 
@@ -157,13 +160,15 @@ impl Default for CallSettings {
 impl LoadedPlugin {
     /// Asks the plugin who it is, checking on the way that its functions have the
     /// types of the contract: the one place they are checked, so every later call
-    /// skips that per-instance check. Fails with the cause when they do not match or
-    /// `info()` fails.
+    /// skips that per-instance check. `info()` runs under `limits` and may return at
+    /// most [`hostcall_fuel::INFO_BYTES`], within [`bounds`]. Fails with the cause when
+    /// the types do not match or `info()` fails.
     pub(crate) fn load(
         engine: SandboxEngine,
         pre: PluginPre,
         hash: String,
         origin: String,
+        limits: PluginLimits,
     ) -> Result<Self, LoadError> {
         let mut plugin = LoadedPlugin {
             info: PluginInfo::default(),
@@ -172,26 +177,42 @@ impl LoadedPlugin {
             engine,
             pre,
         };
-        plugin.info = plugin.call(&CallSettings::default(), |store| {
-            let instance = plugin.pre.instance_pre.instantiate(&mut *store)?;
-            match plugin.pre.kind {
-                PluginKind::Detector => {
-                    let _: DetectFn<'_> = instance
-                        .get_typed_func(&mut *store, plugin.pre.entry)
-                        .context("`detect` does not have the contract's type")?;
+        let settings = CallSettings {
+            limits,
+            ..CallSettings::default()
+        };
+        let info = call_in_fresh_store(
+            &plugin.engine,
+            &plugin.origin,
+            &settings,
+            Some(hostcall_fuel::INFO_BYTES),
+            async |store| {
+                let instance = plugin
+                    .pre
+                    .instance_pre
+                    .instantiate_async(&mut *store)
+                    .await?;
+                match plugin.pre.kind {
+                    PluginKind::Detector => {
+                        let _: DetectFn<'_> = instance
+                            .get_typed_func(&mut *store, plugin.pre.entry)
+                            .context("`detect` does not have the contract's type")?;
+                    }
+                    PluginKind::Remediator => {
+                        let _: RemediateFn<'_> = instance
+                            .get_typed_func(&mut *store, plugin.pre.entry)
+                            .context("`remediate` does not have the contract's type")?;
+                    }
                 }
-                PluginKind::Remediator => {
-                    let _: RemediateFn<'_> = instance
-                        .get_typed_func(&mut *store, plugin.pre.entry)
-                        .context("`remediate` does not have the contract's type")?;
-                }
-            }
-            let info: InfoFn = instance
-                .get_typed_func(&mut *store, plugin.pre.info)
-                .context("`info` does not have the contract's type")?;
-            let (info,) = info.call(&mut *store, ())?;
-            Ok(convert::info_from_wit(info))
-        })?;
+                let info: InfoFn = instance
+                    .get_typed_func(&mut *store, plugin.pre.info)
+                    .context("`info` does not have the contract's type")?;
+                let (info,) = info.call_async(&mut *store, ()).await?;
+                Ok(info)
+            },
+        )?;
+        plugin.info = convert::info_from_wit(info);
+        bounds::check_info(&plugin.info).map_err(LoadError::BadInfo)?;
         Ok(plugin)
     }
 
@@ -221,20 +242,21 @@ impl LoadedPlugin {
             .iter()
             .map(|r| convert::resource_to_wit(r))
             .collect();
-        let (findings,) = self.call(settings, |store| {
-            let entry = self.instantiate_entry(store)?;
+        let (findings,) = self.call(settings, async |store| {
+            let entry = self.instantiate_entry(store).await?;
             // SAFETY: `load` checked this component's `detect` against exactly
             // these types (the `DetectFn` signature) before the plugin existed.
             let detect: DetectFn<'_> = unsafe { TypedFunc::new_unchecked(entry) };
-            detect.call(&mut *store, (&batch,))
+            detect.call_async(&mut *store, (&batch,)).await
         })?;
-        let findings = findings.map_err(PluginError::Guest)?;
+        let findings = findings.map_err(|e| PluginError::Guest(bounds::cut(e)))?;
         if findings.len() > settings.limits.max_findings {
             return Err(PluginError::Flood {
                 got: findings.len(),
                 limit: settings.limits.max_findings,
             });
         }
+        bounds::check_findings(&findings).map_err(PluginError::Oversized)?;
         Ok(findings
             .into_iter()
             .map(convert::finding_from_wit)
@@ -259,12 +281,14 @@ impl LoadedPlugin {
                 content: f.content.clone(),
             })
             .collect();
-        let (outcome,) = self.call(settings, |store| {
-            let entry = self.instantiate_entry(store)?;
+        let (outcome,) = self.call(settings, async |store| {
+            let entry = self.instantiate_entry(store).await?;
             // SAFETY: `load` checked this component's `remediate` against exactly
             // these types (the `RemediateFn` signature) before the plugin existed.
             let remediate: RemediateFn<'_> = unsafe { TypedFunc::new_unchecked(entry) };
-            remediate.call(&mut *store, (&finding, &target, &files))
+            remediate
+                .call_async(&mut *store, (&finding, &target, &files))
+                .await
         })?;
         Ok(match outcome {
             wit_remediate::Outcome::Edits(files) => Outcome::Edits(
@@ -283,15 +307,17 @@ impl LoadedPlugin {
     /// Creates a fresh store and instance and drops them, calling nothing: the fixed
     /// cost of every call (for benchmarks and health checks).
     pub fn instantiate_only(&self, settings: &CallSettings) -> Result<(), PluginError> {
-        self.call(settings, |store| self.instantiate_entry(store).map(drop))
+        self.call(settings, async |store| {
+            self.instantiate_entry(store).await.map(drop)
+        })
     }
 
     /// A fresh instance in `store` and its per-call function.
-    fn instantiate_entry(
+    async fn instantiate_entry(
         &self,
         store: &mut wasmtime::Store<PluginState>,
     ) -> wasmtime::Result<wasmtime::component::Func> {
-        let instance = self.pre.instance_pre.instantiate(&mut *store)?;
+        let instance = self.pre.instance_pre.instantiate_async(&mut *store).await?;
         instance
             .get_func(&mut *store, self.pre.entry)
             .ok_or_else(|| wasmtime::format_err!("`{}` is not a function", self.pre.kind.entry()))
@@ -313,27 +339,33 @@ impl LoadedPlugin {
     fn call<R>(
         &self,
         settings: &CallSettings,
-        f: impl FnOnce(&mut wasmtime::Store<PluginState>) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut wasmtime::Store<PluginState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
-        call_in_fresh_store(&self.engine, self.name(), settings, f)
+        call_in_fresh_store(&self.engine, self.name(), settings, None, f)
     }
 }
 
-/// Runs `f` in a fresh sandboxed store for `plugin`; the store is dropped afterwards,
-/// whatever happened, and the guest's output goes to the log.
+/// Runs `f` in a fresh sandboxed store for `plugin`, within the call's deadline of
+/// wall-clock time whatever the guest waits on; `result_bytes` replaces the result
+/// budget derived from the limits. The store is dropped afterwards, whatever
+/// happened, and the guest's output goes to the log.
 pub(crate) fn call_in_fresh_store<R>(
     engine: &SandboxEngine,
     plugin: &str,
     settings: &CallSettings,
-    f: impl FnOnce(&mut wasmtime::Store<PluginState>) -> wasmtime::Result<R>,
+    result_bytes: Option<usize>,
+    f: impl AsyncFnOnce(&mut wasmtime::Store<PluginState>) -> wasmtime::Result<R>,
 ) -> Result<R, PluginError> {
-    let mut store = sandbox::new_store(
-        engine,
-        Arc::from(plugin),
-        settings.config.clone(),
-        &settings.limits,
-    );
-    let result = f(&mut store);
+    let limits = &settings.limits;
+    let mut store = sandbox::new_store(engine, Arc::from(plugin), settings.config.clone(), limits);
+    if let Some(bytes) = result_bytes {
+        sandbox::set_result_bytes(&mut store, bytes);
+    }
+    let result = executor::run_with_deadline(limits.timeout(), f(&mut store));
     sandbox::flush_output(&store);
-    result.map_err(|err| sandbox::classify(&store, err, &settings.limits))
+    match result {
+        Ok(result) => result.map_err(|err| sandbox::classify(&store, err, limits)),
+        Err(Interrupted::WallClock) => Err(PluginError::WallClockTimeout(limits.timeout_ms)),
+        Err(Interrupted::NoRuntime(why)) => Err(PluginError::Host(why.to_string())),
+    }
 }

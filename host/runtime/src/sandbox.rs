@@ -1,37 +1,63 @@
 //! The per-call sandbox: the store data a plugin call runs with, the WASI context that
-//! grants nothing, the memory limiter, and the host side of the `log` and `config`
-//! imports.
+//! grants nothing, the limiter of the store's memories, the hostcall budgets, the CPU
+//! deadline, and the host side of the `log` and `config` imports.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{ResourceLimiter, Store};
+use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::{detector, wit_config, wit_log};
-use super::capped_output::CappedOutput;
-use super::engine::SandboxEngine;
+use super::capped_output::{CappedOutput, OutputBudget};
+use super::engine::{self, SandboxEngine};
 use super::error::PluginError;
+use super::guest_log::{self, GuestLog};
+use super::hostcall_fuel::HostcallFuel;
 use super::limits::PluginLimits;
 
-/// Caps linear-memory growth and remembers whether the cap was hit, so a failed call
-/// is reported as a memory limit rather than a generic trap.
+/// Most entries of a call's WASI resource table (streams, pollables, sockets): far
+/// more than any plugin needs, far fewer than the file descriptors of the host.
+pub const MAX_TABLE_ENTRIES: usize = 1_024;
+
+/// Caps the linear memory of a whole store — every memory of every core instance
+/// counted together — and remembers whether the cap was hit, so a failed call is
+/// reported as a memory limit rather than a generic trap.
 pub struct MemoryCap {
     max_bytes: usize,
+    /// Bytes of all the store's memories so far.
+    total: usize,
     exceeded: bool,
+}
+
+impl MemoryCap {
+    /// A cap of `max_bytes` over all memories of a store.
+    pub fn new(max_bytes: usize) -> Self {
+        MemoryCap {
+            max_bytes,
+            total: 0,
+            exceeded: false,
+        }
+    }
 }
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
+        let total = self.total.saturating_add(desired.saturating_sub(current));
+        if total > self.max_bytes {
             self.exceeded = true;
-            wasmtime::bail!("memory limit of {} bytes exceeded", self.max_bytes);
+            wasmtime::bail!(
+                "memory limit of {} bytes exceeded (all memories of the plugin together)",
+                self.max_bytes
+            );
         }
+        self.total = total;
         Ok(true)
     }
 
@@ -42,6 +68,18 @@ impl ResourceLimiter for MemoryCap {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
+    }
+
+    fn instances(&self) -> usize {
+        engine::MAX_CORE_INSTANCES_PER_COMPONENT as usize
+    }
+
+    fn memories(&self) -> usize {
+        engine::MAX_MEMORIES_PER_COMPONENT as usize
+    }
+
+    fn tables(&self) -> usize {
+        engine::MAX_TABLES_PER_COMPONENT as usize
     }
 }
 
@@ -54,7 +92,10 @@ pub struct PluginState {
     /// The last message the guest logged at error level (a panic's, with the SDK),
     /// added to the error when the call then traps.
     last_error: Option<String>,
-    output_bytes: usize,
+    /// What the guest may still print or log in this call.
+    output: OutputBudget,
+    log: GuestLog,
+    hostcall_fuel: HostcallFuel,
     /// Built on the guest's first WASI call: most calls make none, and building the
     /// context (seeding its random generators, the two output buffers) was a tenth of
     /// the fixed cost of a call.
@@ -69,14 +110,17 @@ struct GuestWasi {
 }
 
 impl GuestWasi {
-    /// A context that grants nothing: no preopens, env, args or network; stdout and
-    /// stderr captured up to `output_bytes` each.
-    fn locked_down(output_bytes: usize) -> Self {
-        let stdout = CappedOutput::new(output_bytes);
-        let stderr = CappedOutput::new(output_bytes);
+    /// A context that grants nothing: no preopens, env, args, sockets or name lookup;
+    /// stdout and stderr captured within the call's output budget.
+    fn locked_down(output: &OutputBudget) -> Self {
+        let stdout = CappedOutput::with_budget(output.clone());
+        let stderr = CappedOutput::with_budget(output.clone());
         let ctx = WasiCtxBuilder::new()
             .stdout(stdout.clone())
             .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
             .allow_blocking_current_thread(false)
             .build();
         GuestWasi {
@@ -89,10 +133,10 @@ impl GuestWasi {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let output_bytes = self.output_bytes;
+        let output = &self.output;
         let wasi = self
             .wasi
-            .get_or_insert_with(|| GuestWasi::locked_down(output_bytes));
+            .get_or_insert_with(|| GuestWasi::locked_down(output));
         WasiCtxView {
             ctx: &mut wasi.ctx,
             table: &mut self.table,
@@ -102,24 +146,11 @@ impl WasiView for PluginState {
 
 impl wit_log::Host for PluginState {
     fn write(&mut self, level: wit_log::Level, message: String, fields: Vec<(String, String)>) {
-        let plugin = &*self.plugin;
         if level == wit_log::Level::Error {
             self.last_error = Some(quotable(&message));
         }
-        let fields = (!fields.is_empty()).then(|| {
-            fields
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
-        let fields = fields.as_deref().unwrap_or("");
-        match level {
-            wit_log::Level::Trace => tracing::trace!(plugin, fields, "{message}"),
-            wit_log::Level::Debug => tracing::debug!(plugin, fields, "{message}"),
-            wit_log::Level::Info => tracing::info!(plugin, fields, "{message}"),
-            wit_log::Level::Warn => tracing::warn!(plugin, fields, "{message}"),
-            wit_log::Level::Error => tracing::error!(plugin, fields, "{message}"),
+        if let Some(line) = self.log.line(&message, &fields) {
+            guest_log::emit(&self.plugin, level, &line);
         }
     }
 }
@@ -133,49 +164,76 @@ impl wit_config::Host for PluginState {
 impl detector::aiops::plugin::types::Host for PluginState {}
 
 /// Builds the linker every plugin is instantiated with: WASI (locked down by the
-/// context) plus the aiops `log` and `config` imports.
+/// context; its blocking functions async, so a call's deadline can end them) plus
+/// the aiops `log` and `config` imports.
 pub fn build_linker(engine: &SandboxEngine) -> wasmtime::Result<Linker<PluginState>> {
     let mut linker = Linker::new(engine.engine());
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wit_log::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
     wit_config::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 
 /// A fresh store for one call: nothing granted (the WASI context, built on first use,
-/// grants no preopens, env, args or network; stdio captured), the memory cap and the
-/// epoch deadline set before instantiation.
+/// grants no preopens, env, args or network; stdio captured), a capped resource table,
+/// the memory cap over all memories, the hostcall budgets, and the CPU deadline (epoch
+/// checks that yield to the executor between ticks) set before instantiation.
 pub fn new_store(
     engine: &SandboxEngine,
     plugin: Arc<str>,
     config: Arc<str>,
     limits: &PluginLimits,
 ) -> Store<PluginState> {
+    let output = OutputBudget::new(limits.output_bytes);
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(MAX_TABLE_ENTRIES);
+    let hostcall_fuel = HostcallFuel::for_limits(limits);
     let state = PluginState {
         plugin,
         config,
-        table: ResourceTable::new(),
-        memory: MemoryCap {
-            max_bytes: limits.memory_bytes,
-            exceeded: false,
-        },
+        table,
+        memory: MemoryCap::new(limits.memory_bytes),
         last_error: None,
-        output_bytes: limits.output_bytes,
+        log: GuestLog::new(output.clone()),
+        output,
+        hostcall_fuel,
         wasi: None,
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| &mut s.memory);
-    // What the guest hands back is bounded by its memory cap already; the default
-    // 128 MiB hostcall budget would refuse large but legitimate batches of findings.
-    store.set_hostcall_fuel(limits.memory_bytes);
-    store.set_epoch_deadline(SandboxEngine::ticks_for(limits.timeout()));
-    store.epoch_deadline_trap();
+    store.set_max_component_handles(MAX_TABLE_ENTRIES);
+    let initial_fuel = store.data().hostcall_fuel.initial();
+    store.set_hostcall_fuel(initial_fuel);
+    store.call_hook(|mut ctx, hook| {
+        if let Some(fuel) = ctx.data_mut().hostcall_fuel.on(hook) {
+            ctx.set_hostcall_fuel(fuel);
+        }
+        Ok(())
+    });
+    let deadline = Instant::now() + limits.timeout();
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        Ok(if Instant::now() >= deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
     store
 }
 
-/// Sends what the guest printed to `tracing`, tagged with the plugin's name.
+/// Replaces the result budget of the calls in `store` (e.g. for `info()`).
+pub fn set_result_bytes(store: &mut Store<PluginState>, bytes: usize) {
+    let fuel = store.data().hostcall_fuel.clone().with_result_bytes(bytes);
+    store.data_mut().hostcall_fuel = fuel;
+    store.set_hostcall_fuel(bytes);
+}
+
+/// Sends what the guest printed to `tracing`, tagged with the plugin's name, and says
+/// once what its log lost to the limits.
 pub fn flush_output(store: &Store<PluginState>) {
     let state = store.data();
+    state.log.report(&state.plugin);
     let Some(wasi) = &state.wasi else {
         return;
     };
@@ -196,13 +254,19 @@ pub fn flush_output(store: &Store<PluginState>) {
     }
 }
 
+/// Whether `err` is wasmtime refusing to copy more than the hostcall budget.
+fn is_hostcall_fuel_exhausted(err: &wasmtime::Error) -> bool {
+    format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted")
+}
+
 /// Turns a wasmtime error from a call into the plugin error it stands for.
 pub fn classify(
     store: &Store<PluginState>,
     err: wasmtime::Error,
     limits: &PluginLimits,
 ) -> PluginError {
-    if store.data().memory.exceeded {
+    let state = store.data();
+    if state.memory.exceeded {
         return PluginError::MemoryLimit(limits.memory_bytes);
     }
     if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
@@ -210,6 +274,19 @@ pub fn classify(
             return PluginError::Timeout(limits.timeout_ms);
         }
         return PluginError::Trap(with_last_error(store, trap.to_string()));
+    }
+    if is_hostcall_fuel_exhausted(&err) {
+        let fuel = &state.hostcall_fuel;
+        // An import's arguments are lifted while wasm runs: the error then unwinds
+        // through the guest and carries its backtrace. A result is lifted after.
+        return if err.downcast_ref::<wasmtime::WasmBacktrace>().is_some() {
+            PluginError::Trap(format!(
+                "passed the host more than {} bytes in one call",
+                fuel.import_bytes()
+            ))
+        } else {
+            PluginError::ResultTooLarge(fuel.result_bytes())
+        };
     }
     PluginError::Trap(with_last_error(store, format!("{err:#}")))
 }
@@ -237,6 +314,63 @@ fn with_last_error(store: &Store<PluginState>, cause: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasmtime::component::Component;
+
+    /// A component of `n` core instances, each with a memory of `pages` 64 KiB pages.
+    fn memories(n: usize, pages: u32) -> Vec<u8> {
+        let parts: String = (0..n)
+            .map(|i| {
+                format!("(core module $m{i} (memory {pages})) (core instance (instantiate $m{i}))")
+            })
+            .collect();
+        wat::parse_str(format!("(component {parts})")).unwrap()
+    }
+
+    fn instantiate(bytes: &[u8], memory_bytes: usize) -> Result<(), PluginError> {
+        let engine = SandboxEngine::new().unwrap();
+        // The pooling allocator refuses a component over its per-component limits
+        // when it is compiled; without pooling, the limiter refuses it at instantiation.
+        let component = Component::new(engine.engine(), bytes)
+            .map_err(|err| PluginError::Host(format!("{err:#}")))?;
+        let linker = build_linker(&engine).unwrap();
+        let limits = PluginLimits {
+            memory_bytes,
+            ..PluginLimits::default()
+        };
+        let mut store = new_store(&engine, Arc::from("t"), Arc::from("{}"), &limits);
+        let result = super::super::executor::run_with_deadline(limits.timeout(), async {
+            linker
+                .instantiate_async(&mut store, &component)
+                .await
+                .map(drop)
+        })
+        .expect("within the deadline");
+        result.map_err(|err| classify(&store, err, &limits))
+    }
+
+    #[test]
+    fn every_memory_of_the_store_counts_against_one_cap() {
+        // Three memories of 2.5 MiB: each below a 6 MiB cap, together above it.
+        assert_eq!(
+            instantiate(&memories(3, 40), 6 << 20),
+            Err(PluginError::MemoryLimit(6 << 20))
+        );
+        assert_eq!(instantiate(&memories(2, 40), 6 << 20), Ok(()));
+    }
+
+    #[test]
+    fn a_component_with_more_memories_than_allowed_is_refused() {
+        let many = engine::MAX_MEMORIES_PER_COMPONENT as usize + 1;
+        let err = instantiate(&memories(many, 1), 512 << 20).unwrap_err();
+        assert!(err.to_string().contains("memor"), "{err}");
+        assert_eq!(
+            instantiate(
+                &memories(engine::MAX_MEMORIES_PER_COMPONENT as usize, 1),
+                512 << 20
+            ),
+            Ok(())
+        );
+    }
 
     #[test]
     fn a_quoted_log_message_is_one_line_and_bounded() {

@@ -651,7 +651,6 @@ fn an_unreachable_api_server_fails_the_source_by_name() {
         kubeconfig: Some(kubeconfig),
         ..K8sConfig::default()
     }))];
-    let started = Instant::now();
     let mut inventory = Inventory::default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -662,7 +661,7 @@ fn an_unreachable_api_server_fails_the_source_by_name() {
         runtime.block_on(run_collectors(&collectors, &CollectProgress::hidden())),
         &mut inventory,
     );
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // The connection error itself, not a wall-clock bound a slow machine can break.
     let problems = problems(&inventory);
     assert_eq!(problems.len(), 1);
     assert!(

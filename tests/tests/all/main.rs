@@ -7,4 +7,5 @@ mod collect_k8s;
 mod hostile_plugins;
 mod hot_reload;
 mod sandbox;
+mod sandbox_hardening;
 mod scan_batches;

@@ -48,7 +48,17 @@ fn plugin_gets_no_files_env_args_network_or_stdin_and_its_output_is_logged() {
         .unwrap();
     let inventory = deployment();
     let resources: Vec<_> = inventory.resources().iter().collect();
-    let findings = plugin.detect(&resources, &CallSettings::default()).unwrap();
+    // A listener that accepts: a denied connection is the sandbox's doing, not a
+    // closed port's.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let settings = CallSettings {
+        config: Arc::from(
+            serde_json::json!({"port": listener.local_addr().unwrap().port()}).to_string(),
+        ),
+        ..CallSettings::default()
+    };
+    let findings = plugin.detect(&resources, &settings).unwrap();
     let outcomes: Vec<(String, String)> = findings
         .iter()
         .map(|f| (f.component.clone().unwrap(), f.evidence[0].1.clone()))
@@ -65,6 +75,8 @@ fn plugin_gets_no_files_env_args_network_or_stdin_and_its_output_is_logged() {
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
+
+    assert!(listener.accept().is_err(), "the listener saw a connection");
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -94,6 +106,7 @@ fn restart_loads_from_the_compile_cache_without_recompiling() {
                 let e = e.unwrap();
                 (e.path(), e.metadata().unwrap().modified().unwrap())
             })
+            .filter(|(path, _)| path.extension().is_some_and(|e| e == "cwasm"))
             .collect()
     };
     let before = entries();
@@ -136,10 +149,9 @@ fn corrupt_cache_entry_is_recompiled() {
     loader.load_bytes(bytes, "tagger.wasm").unwrap();
     let entry = std::fs::read_dir(cache.path())
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
     std::fs::write(&entry, b"garbage").unwrap();
     let plugin = loader.load_bytes(bytes, "tagger.wasm").unwrap();
     assert_eq!(plugin.name(), "tagger");

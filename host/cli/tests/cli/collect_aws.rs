@@ -291,7 +291,6 @@ fn assert_aws_fault_isolated(endpoint: &str, why: &[&str]) {
              collectors:\n  aws:\n    regions: [eu-west-1]\n    endpoint_url: \"{endpoint}\"\n    timeout_seconds: 4\n    call_timeout_seconds: 2\n    connect_timeout_seconds: 1\n    retry: {{max_attempts: 2, base_delay_ms: 10, max_delay_ms: 50}}\n"
         ),
     );
-    let started = std::time::Instant::now();
     let out = aiops(
         &[
             "scan",
@@ -307,10 +306,8 @@ fn assert_aws_fault_isolated(endpoint: &str, why: &[&str]) {
         &[],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "the scan waited too long"
-    );
+    // What happened, not how long it took: the run ended incomplete with the cause
+    // (the deadline's error for a slow endpoint), and the callers count the retries.
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     let line = stderr
         .lines()

@@ -122,12 +122,24 @@ impl<'a> Fixer<'a> {
             };
         }
         let mut files = Vec::with_capacity(located.files.len());
+        let mut canonical_seen = std::collections::HashSet::new();
         for path in &located.files {
-            match self.current(path) {
-                Ok(content) => files.push(SourceFile {
-                    path: path.clone(),
-                    content,
-                }),
+            // One file reached by two names (an in-repo symlink) is handed over once,
+            // under its canonical name, so a fix cannot edit it twice or halfway.
+            let path = match self.repo.canonical(path) {
+                Ok(canonical) => canonical,
+                Err(err) => {
+                    return FixStatus::Failed {
+                        plugin: "host".into(),
+                        reason: err.to_string(),
+                    };
+                }
+            };
+            if !canonical_seen.insert(path.clone()) {
+                continue;
+            }
+            match self.current(&path) {
+                Ok(content) => files.push(SourceFile { path, content }),
                 Err(err) => {
                     return FixStatus::Failed {
                         plugin: "host".into(),
@@ -242,11 +254,12 @@ impl<'a> Fixer<'a> {
     }
 
     /// Writes every changed file into the repository, each atomically. A file changed
-    /// on disk since it was read is not overwritten (error).
+    /// on disk since it was read (re-read within `max_file_bytes`) is not overwritten
+    /// (error).
     pub fn write(&self) -> Result<Vec<String>, RepoError> {
         let mut written = Vec::new();
         for change in self.changes() {
-            let now = self.repo.read(&change.path, usize::MAX)?;
+            let now = self.repo.read(&change.path, self.limits.max_file_bytes)?;
             if now != change.before {
                 return Err(RepoError::Io {
                     path: change.path.clone(),

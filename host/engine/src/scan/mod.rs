@@ -14,11 +14,56 @@ use pool::{Batch, Call};
 /// What a detector's calls returned: how many findings in all, and each call's part.
 type DetectorFindings = (usize, Vec<Part>);
 
-/// One call's findings, each with the rank of its resource's id among the inventory's.
-#[derive(Debug)]
+/// One call's findings, each with the rank of its resource's id among the inventory's,
+/// and what was dropped for speaking beyond the call.
+#[derive(Debug, Default)]
 struct Part {
     findings: Vec<ReportedFinding>,
     resource_ranks: Vec<u32>,
+    trespass: Trespass,
+}
+
+/// Findings a detector returned about what is not its to judge, dropped: a resource
+/// that was not in the batch it was given, or a rule it did not declare.
+#[derive(Debug, Default)]
+struct Trespass {
+    foreign_resources: usize,
+    undeclared_rules: usize,
+    /// The first of each, as examples for the report.
+    first_resource: Option<String>,
+    first_rule: Option<String>,
+}
+
+impl Trespass {
+    fn add(&mut self, other: Trespass) {
+        self.foreign_resources += other.foreign_resources;
+        self.undeclared_rules += other.undeclared_rules;
+        self.first_resource = self.first_resource.take().or(other.first_resource);
+        self.first_rule = self.first_rule.take().or(other.first_rule);
+    }
+
+    /// The plugin failure it stands for, if anything was dropped.
+    fn failure(&self, plugin: &str) -> Option<PluginFailure> {
+        let mut parts = Vec::new();
+        if let Some(example) = &self.first_resource {
+            parts.push(format!(
+                "{} about resources not in the batch it was given (e.g. `{}`)",
+                self.foreign_resources,
+                example.escape_debug()
+            ));
+        }
+        if let Some(example) = &self.first_rule {
+            parts.push(format!(
+                "{} under rules it did not declare (e.g. `{}`)",
+                self.undeclared_rules,
+                example.escape_debug()
+            ));
+        }
+        (!parts.is_empty()).then(|| PluginFailure {
+            plugin: plugin.to_string(),
+            message: format!("returned findings {}; dropped", parts.join(" and ")),
+        })
+    }
 }
 
 /// Runs every enabled detector of `plugins` over `inventory` and gathers a report.
@@ -58,7 +103,7 @@ pub fn run_scan(
             .map(|findings| {
                 (
                     findings.len(),
-                    reported(plugin.name(), findings, inventory, &id_ranks, config),
+                    reported(plugin, call.part, findings, inventory, &id_ranks, config),
                 )
             });
         tracing::debug!(
@@ -77,11 +122,13 @@ pub fn run_scan(
     // detector's calls are planned in batch order).
     let mut outcomes: Vec<Result<DetectorFindings, PluginError>> =
         detectors.iter().map(|_| Ok((0, Vec::new()))).collect();
+    let mut trespasses: Vec<Trespass> = detectors.iter().map(|_| Trespass::default()).collect();
     for (call, result) in calls.iter().zip(results) {
         let outcome = &mut outcomes[call.detector];
         match (outcome.as_mut(), result) {
-            (Ok((returned, parts)), Ok((part_returned, part))) => {
+            (Ok((returned, parts)), Ok((part_returned, mut part))) => {
                 *returned += part_returned;
+                trespasses[call.detector].add(std::mem::take(&mut part.trespass));
                 parts.push(part);
             }
             (Ok(_), Err(err)) => *outcome = Err(err),
@@ -101,7 +148,12 @@ pub fn run_scan(
         });
     }
     let mut accepted = Vec::new();
-    for ((plugin, outcome), call_settings) in detectors.iter().zip(outcomes).zip(&settings) {
+    for (((plugin, outcome), call_settings), trespass) in detectors
+        .iter()
+        .zip(outcomes)
+        .zip(&settings)
+        .zip(&trespasses)
+    {
         let limit = call_settings.limits.max_findings;
         match outcome {
             // A split batch is checked against the limit as a whole, as one call would be.
@@ -113,7 +165,12 @@ pub fn run_scan(
                 }
                 .to_string(),
             }),
-            Ok((_, parts)) => accepted.extend(parts),
+            Ok((_, parts)) => {
+                accepted.extend(parts);
+                report
+                    .plugin_failures
+                    .extend(trespass.failure(plugin.name()));
+            }
             Err(err) => report.plugin_failures.push(PluginFailure {
                 plugin: plugin.name().to_string(),
                 message: err.to_string(),
@@ -222,32 +279,55 @@ fn batch_of<'a>(
     positions.into_iter().map(|i| &resources[i]).collect()
 }
 
-/// One call's findings with what reports need: rules disabled in config dropped,
-/// severities overridden, each finding tied to its resource and source location.
+/// One call's findings with what reports need: findings about a resource outside the
+/// call's batch or under a rule the plugin did not declare dropped and counted (a
+/// detector speaks only for its own rules and the resources it was given), rules
+/// disabled in config dropped, severities overridden, each finding tied to its
+/// resource and source location.
 fn reported(
-    name: &str,
+    plugin: &LoadedPlugin,
+    batch: &[&Resource],
     findings: Vec<Finding>,
     inventory: &Inventory,
     id_ranks: &[u32],
     config: &PluginsConfig,
 ) -> Part {
+    let name = plugin.name();
     let settings = config.plugin(name);
-    let mut reported = Vec::with_capacity(findings.len());
-    let mut resource_ranks = Vec::with_capacity(findings.len());
+    let declared: std::collections::HashSet<&str> =
+        plugin.info.rules.iter().map(|r| r.id.as_str()).collect();
+    let mut part = Part {
+        findings: Vec::with_capacity(findings.len()),
+        resource_ranks: Vec::with_capacity(findings.len()),
+        trespass: Trespass::default(),
+    };
     for mut finding in findings {
+        let position = inventory
+            .position(&finding.resource_id)
+            .filter(|&p| in_batch(batch, &inventory.resources()[p]));
+        let Some(position) = position else {
+            tracing::warn!(plugin = name, resource = %finding.resource_id, rule = %finding.rule, "finding names a resource not in the batch; dropped");
+            let trespass = &mut part.trespass;
+            trespass.foreign_resources += 1;
+            trespass.first_resource.get_or_insert(finding.resource_id);
+            continue;
+        };
+        if !declared.contains(finding.rule.as_str()) {
+            tracing::warn!(plugin = name, resource = %finding.resource_id, rule = %finding.rule, "finding names a rule the plugin did not declare; dropped");
+            let trespass = &mut part.trespass;
+            trespass.undeclared_rules += 1;
+            trespass.first_rule.get_or_insert(finding.rule);
+            continue;
+        }
         if settings.disabled_rules.contains(&finding.rule) {
             continue;
         }
-        let Some(position) = inventory.position(&finding.resource_id) else {
-            tracing::warn!(plugin = name, resource = %finding.resource_id, rule = %finding.rule, "finding names a resource not in the batch; dropped");
-            continue;
-        };
         if let Some(sev) = settings.severity.get(&finding.rule) {
             finding.severity = *sev;
         }
         let resource = &inventory.resources()[position];
-        resource_ranks.push(id_ranks[position]);
-        reported.push(ReportedFinding {
+        part.resource_ranks.push(id_ranks[position]);
+        part.findings.push(ReportedFinding {
             plugin: name.to_string(),
             resource: ResourceRef {
                 id: resource.id.clone(),
@@ -260,10 +340,17 @@ fn reported(
             finding,
         });
     }
-    Part {
-        findings: reported,
-        resource_ranks,
-    }
+    part
+}
+
+/// Whether `resource` (of the inventory) is one of `batch`. A batch holds references
+/// into the inventory in inventory order, so it is sorted by address: a binary search
+/// by address, without comparing or hashing ids.
+fn in_batch(batch: &[&Resource], resource: &Resource) -> bool {
+    let address = |r: &Resource| r as *const Resource as usize;
+    batch
+        .binary_search_by_key(&address(resource), |r| address(r))
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -326,6 +413,7 @@ mod tests {
                     .map(|f| ranks[inventory.position(&f.resource.id).unwrap()])
                     .collect(),
                 findings,
+                trespass: Trespass::default(),
             })
             .collect()
     }
@@ -383,6 +471,39 @@ mod tests {
         }
         assert_eq!(ranks, [2, 0, 3, 1]);
         assert!(id_ranks(&Inventory::default()).is_empty());
+    }
+
+    #[test]
+    fn batch_membership_is_by_identity_in_inventory_order() {
+        let mut inventory = Inventory::default();
+        for name in ["a", "b", "c", "d"] {
+            inventory.push(pod(name), None);
+        }
+        let all = inventory.resources();
+        let batch: Vec<&Resource> = vec![&all[0], &all[2]];
+        assert!(in_batch(&batch, &all[0]));
+        assert!(in_batch(&batch, &all[2]));
+        assert!(!in_batch(&batch, &all[1]));
+        assert!(!in_batch(&batch, &all[3]));
+        // An equal resource that is not the inventory's is not in the batch.
+        assert!(!in_batch(&batch, &pod("a")));
+    }
+
+    #[test]
+    fn trespasses_become_one_failure_naming_an_example_of_each() {
+        let mut trespass = Trespass::default();
+        assert!(trespass.failure("p").is_none());
+        trespass.add(Trespass {
+            foreign_resources: 2,
+            undeclared_rules: 1,
+            first_resource: Some("k8s/Pod/x/other".into()),
+            first_rule: Some("k8s.resources.cpu".into()),
+        });
+        let failure = trespass.failure("p").unwrap();
+        assert_eq!(
+            failure.message,
+            "returned findings 2 about resources not in the batch it was given (e.g. `k8s/Pod/x/other`) and 1 under rules it did not declare (e.g. `k8s.resources.cpu`); dropped"
+        );
     }
 
     #[test]
