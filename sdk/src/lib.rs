@@ -52,7 +52,10 @@
 #![warn(missing_docs)]
 
 pub mod k8s;
+pub mod kinds;
 pub mod knobs;
+#[cfg(feature = "kustomize")]
+pub mod kustomize;
 pub mod model;
 pub mod plugin;
 pub mod quantity;

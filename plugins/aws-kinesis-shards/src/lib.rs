@@ -19,7 +19,7 @@ use crate::rules::Checker;
 use crate::stream::Stream;
 
 /// The resource kind this detector judges.
-pub const KIND: &str = "aws.kinesis.stream";
+pub const KIND: &str = aiops_sdk::kinds::AWS_KINESIS_STREAM;
 
 /// The `aws-kinesis-shards` detector.
 pub struct AwsKinesisShards;

@@ -22,7 +22,7 @@ use crate::instance::DbInstance;
 use crate::rules::Checker;
 
 /// The resource kind this detector judges.
-pub const KIND: &str = "aws.rds.db-instance";
+pub const KIND: &str = aiops_sdk::kinds::AWS_RDS_DB_INSTANCE;
 
 /// The `aws-rds-mysql` detector.
 pub struct AwsRdsMysql;

@@ -20,6 +20,7 @@ pub mod pointer;
 pub mod sources;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
+use aiops_sdk::kinds;
 use aiops_sdk::{
     Context, Finding, Outcome, PluginInfo, Remediator, Resource, RuleInfo, Severity, SourceFile,
 };
@@ -51,7 +52,7 @@ impl Remediator for K8sManifests {
                 .to_string(),
             kinds: WORKLOAD_KINDS
                 .iter()
-                .chain(&["HorizontalPodAutoscaler"])
+                .chain(&[kinds::HORIZONTAL_POD_AUTOSCALER])
                 .map(|k| k.to_string())
                 .collect(),
             rules: RULES
@@ -93,6 +94,9 @@ fn remediate(
     let raw: serde_json::Value = target.object().map_err(|e| e.to_string())?;
     let changes = plan::changes(finding, &raw, &config)?;
     let sources = Sources::read(files, target);
+    for refused in &sources.refused {
+        ctx.warn(&format!("patch ignored: {refused}"));
+    }
     let who = match &target.namespace {
         Some(ns) => format!("{} {ns}/{}", target.kind, target.name),
         None => format!("{} {}", target.kind, target.name),

@@ -17,7 +17,7 @@ pub mod rules;
 pub mod selector;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::inventory::Inventory;
@@ -25,11 +25,11 @@ use crate::rules::Checker;
 
 /// Kinds read besides the workloads themselves.
 pub const RELATED_KINDS: [&str; 5] = [
-    "PodDisruptionBudget",
-    "HorizontalPodAutoscaler",
-    "Namespace",
-    "LimitRange",
-    "ResourceQuota",
+    kinds::POD_DISRUPTION_BUDGET,
+    kinds::HORIZONTAL_POD_AUTOSCALER,
+    kinds::NAMESPACE,
+    kinds::LIMIT_RANGE,
+    kinds::RESOURCE_QUOTA,
 ];
 
 /// The `k8s-workloads` detector.

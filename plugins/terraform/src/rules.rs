@@ -4,11 +4,11 @@
 use aiops_sdk::{RuleInfo, Severity};
 
 /// Kind of RDS instances.
-pub const RDS_KIND: &str = "aws.rds.db-instance";
+pub const RDS_KIND: &str = aiops_sdk::kinds::AWS_RDS_DB_INSTANCE;
 /// Kind of Kinesis streams.
-pub const KINESIS_KIND: &str = "aws.kinesis.stream";
+pub const KINESIS_KIND: &str = aiops_sdk::kinds::AWS_KINESIS_STREAM;
 /// Kind of Azure metric alerts.
-pub const ALERT_KIND: &str = "azure.monitor.metric-alert";
+pub const ALERT_KIND: &str = aiops_sdk::kinds::AZURE_METRIC_ALERT;
 
 /// Rule id, the detector's default severity, title, what the fix does.
 const RULES: [(&str, Severity, &str, &str); 17] = [
