@@ -59,6 +59,7 @@ pub mod kustomize;
 pub mod model;
 pub mod plugin;
 pub mod quantity;
+pub mod rules;
 
 #[cfg(feature = "guest")]
 #[doc(hidden)]

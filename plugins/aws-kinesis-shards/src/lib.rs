@@ -13,6 +13,7 @@ pub mod rules;
 pub mod stream;
 
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
+use aiops_sdk::rules::RuleId;
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::rules::Checker;
@@ -33,9 +34,10 @@ impl Detector for AwsKinesisShards {
                           of Kinesis data streams"
                 .to_string(),
             kinds: vec![KIND.to_string()],
-            rules: rules::rule_infos(),
+            rules: rules::Rule::infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
             per_resource: true,
+            ..Default::default()
         }
     }
 

@@ -15,6 +15,7 @@ pub mod rules;
 pub mod support;
 
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
+use aiops_sdk::rules::RuleId;
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::date::Day;
@@ -36,9 +37,10 @@ impl Detector for AwsRdsMysql {
                           engine support of RDS MySQL and Aurora MySQL instances"
                 .to_string(),
             kinds: vec![KIND.to_string()],
-            rules: rules::rule_infos(),
+            rules: rules::Rule::infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
             per_resource: true,
+            ..Default::default()
         }
     }
 

@@ -19,6 +19,7 @@ pub mod rules;
 pub mod sizes;
 
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
+use aiops_sdk::rules::RuleId;
 
 use crate::arm::{AlertRule, Monitored};
 use crate::config::{CONFIG_SCHEMA, Config};
@@ -52,9 +53,10 @@ impl Detector for AzureMonitor {
                           resources"
                 .to_string(),
             kinds,
-            rules: rules::rule_infos(),
+            rules: rules::Rule::infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
             per_resource: false,
+            ..Default::default()
         }
     }
 

@@ -18,6 +18,7 @@ pub mod selector;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
+use aiops_sdk::rules::RuleId;
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::inventory::Inventory;
@@ -48,9 +49,10 @@ impl Detector for K8sWorkloads {
                 .chain(RELATED_KINDS.iter())
                 .map(|k| k.to_string())
                 .collect(),
-            rules: rules::rule_infos(),
+            rules: rules::Rule::infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
             per_resource: false,
+            ..Default::default()
         }
     }
 
