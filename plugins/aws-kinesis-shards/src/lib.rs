@@ -15,7 +15,9 @@ pub mod stream;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 use aiops_sdk::rules::RuleId;
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+
+use crate::config::Config;
 use crate::rules::Checker;
 use crate::stream::Stream;
 
@@ -35,7 +37,7 @@ impl Detector for AwsKinesisShards {
                 .to_string(),
             kinds: vec![KIND.to_string()],
             rules: rules::Rule::infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             per_resource: true,
             ..Default::default()
         }
