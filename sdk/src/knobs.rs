@@ -222,7 +222,8 @@ impl Knobs {
 
     fn take(&mut self, key: &str, schema: Map<String, Value>) -> Option<Value> {
         self.known.push(key.to_string());
-        self.properties.insert(key.to_string(), Value::Object(schema));
+        self.properties
+            .insert(key.to_string(), Value::Object(schema));
         match self.left.remove(key) {
             None | Some(Value::Null) => None,
             Some(value) => Some(value),
@@ -272,7 +273,10 @@ impl Knob<'_> {
         if let Some(values) = one_of {
             let text = serde_json::to_value(&value).unwrap_or(Value::Null);
             if !text.as_str().is_some_and(|t| values.contains(&t)) {
-                return Err(invalid(key, format!("must be one of {}", values.join(", "))));
+                return Err(invalid(
+                    key,
+                    format!("must be one of {}", values.join(", ")),
+                ));
             }
         }
         Ok(value)

@@ -236,7 +236,10 @@ mod tests {
             join("k8s/overlays/prod/kustomization.yaml", "../common/b.yaml").as_deref(),
             Some("k8s/overlays/common/b.yaml")
         );
-        assert_eq!(join("kustomization.yaml", "./c.yaml").as_deref(), Some("c.yaml"));
+        assert_eq!(
+            join("kustomization.yaml", "./c.yaml").as_deref(),
+            Some("c.yaml")
+        );
     }
 
     #[test]
@@ -249,7 +252,11 @@ mod tests {
         ] {
             assert!(is_kustomization(path), "{path}");
         }
-        for path in ["k8s/kustomization.json", "k8s/my-kustomization.yaml", "k8s/base.yaml"] {
+        for path in [
+            "k8s/kustomization.json",
+            "k8s/my-kustomization.yaml",
+            "k8s/base.yaml",
+        ] {
             assert!(!is_kustomization(path), "{path}");
         }
     }
@@ -267,7 +274,10 @@ mod tests {
         let refused: Vec<&str> = k.refused.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(refused, ["../../secret.yaml", "../../../x.yaml"]);
         // Up to the root is fine.
-        assert_eq!(join("k8s/kustomization.yaml", "../x.yaml").as_deref(), Some("x.yaml"));
+        assert_eq!(
+            join("k8s/kustomization.yaml", "../x.yaml").as_deref(),
+            Some("x.yaml")
+        );
     }
 
     #[test]
@@ -281,11 +291,19 @@ mod tests {
         .unwrap();
         assert!(matches!(&k.patches[0].source, PatchSource::Inline(t) if t.contains("name: web")));
         assert_eq!(k.patches[1].file(), Some("overlays/prod/patches/a.yaml"));
-        assert!(matches!(&k.patches[2].source, PatchSource::Inline(t) if t.contains("op: replace")));
+        assert!(
+            matches!(&k.patches[2].source, PatchSource::Inline(t) if t.contains("op: replace"))
+        );
         let web = resource("Deployment", "web", Some("shop"));
         assert!(k.patches[1].target.as_ref().unwrap().selects(&web));
-        assert!(!k.patches[1].target.as_ref().unwrap().selects(&resource("Deployment", "api", None)));
-        let PatchSource::Inline(text) = &k.patches[0].source else { unreachable!() };
+        assert!(!k.patches[1].target.as_ref().unwrap().selects(&resource(
+            "Deployment",
+            "api",
+            None
+        )));
+        let PatchSource::Inline(text) = &k.patches[0].source else {
+            unreachable!()
+        };
         assert!(inline_names(text, &web));
         assert!(!inline_names(text, &resource("StatefulSet", "web", None)));
     }
@@ -301,6 +319,9 @@ mod tests {
     #[test]
     fn an_unreadable_kustomization_says_which() {
         let err = Kustomization::parse("k/kustomization.yaml", "patches: [").unwrap_err();
-        assert!(err.to_string().starts_with("k/kustomization.yaml: not a readable kustomization"));
+        assert!(
+            err.to_string()
+                .starts_with("k/kustomization.yaml: not a readable kustomization")
+        );
     }
 }

@@ -401,7 +401,9 @@ pub fn fixes_rule(entry: &str, rule: &str) -> Option<FixMatch> {
         return Some(FixMatch::Exact);
     }
     if let Some(stem) = entry.strip_suffix('*') {
-        return rule.starts_with(stem).then_some(FixMatch::Prefix(stem.len()));
+        return rule
+            .starts_with(stem)
+            .then_some(FixMatch::Prefix(stem.len()));
     }
     let stem = entry.strip_suffix('.').unwrap_or(entry);
     let covered = !stem.is_empty()

@@ -415,7 +415,8 @@ pub fn assert_schema_matches_defaults<C: PartialEq + std::fmt::Debug>(
         .as_object()
         .expect("the schema lists its properties");
     for (key, property) in properties {
-        let with = |value: serde_json::Value| serde_json::json!({ key.as_str(): value }).to_string();
+        let with =
+            |value: serde_json::Value| serde_json::json!({ key.as_str(): value }).to_string();
         assert_eq!(
             parse(&with(serde_json::Value::Null)).as_ref(),
             Ok(&defaults),

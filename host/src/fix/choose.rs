@@ -86,9 +86,16 @@ mod tests {
 
     #[test]
     fn an_exact_id_beats_a_longer_prefix_which_beats_a_shorter_one() {
-        let fixes = info(&[], &["k8s", "k8s.workloads", "k8s.workloads.hpa-min-equals-max"]);
+        let fixes = info(
+            &[],
+            &["k8s", "k8s.workloads", "k8s.workloads.hpa-min-equals-max"],
+        );
         assert_eq!(
-            matches(&fixes, "k8s.workloads.hpa-min-equals-max", "HorizontalPodAutoscaler"),
+            matches(
+                &fixes,
+                "k8s.workloads.hpa-min-equals-max",
+                "HorizontalPodAutoscaler"
+            ),
             Some(Match::Exact)
         );
         assert_eq!(

@@ -12,8 +12,8 @@ pub mod config;
 pub mod rules;
 pub mod stream;
 
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
 use aiops_sdk::knobs::PluginConfig;
 

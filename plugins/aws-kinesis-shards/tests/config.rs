@@ -2,10 +2,10 @@
 
 mod common;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use aws_kinesis_shards::AwsKinesisShards;
-use aiops_sdk::knobs::PluginConfig;
 use aws_kinesis_shards::config::Config;
 use common::*;
 use serde_json::{Value, json};

@@ -14,8 +14,8 @@ pub mod instance;
 pub mod rules;
 pub mod support;
 
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::date::Day;

@@ -18,11 +18,13 @@ pub mod config;
 pub mod rules;
 pub mod sizes;
 
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
 use crate::arm::{AlertRule, Monitored};
-use crate::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+
+use crate::config::Config;
 use crate::rules::Checker;
 
 /// Kind of virtual machines (`Microsoft.Compute/virtualMachines`).
@@ -54,7 +56,7 @@ impl Detector for AzureMonitor {
                 .to_string(),
             kinds,
             rules: rules::Rule::infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             per_resource: false,
             ..Default::default()
         }

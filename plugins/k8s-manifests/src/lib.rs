@@ -46,8 +46,9 @@ impl Remediator for K8sManifests {
         PluginInfo {
             name: "k8s-manifests".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            description: "Edits Kubernetes YAML manifests and Kustomize patches, keeping every other byte"
-                .to_string(),
+            description:
+                "Edits Kubernetes YAML manifests and Kustomize patches, keeping every other byte"
+                    .to_string(),
             kinds: WORKLOAD_KINDS
                 .iter()
                 .chain(&[kinds::HORIZONTAL_POD_AUTOSCALER])

@@ -94,8 +94,7 @@ impl Sources {
                         if selects.unwrap_or_else(|| kustomize::inline_names(text, target)) {
                             opaque.push(OpaquePatch {
                                 kustomization: k.path.clone(),
-                                touches: json6902_paths(text)
-                                    .unwrap_or_else(|| vec![text.clone()]),
+                                touches: json6902_paths(text).unwrap_or_else(|| vec![text.clone()]),
                                 what: "an inline patch",
                             });
                         }

@@ -371,16 +371,26 @@ fn refuses_values_set_by_inline_or_json6902_patches() {
 fn info_lists_the_rules_it_fixes() {
     let info = <K8sManifests as aiops_sdk::Remediator>::info();
     assert_eq!(info.name, "k8s-manifests");
-    assert!(info.fixes_rule("k8s.resources.limit-below-request").is_some());
-    assert!(info.fixes_rule("k8s.workloads.hpa-min-equals-max").is_some());
-    assert!(info.rules.is_empty(), "a remediator declares what it fixes, not rules");
+    assert!(
+        info.fixes_rule("k8s.resources.limit-below-request")
+            .is_some()
+    );
+    assert!(
+        info.fixes_rule("k8s.workloads.hpa-min-equals-max")
+            .is_some()
+    );
+    assert!(
+        info.rules.is_empty(),
+        "a remediator declares what it fixes, not rules"
+    );
     assert!(info.kinds.contains(&"CronJob".to_string()));
 }
 
 #[test]
 fn reads_a_kustomization_file_named_kustomization() {
     let kustomization = "resources:\n  - ../../base\npatches:\n  - path: patches/cart.yaml\n";
-    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 3\n";
+    let patch =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 3\n";
     let out = run(
         change("/spec/replicas", Some("3"), "4"),
         &[

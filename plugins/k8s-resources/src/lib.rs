@@ -11,8 +11,8 @@ pub mod config;
 pub mod rules;
 
 use aiops_sdk::k8s::{WORKLOAD_KINDS, Workload};
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::rules::Checker;

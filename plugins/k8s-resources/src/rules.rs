@@ -1,8 +1,8 @@
 //! The six rules: their stable ids and documentation, and the checks on one container.
 
 use aiops_sdk::k8s::ContainerRef;
-use aiops_sdk::{FieldChange, Finding, Quantity, RemediationHint, Resource, RuleInfo};
 use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{FieldChange, Finding, Quantity, RemediationHint, Resource, RuleInfo};
 
 use crate::amount::{self, Unit};
 use crate::config::Config;
@@ -73,9 +73,6 @@ aiops_sdk::rules! {
         },
     }
 }
-
-
-
 
 /// A resource name the rules check, and how its amounts are counted.
 struct Tracked {

@@ -5,8 +5,8 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aiops_sdk::{Resource, kinds};
 use aiops_sdk::k8s::Workload;
+use aiops_sdk::{Resource, kinds};
 use serde_json::Value;
 
 use crate::selector::LabelSelector;

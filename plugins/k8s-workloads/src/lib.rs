@@ -17,8 +17,8 @@ pub mod rules;
 pub mod selector;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::inventory::Inventory;

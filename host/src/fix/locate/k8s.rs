@@ -46,9 +46,10 @@ impl Index {
         let mut index = Index::default();
         const MANIFESTS: [&str; 3] = [".yaml", ".yml", ".json"];
         let files = repo.files(&[".yaml", ".yml", ".json", "Kustomization"]);
-        for file in files.into_iter().filter(|f| {
-            kustomize::is_kustomization(f) || MANIFESTS.iter().any(|s| f.ends_with(s))
-        }) {
+        for file in files
+            .into_iter()
+            .filter(|f| kustomize::is_kustomization(f) || MANIFESTS.iter().any(|s| f.ends_with(s)))
+        {
             let Ok(text) = repo.read(&file, MAX_FILE) else {
                 continue;
             };
@@ -205,7 +206,11 @@ mod tests {
         assert_eq!(files, ["k8s/base/cart.yaml"]);
         assert_eq!(
             index.with_patches(files, &cart()),
-            ["k8s/base/cart.yaml", "k8s/prod/cart.yaml", "k8s/prod/Kustomization"]
+            [
+                "k8s/base/cart.yaml",
+                "k8s/prod/cart.yaml",
+                "k8s/prod/Kustomization"
+            ]
         );
     }
 
@@ -213,7 +218,10 @@ mod tests {
     fn a_patch_path_climbing_above_the_repository_root_is_refused() {
         let index = index(&[
             ("cart.yaml", CART),
-            ("k8s/prod/kustomization.yaml", "patches:\n  - path: ../../../cart.yaml\n"),
+            (
+                "k8s/prod/kustomization.yaml",
+                "patches:\n  - path: ../../../cart.yaml\n",
+            ),
         ]);
         let files = index.defining(&cart());
         assert_eq!(files, ["cart.yaml"], "not taken for the patch");

@@ -6,8 +6,8 @@ mod lag;
 mod policy;
 mod shards;
 
-use aiops_sdk::{FieldChange, Finding, RemediationHint, Resource, RuleInfo};
 use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{FieldChange, Finding, RemediationHint, Resource, RuleInfo};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -83,9 +83,6 @@ aiops_sdk::rules! {
         },
     }
 }
-
-
-
 
 /// Runs the rules on streams with one config; build once per batch.
 pub struct Checker<'a> {

@@ -5,8 +5,8 @@
 mod posture;
 mod sizing;
 
-use aiops_sdk::{FieldChange, Finding, RemediationHint, Resource, RuleInfo};
 use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{FieldChange, Finding, RemediationHint, Resource, RuleInfo};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -113,9 +113,6 @@ aiops_sdk::rules! {
         },
     }
 }
-
-
-
 
 /// Runs the rules on instances with one config; build once per batch.
 pub struct Checker<'a> {

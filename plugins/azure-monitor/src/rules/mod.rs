@@ -5,8 +5,8 @@ mod alerts;
 mod coverage;
 mod cpu;
 
-use aiops_sdk::{FieldChange, Finding, Resource, RuleInfo};
 use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{FieldChange, Finding, Resource, RuleInfo};
 use serde_json::Value;
 
 use crate::arm::{AlertRule, Monitored};
@@ -64,9 +64,6 @@ aiops_sdk::rules! {
         },
     }
 }
-
-
-
 
 /// Runs the rules with one config; build once per batch.
 pub struct Checker<'a> {

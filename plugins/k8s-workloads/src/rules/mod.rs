@@ -6,8 +6,8 @@ mod containers;
 mod namespaces;
 mod usage;
 
-use aiops_sdk::{Finding, RuleInfo};
 use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{Finding, RuleInfo};
 
 use crate::config::Config;
 use crate::inventory::Inventory;
@@ -129,9 +129,6 @@ aiops_sdk::rules! {
         },
     }
 }
-
-
-
 
 /// Runs every rule over an indexed batch with one config.
 pub struct Checker<'a> {
