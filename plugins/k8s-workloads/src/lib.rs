@@ -20,7 +20,9 @@ use aiops_sdk::k8s::WORKLOAD_KINDS;
 use aiops_sdk::rules::RuleId;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+
+use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::rules::Checker;
 
@@ -50,7 +52,7 @@ impl Detector for K8sWorkloads {
                 .map(|k| k.to_string())
                 .collect(),
             rules: rules::Rule::infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             per_resource: false,
             ..Default::default()
         }
