@@ -128,6 +128,21 @@ pub fn info(info: fn() -> model::PluginInfo) -> wit::PluginInfo {
     info_to_wit(info())
 }
 
+/// Runs a remediator's `info` behind the `info` export: its name, what it fixes and
+/// the kinds it edits (`rules` and `per_resource` are a detector's and not sent).
+pub fn remediator_info(info: fn() -> model::PluginInfo) -> wit::RemediatorInfo {
+    report_panics_to_host();
+    let info = info();
+    wit::RemediatorInfo {
+        name: info.name,
+        version: info.version,
+        description: info.description,
+        fixes: info.fixes,
+        kinds: info.kinds,
+        config_schema: info.config_schema,
+    }
+}
+
 /// Converts plugin info to its WIT form.
 fn info_to_wit(info: model::PluginInfo) -> wit::PluginInfo {
     wit::PluginInfo {
@@ -304,8 +319,8 @@ macro_rules! export_remediator {
             impl $crate::guest::remediator::exports::aiops::plugin::remediate::Guest
                 for __AiopsRemediatorExport
             {
-                fn info() -> $crate::guest::detector::aiops::plugin::types::PluginInfo {
-                    $crate::guest::info(<$ty as $crate::Remediator>::info)
+                fn info() -> $crate::guest::detector::aiops::plugin::types::RemediatorInfo {
+                    $crate::guest::remediator_info(<$ty as $crate::Remediator>::info)
                 }
                 fn remediate(
                     finding: $crate::guest::detector::aiops::plugin::types::Finding,

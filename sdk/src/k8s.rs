@@ -14,14 +14,7 @@ use crate::model::{Platform, RawObjectError, Resource};
 use crate::quantity::Quantity;
 
 /// Workload kinds whose objects carry a pod template.
-pub const WORKLOAD_KINDS: [&str; 6] = [
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "Pod",
-];
+pub const WORKLOAD_KINDS: [&str; 6] = crate::kinds::WORKLOADS;
 
 /// Object metadata.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -52,10 +52,14 @@
 #![warn(missing_docs)]
 
 pub mod k8s;
+pub mod kinds;
 pub mod knobs;
+#[cfg(feature = "kustomize")]
+pub mod kustomize;
 pub mod model;
 pub mod plugin;
 pub mod quantity;
+pub mod rules;
 
 #[cfg(feature = "guest")]
 #[doc(hidden)]

@@ -346,10 +346,14 @@ pub struct PluginInfo {
     pub version: String,
     /// One line about what it does.
     pub description: String,
-    /// Resource kinds a detector wants.
+    /// Resource kinds a detector wants, or a remediator edits (empty: any).
     pub kinds: Vec<String>,
-    /// Rules emitted (detector) or fixed (remediator).
+    /// Rules a detector emits; empty for a remediator.
     pub rules: Vec<RuleInfo>,
+    /// What a remediator fixes: rule ids or prefixes of them (see [`fixes_rule`]);
+    /// empty for a detector.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
     /// JSON Schema of the config, or empty.
     pub config_schema: String,
     /// True when each resource is judged on its own, so the host may split a batch
@@ -363,6 +367,50 @@ impl PluginInfo {
     pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
         self.rules.iter().find(|r| r.id == id)
     }
+
+    /// How well this remediator's `fixes` cover `rule`: the best match of its entries.
+    pub fn fixes_rule(&self, rule: &str) -> Option<FixMatch> {
+        self.fixes.iter().filter_map(|f| fixes_rule(f, rule)).max()
+    }
+}
+
+/// How a `fixes` entry covers a rule id; a better match compares greater.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FixMatch {
+    /// A prefix of this many bytes covers the id.
+    Prefix(usize),
+    /// The entry is the id.
+    Exact,
+}
+
+/// Whether the `fixes` entry `entry` covers `rule`: the same id, a prefix ending in `*`
+/// that the id starts with (`k8s.work*`), or a prefix of whole dot-separated parts
+/// (`k8s.workloads` or `k8s.workloads.` cover `k8s.workloads.hpa-min-equals-max`).
+///
+/// ```
+/// use aiops_sdk::model::{FixMatch, fixes_rule};
+/// assert_eq!(fixes_rule("k8s.resources.cpu-limit-missing", "k8s.resources.cpu-limit-missing"), Some(FixMatch::Exact));
+/// assert_eq!(fixes_rule("k8s.workloads", "k8s.workloads.hpa-min-equals-max"), Some(FixMatch::Prefix(13)));
+/// assert_eq!(fixes_rule("k8s.workloads.", "k8s.workloads.hpa-min-equals-max"), Some(FixMatch::Prefix(13)));
+/// assert_eq!(fixes_rule("k8s.workloads.*", "k8s.workloads.hpa-min-equals-max"), Some(FixMatch::Prefix(14)));
+/// assert_eq!(fixes_rule("k8s.work", "k8s.workloads.hpa-min-equals-max"), None);
+/// assert_eq!(fixes_rule("k8s.work*", "k8s.workloads.hpa-min-equals-max"), Some(FixMatch::Prefix(8)));
+/// ```
+pub fn fixes_rule(entry: &str, rule: &str) -> Option<FixMatch> {
+    if entry == rule {
+        return Some(FixMatch::Exact);
+    }
+    if let Some(stem) = entry.strip_suffix('*') {
+        return rule
+            .starts_with(stem)
+            .then_some(FixMatch::Prefix(stem.len()));
+    }
+    let stem = entry.strip_suffix('.').unwrap_or(entry);
+    let covered = !stem.is_empty()
+        && rule
+            .strip_prefix(stem)
+            .is_some_and(|rest| rest.starts_with('.'));
+    covered.then_some(FixMatch::Prefix(stem.len()))
 }
 
 /// A file of the IaC repository, path relative to its root.

@@ -90,7 +90,8 @@ pub trait Detector {
 
 /// A remediator: turns a finding into edits of the files that define the resource.
 pub trait Remediator {
-    /// Name, version and the rule ids it can fix. Must not fail.
+    /// Name, version, what it fixes (`fixes`: rule ids or prefixes) and the kinds it
+    /// edits (empty: any); `rules` stays empty. Must not fail.
     fn info() -> PluginInfo;
 
     /// Proposes edits, or says why it cannot fix this safely.

@@ -386,3 +386,48 @@ pub fn finding_with_change(
         }),
     }
 }
+
+/// Checks a config schema against its parser: the schema is a JSON object schema; the
+/// empty config parses; every key it lists accepts `null` (its default), and every
+/// `default` it documents parses to the same config as the empty one. Panics naming the key.
+///
+/// ```
+/// use aiops_sdk::knobs::{Knobs, PluginConfig, at_least};
+/// #[derive(Debug, PartialEq)]
+/// struct C(f64);
+/// impl PluginConfig for C {
+///     const TITLE: &'static str = "c";
+///     fn read(k: &mut Knobs) -> Result<C, String> {
+///         Ok(C(k.key("ratio", "A ratio.").number(4.0, at_least(1.0))?))
+///     }
+/// }
+/// aiops_sdk::testing::assert_schema_matches_defaults(&C::schema(), C::parse);
+/// ```
+#[track_caller]
+pub fn assert_schema_matches_defaults<C: PartialEq + std::fmt::Debug>(
+    schema: &str,
+    parse: impl Fn(&str) -> Result<C, String>,
+) {
+    let schema: serde_json::Value = serde_json::from_str(schema).expect("the schema is JSON");
+    assert_eq!(schema["type"], "object", "the schema describes an object");
+    let defaults = parse("{}").expect("the empty config parses");
+    let properties = schema["properties"]
+        .as_object()
+        .expect("the schema lists its properties");
+    for (key, property) in properties {
+        let with =
+            |value: serde_json::Value| serde_json::json!({ key.as_str(): value }).to_string();
+        assert_eq!(
+            parse(&with(serde_json::Value::Null)).as_ref(),
+            Ok(&defaults),
+            "`{key}`: null gives the default"
+        );
+        if let Some(default) = property.get("default") {
+            assert_eq!(
+                parse(&with(default.clone())).as_ref(),
+                Ok(&defaults),
+                "`{key}`: the schema's default {default} is the parser's"
+            );
+        }
+    }
+}

@@ -356,6 +356,9 @@ fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<
                         rule.id, rule.default_severity, rule.title
                     )?;
                 }
+                for fixes in &p.info.fixes {
+                    writeln!(out, "    fixes {fixes}")?;
+                }
             }
             None => {
                 failed = true;

@@ -208,7 +208,7 @@ mod tests {
     fn rds(name: &str) -> Resource {
         Resource {
             id: format!("aws/rds/eu-west-1/{name}"),
-            kind: "aws.rds.db-instance".into(),
+            kind: aiops_sdk::kinds::AWS_RDS_DB_INSTANCE.into(),
             platform: Platform::Aws,
             name: name.into(),
             namespace: Some("eu-west-1".into()),

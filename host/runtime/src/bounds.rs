@@ -31,6 +31,10 @@ pub fn check_info(info: &PluginInfo) -> Result<(), String> {
     for kind in &info.kinds {
         short("a kind", kind)?;
     }
+    count("fixes", info.fixes.len(), MAX_RULES)?;
+    for entry in &info.fixes {
+        short("a fixes entry", entry)?;
+    }
     count("rules", info.rules.len(), MAX_RULES)?;
     for rule in &info.rules {
         short("a rule id", &rule.id)?;

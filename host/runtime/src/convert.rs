@@ -127,5 +127,20 @@ pub fn info_from_wit(i: wit::PluginInfo) -> model::PluginInfo {
             .collect(),
         config_schema: i.config_schema,
         per_resource: i.per_resource,
+        fixes: Vec::new(),
+    }
+}
+
+/// Converts a remediator's info from its WIT form.
+pub fn remediator_info_from_wit(i: wit::RemediatorInfo) -> model::PluginInfo {
+    model::PluginInfo {
+        name: i.name,
+        version: i.version,
+        description: i.description,
+        kinds: i.kinds,
+        rules: Vec::new(),
+        fixes: i.fixes,
+        config_schema: i.config_schema,
+        per_resource: false,
     }
 }

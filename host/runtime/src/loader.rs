@@ -152,6 +152,13 @@ fn validate_info(plugin: &LoadedPlugin) -> Result<(), LoadError> {
     if plugin.kind() == PluginKind::Detector && info.kinds.is_empty() {
         return bad("a detector must declare at least one resource kind".into());
     }
+    if plugin.kind() == PluginKind::Remediator
+        && (info.fixes.is_empty() || info.fixes.iter().any(|f| f.is_empty()))
+    {
+        return bad(
+            "a remediator must list what it fixes (rule ids or prefixes, none empty)".into(),
+        );
+    }
     let mut ids = std::collections::HashSet::new();
     for rule in &info.rules {
         if rule.id.is_empty() {

@@ -68,8 +68,10 @@ impl std::fmt::Display for PluginKind {
     }
 }
 
-/// `info: func() -> plugin-info`, the same in both worlds.
+/// `info: func() -> plugin-info` of a detector.
 type InfoFn = TypedFunc<(), (wit::PluginInfo,)>;
+/// `info: func() -> remediator-info` of a remediator.
+type RemediatorInfoFn = TypedFunc<(), (wit::RemediatorInfo,)>;
 /// `detect: func(resources: list<resource>) -> result<list<finding>, string>`.
 type DetectFn<'a> = TypedFunc<(&'a [wit::Resource],), (Result<Vec<wit::Finding>, String>,)>;
 /// `remediate: func(finding, target, files: list<source-file>) -> outcome`.
@@ -204,14 +206,26 @@ impl LoadedPlugin {
                             .context("`remediate` does not have the contract's type")?;
                     }
                 }
-                let info: InfoFn = instance
-                    .get_typed_func(&mut *store, plugin.pre.info)
-                    .context("`info` does not have the contract's type")?;
-                let (info,) = info.call_async(&mut *store, ()).await?;
-                Ok(info)
+                let wrong_type = "`info` does not have the contract's type";
+                Ok(match plugin.pre.kind {
+                    PluginKind::Detector => {
+                        let info: InfoFn = instance
+                            .get_typed_func(&mut *store, plugin.pre.info)
+                            .context(wrong_type)?;
+                        convert::info_from_wit(info.call_async(&mut *store, ()).await?.0)
+                    }
+                    PluginKind::Remediator => {
+                        let info: RemediatorInfoFn = instance
+                            .get_typed_func(&mut *store, plugin.pre.info)
+                            .context(wrong_type)?;
+                        convert::remediator_info_from_wit(
+                            info.call_async(&mut *store, ()).await?.0,
+                        )
+                    }
+                })
             },
         )?;
-        plugin.info = convert::info_from_wit(info);
+        plugin.info = info;
         bounds::check_info(&plugin.info).map_err(LoadError::BadInfo)?;
         Ok(plugin)
     }

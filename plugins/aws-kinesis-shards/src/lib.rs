@@ -12,14 +12,17 @@ pub mod config;
 pub mod rules;
 pub mod stream;
 
+use aiops_sdk::rules::RuleId;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+
+use crate::config::Config;
 use crate::rules::Checker;
 use crate::stream::Stream;
 
 /// The resource kind this detector judges.
-pub const KIND: &str = "aws.kinesis.stream";
+pub const KIND: &str = aiops_sdk::kinds::AWS_KINESIS_STREAM;
 
 /// The `aws-kinesis-shards` detector.
 pub struct AwsKinesisShards;
@@ -33,9 +36,10 @@ impl Detector for AwsKinesisShards {
                           of Kinesis data streams"
                 .to_string(),
             kinds: vec![KIND.to_string()],
-            rules: rules::rule_infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            rules: rules::Rule::infos(),
+            config_schema: Config::schema(),
             per_resource: true,
+            ..Default::default()
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use aws_kinesis_shards::AwsKinesisShards;
@@ -146,4 +147,9 @@ fn invalid_config_is_an_error_naming_the_key() {
         assert!(err.starts_with("invalid plugin config"), "{err}");
         assert!(err.contains(key), "{config}: {err}");
     }
+}
+
+#[test]
+fn schema_matches_the_defaults() {
+    aiops_sdk::testing::assert_schema_matches_defaults(&Config::schema(), Config::parse);
 }

@@ -134,7 +134,7 @@ impl Config {
 }
 
 /// A share in (0, 1].
-fn positive_share(k: &mut Knobs, key: &str, default: f64) -> Result<f64, String> {
+fn positive_share(k: &mut Knobs, key: &'static str, default: f64) -> Result<f64, String> {
     let value = k.number(key, default, 0.0..=1.0)?;
     if value > 0.0 {
         Ok(value)

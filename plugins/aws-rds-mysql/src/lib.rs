@@ -14,6 +14,7 @@ pub mod instance;
 pub mod rules;
 pub mod support;
 
+use aiops_sdk::rules::RuleId;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
 use crate::config::{CONFIG_SCHEMA, Config};
@@ -22,7 +23,7 @@ use crate::instance::DbInstance;
 use crate::rules::Checker;
 
 /// The resource kind this detector judges.
-pub const KIND: &str = "aws.rds.db-instance";
+pub const KIND: &str = aiops_sdk::kinds::AWS_RDS_DB_INSTANCE;
 
 /// The `aws-rds-mysql` detector.
 pub struct AwsRdsMysql;
@@ -36,9 +37,10 @@ impl Detector for AwsRdsMysql {
                           engine support of RDS MySQL and Aurora MySQL instances"
                 .to_string(),
             kinds: vec![KIND.to_string()],
-            rules: rules::rule_infos(),
+            rules: rules::Rule::infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
             per_resource: true,
+            ..Default::default()
         }
     }
 

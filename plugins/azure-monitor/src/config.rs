@@ -1,25 +1,7 @@
 //! The plugin's configuration: its keys, defaults, validation and JSON Schema.
 
-use aiops_sdk::Context;
-use aiops_sdk::knobs::{Knobs, invalid};
-
-/// JSON Schema of [`Config`], published in the plugin's info.
-pub const CONFIG_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "azure-monitor",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "cpu_p95_high": {
-      "description": "CPU p95 (percent) above which a VM (Percentage CPU) or MySQL flexible server (cpu_percent) runs hot (azure.monitor.sustained-high-cpu); also the threshold of the CPU alert the azure.monitor.no-metric-alert hint proposes.",
-      "type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 85
-    },
-    "default_action_group_id": {
-      "description": "ARM id of the action group the hints of azure.monitor.no-metric-alert and azure.monitor.alert-without-action-group propose; without it those findings carry no hint.",
-      "type": "string", "minLength": 1
-    }
-  }
-}"#;
+use aiops_sdk::knobs::{Knobs, PluginConfig, above, invalid};
+use serde_json::json;
 
 /// Settings of the `azure-monitor` plugin; every key is optional.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,38 +21,41 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    /// Reads and validates the config the host passed; the error names the offending key.
-    pub fn from_context(ctx: &Context<'_>) -> Result<Config, String> {
-        Config::parse(ctx.config_json())
+impl PluginConfig for Config {
+    const TITLE: &'static str = "azure-monitor";
+
+    fn read(k: &mut Knobs) -> Result<Config, String> {
+        let d = Config::default();
+        let cpu_p95_high = k
+            .key(
+                "cpu_p95_high",
+                "CPU p95 (percent) above which a VM (Percentage CPU) or MySQL flexible server (cpu_percent) runs hot (azure.monitor.sustained-high-cpu); also the threshold of the CPU alert the azure.monitor.no-metric-alert hint proposes.",
+            )
+            .number(d.cpu_p95_high, above(0.0).at_most(100.0))?;
+        let default_action_group_id: Option<String> = k
+            .key(
+                "default_action_group_id",
+                "ARM id of the action group the hints of azure.monitor.no-metric-alert and azure.monitor.alert-without-action-group propose; without it those findings carry no hint.",
+            )
+            .schema(json!({"type": "string", "minLength": 1}))
+            .get(d.default_action_group_id)?;
+        Ok(Config {
+            cpu_p95_high,
+            default_action_group_id,
+        })
     }
 
-    /// Reads and validates a config document (JSON, empty means all defaults).
-    pub fn parse(json: &str) -> Result<Config, String> {
-        let d = Config::default();
-        let mut k = Knobs::parse(json)?;
-        let cpu_p95_high = k.number("cpu_p95_high", d.cpu_p95_high, 0.0..=100.0)?;
-        if cpu_p95_high <= 0.0 {
-            return Err(invalid("cpu_p95_high", "must be above 0"));
-        }
-        let default_action_group_id: Option<String> =
-            k.get("default_action_group_id", d.default_action_group_id)?;
-        k.finish()?;
-        if let Some(id) = &default_action_group_id
-            && !is_action_group_id(id)
-        {
-            return Err(invalid(
+    fn check(&self) -> Result<(), String> {
+        match &self.default_action_group_id {
+            Some(id) if !is_action_group_id(id) => Err(invalid(
                 "default_action_group_id",
                 format!(
                     "must be the ARM id of an action group \
                      (/subscriptions/…/providers/microsoft.insights/actionGroups/NAME), got `{id}`"
                 ),
-            ));
+            )),
+            _ => Ok(()),
         }
-        Ok(Config {
-            cpu_p95_high,
-            default_action_group_id,
-        })
     }
 }
 

@@ -18,22 +18,25 @@ pub mod config;
 pub mod rules;
 pub mod sizes;
 
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
+use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
 use crate::arm::{AlertRule, Monitored};
-use crate::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+
+use crate::config::Config;
 use crate::rules::Checker;
 
 /// Kind of virtual machines (`Microsoft.Compute/virtualMachines`).
-pub const VM: &str = "azure.compute.vm";
+pub const VM: &str = kinds::AZURE_VM;
 /// Kind of Azure SQL logical servers (`Microsoft.Sql/servers`).
-pub const SQL_SERVER: &str = "azure.sql.server";
+pub const SQL_SERVER: &str = kinds::AZURE_SQL_SERVER;
 /// Kind of MySQL flexible servers (`Microsoft.DBforMySQL/flexibleServers`).
-pub const MYSQL: &str = "azure.mysql.flexible-server";
+pub const MYSQL: &str = kinds::AZURE_MYSQL_FLEXIBLE_SERVER;
 /// Kind of Event Hubs namespaces (`Microsoft.EventHub/namespaces`).
-pub const EVENTHUB: &str = "azure.eventhub.namespace";
+pub const EVENTHUB: &str = kinds::AZURE_EVENTHUB_NAMESPACE;
 /// Kind of metric alert rules (`Microsoft.Insights/metricAlerts`).
-pub const METRIC_ALERT: &str = "azure.monitor.metric-alert";
+pub const METRIC_ALERT: &str = kinds::AZURE_METRIC_ALERT;
 
 /// The kinds that should be watched by a metric alert.
 pub const MONITORED_KINDS: [&str; 4] = [VM, SQL_SERVER, MYSQL, EVENTHUB];
@@ -52,9 +55,10 @@ impl Detector for AzureMonitor {
                           resources"
                 .to_string(),
             kinds,
-            rules: rules::rule_infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            rules: rules::Rule::infos(),
+            config_schema: Config::schema(),
             per_resource: false,
+            ..Default::default()
         }
     }
 

@@ -20,23 +20,22 @@ pub mod pointer;
 pub mod sources;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
-use aiops_sdk::{
-    Context, Finding, Outcome, PluginInfo, Remediator, Resource, RuleInfo, Severity, SourceFile,
-};
+use aiops_sdk::kinds;
+use aiops_sdk::{Context, Finding, Outcome, PluginInfo, Remediator, Resource, SourceFile};
 
 use crate::config::{CONFIG_SCHEMA, Config};
 use crate::sources::Sources;
 
-/// Rule ids this remediator fixes: the k8s-resources rules, and every k8s-workloads
-/// rule (`*` matches any suffix) — what it changes comes from each finding's hint.
-pub const RULES: [&str; 7] = [
+/// What this remediator fixes: the k8s-resources rules, and every k8s-workloads rule
+/// (a prefix) — what it changes comes from each finding's hint.
+pub const FIXES: [&str; 7] = [
     "k8s.resources.cpu-request-missing",
     "k8s.resources.memory-request-missing",
     "k8s.resources.cpu-limit-missing",
     "k8s.resources.memory-limit-missing",
     "k8s.resources.limit-below-request",
     "k8s.resources.limit-request-ratio",
-    "k8s.workloads.*",
+    "k8s.workloads",
 ];
 
 /// The `k8s-manifests` remediator.
@@ -47,26 +46,17 @@ impl Remediator for K8sManifests {
         PluginInfo {
             name: "k8s-manifests".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            description: "Edits Kubernetes YAML manifests and Kustomize patches, keeping every other byte"
-                .to_string(),
+            description:
+                "Edits Kubernetes YAML manifests and Kustomize patches, keeping every other byte"
+                    .to_string(),
             kinds: WORKLOAD_KINDS
                 .iter()
-                .chain(&["HorizontalPodAutoscaler"])
+                .chain(&[kinds::HORIZONTAL_POD_AUTOSCALER])
                 .map(|k| k.to_string())
                 .collect(),
-            rules: RULES
-                .iter()
-                .map(|id| {
-                    RuleInfo::new(
-                        id,
-                        Severity::Info,
-                        "Applied to the manifest",
-                        "The finding's field changes are written into the YAML that defines the resource, or into the Kustomize patch that sets the value.",
-                    )
-                })
-                .collect(),
+            fixes: FIXES.iter().map(|id| id.to_string()).collect(),
             config_schema: CONFIG_SCHEMA.to_string(),
-            per_resource: false,
+            ..Default::default()
         }
     }
 
@@ -93,6 +83,9 @@ fn remediate(
     let raw: serde_json::Value = target.object().map_err(|e| e.to_string())?;
     let changes = plan::changes(finding, &raw, &config)?;
     let sources = Sources::read(files, target);
+    for refused in &sources.refused {
+        ctx.warn(&format!("patch ignored: {refused}"));
+    }
     let who = match &target.namespace {
         Some(ns) => format!("{} {ns}/{}", target.kind, target.name),
         None => format!("{} {}", target.kind, target.name),

@@ -1,12 +1,10 @@
 //! The files the host handed over, read once: which are manifests, which are Kustomize
 //! files and the patches they apply, and which documents define the target resource.
 
+use aiops_sdk::kustomize::{self, Kustomization, PatchSource};
 use aiops_sdk::{Resource, SourceFile};
 use serde_json::Value;
 use yaml_edit::{Document, YamlFile, YamlNode};
-
-/// Base names Kustomize reads as a kustomization.
-const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// One handed-over file, parsed.
 pub struct Parsed {
@@ -55,6 +53,9 @@ pub struct Sources {
     pub patches: Vec<Site>,
     /// Patches that touch the resource but cannot be edited.
     pub opaque: Vec<OpaquePatch>,
+    /// Patch paths the kustomizations name that were refused (above the repository
+    /// root), for the log.
+    pub refused: Vec<String>,
 }
 
 impl Sources {
@@ -63,45 +64,37 @@ impl Sources {
         let mut parsed: Vec<Parsed> = files.into_iter().map(parse).collect();
         let mut opaque = Vec::new();
         let mut order = 0;
-        let kustomizations: Vec<(String, Value)> = parsed
+        let mut refused = Vec::new();
+        let kustomizations: Vec<Kustomization> = parsed
             .iter()
-            .filter(|f| is_kustomization(&f.path))
-            .filter_map(|f| {
-                let value: Value = serde_norway::from_str(&f.original).ok()?;
-                Some((f.path.clone(), value))
-            })
+            .filter(|f| kustomize::is_kustomization(&f.path))
+            .filter_map(|f| Kustomization::parse(&f.path, &f.original).ok())
             .collect();
-        for (path, k) in &kustomizations {
-            for entry in patch_entries(k) {
-                match entry {
-                    PatchEntry::File {
-                        path: rel,
-                        target: t,
-                    } => {
-                        let full = join(path, &rel);
-                        if let Some(f) = parsed.iter_mut().find(|f| f.path == full) {
+        for k in &kustomizations {
+            refused.extend(k.refused.iter().map(ToString::to_string));
+            for patch in &k.patches {
+                let selects = patch.target.as_ref().map(|t| t.selects(target));
+                match &patch.source {
+                    PatchSource::File(full) => {
+                        if let Some(f) = parsed.iter_mut().find(|f| &f.path == full) {
                             f.patch_order = Some(order);
                             order += 1;
                             if let Some(ops) = json6902_paths(&f.original)
-                                && t.as_ref().is_none_or(|t| targets(t, target))
+                                && selects.unwrap_or(true)
                             {
                                 opaque.push(OpaquePatch {
-                                    kustomization: path.clone(),
+                                    kustomization: k.path.clone(),
                                     touches: ops,
                                     what: "a JSON 6902 patch",
                                 });
                             }
                         }
                     }
-                    PatchEntry::Inline { text, target: t } => {
-                        let touches_target = match &t {
-                            Some(t) => targets(t, target),
-                            None => inline_names(&text, target),
-                        };
-                        if touches_target {
+                    PatchSource::Inline(text) => {
+                        if selects.unwrap_or_else(|| kustomize::inline_names(text, target)) {
                             opaque.push(OpaquePatch {
-                                kustomization: path.clone(),
-                                touches: json6902_paths(&text).unwrap_or_else(|| vec![text]),
+                                kustomization: k.path.clone(),
+                                touches: json6902_paths(text).unwrap_or_else(|| vec![text.clone()]),
                                 what: "an inline patch",
                             });
                         }
@@ -113,7 +106,7 @@ impl Sources {
         let mut patches: Vec<(usize, Site)> = Vec::new();
         for (i, f) in parsed.iter().enumerate() {
             let Some(yaml) = &f.yaml else { continue };
-            if is_kustomization(&f.path) {
+            if kustomize::is_kustomization(&f.path) {
                 continue;
             }
             for (d, doc) in yaml.documents().enumerate() {
@@ -133,6 +126,7 @@ impl Sources {
             bases,
             patches: patches.into_iter().map(|(_, s)| s).collect(),
             opaque,
+            refused,
         }
     }
 
@@ -189,11 +183,6 @@ fn parse(file: SourceFile) -> Parsed {
     }
 }
 
-fn is_kustomization(path: &str) -> bool {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    KUSTOMIZATION_NAMES.contains(&base)
-}
-
 /// True when `doc` is the target object (or a patch of it): same kind and name, and the
 /// same namespace when the document sets one.
 fn defines(doc: &Document, target: &Resource) -> bool {
@@ -216,73 +205,6 @@ fn defines(doc: &Document, target: &Resource) -> bool {
     }
 }
 
-enum PatchEntry {
-    File { path: String, target: Option<Value> },
-    Inline { text: String, target: Option<Value> },
-}
-
-/// The patches of a kustomization: `patches` (path or inline `patch`, with an optional
-/// `target`) and the older `patchesStrategicMerge` (paths or inline documents).
-fn patch_entries(k: &Value) -> Vec<PatchEntry> {
-    let mut out = Vec::new();
-    for item in k
-        .get("patchesStrategicMerge")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(s) = item.as_str() {
-            if s.contains('\n') {
-                out.push(PatchEntry::Inline {
-                    text: s.to_string(),
-                    target: None,
-                });
-            } else {
-                out.push(PatchEntry::File {
-                    path: s.to_string(),
-                    target: None,
-                });
-            }
-        }
-    }
-    for item in k
-        .get("patches")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let target = item.get("target").cloned();
-        if let Some(p) = item.get("path").and_then(Value::as_str) {
-            out.push(PatchEntry::File {
-                path: p.to_string(),
-                target,
-            });
-        } else if let Some(text) = item.get("patch").and_then(Value::as_str) {
-            out.push(PatchEntry::Inline {
-                text: text.to_string(),
-                target,
-            });
-        }
-    }
-    out
-}
-
-/// Whether a kustomization patch `target` selects the resource.
-fn targets(t: &Value, r: &Resource) -> bool {
-    let field = |k: &str| t.get(k).and_then(Value::as_str);
-    field("kind").is_none_or(|k| k == r.kind)
-        && field("name").is_none_or(|n| n == r.name)
-        && field("namespace").is_none_or(|ns| Some(ns) == r.namespace.as_deref())
-}
-
-/// Whether an inline strategic-merge patch names the resource.
-fn inline_names(text: &str, r: &Resource) -> bool {
-    serde_norway::from_str::<Value>(text).is_ok_and(|v| {
-        v.get("kind").and_then(Value::as_str) == Some(r.kind.as_str())
-            && v.pointer("/metadata/name").and_then(Value::as_str) == Some(r.name.as_str())
-    })
-}
-
 /// The `path`s of a JSON 6902 patch (a list of operations), or `None` for another shape.
 fn json6902_paths(text: &str) -> Option<Vec<String>> {
     let ops: Value = serde_norway::from_str(text).ok()?;
@@ -292,38 +214,4 @@ fn json6902_paths(text: &str) -> Option<Vec<String>> {
             .filter_map(|op| op.get("path").and_then(Value::as_str).map(str::to_string))
             .collect(),
     )
-}
-
-/// `rel` relative to the directory of the file `base`, `..` and `.` resolved.
-fn join(base: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = base.split('/').collect();
-    parts.pop();
-    for part in rel.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    parts.join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn joins_relative_patch_paths() {
-        assert_eq!(
-            join("k8s/overlays/prod/kustomization.yaml", "patches/a.yaml"),
-            "k8s/overlays/prod/patches/a.yaml"
-        );
-        assert_eq!(
-            join("k8s/overlays/prod/kustomization.yaml", "../common/b.yaml"),
-            "k8s/overlays/common/b.yaml"
-        );
-        assert_eq!(join("kustomization.yaml", "./c.yaml"), "c.yaml");
-    }
 }

@@ -371,7 +371,55 @@ fn refuses_values_set_by_inline_or_json6902_patches() {
 fn info_lists_the_rules_it_fixes() {
     let info = <K8sManifests as aiops_sdk::Remediator>::info();
     assert_eq!(info.name, "k8s-manifests");
-    assert!(info.rule("k8s.resources.limit-below-request").is_some());
-    assert!(info.rule("k8s.workloads.*").is_some());
+    assert!(
+        info.fixes_rule("k8s.resources.limit-below-request")
+            .is_some()
+    );
+    assert!(
+        info.fixes_rule("k8s.workloads.hpa-min-equals-max")
+            .is_some()
+    );
+    assert!(
+        info.rules.is_empty(),
+        "a remediator declares what it fixes, not rules"
+    );
     assert!(info.kinds.contains(&"CronJob".to_string()));
+}
+
+#[test]
+fn reads_a_kustomization_file_named_kustomization() {
+    let kustomization = "resources:\n  - ../../base\npatches:\n  - path: patches/cart.yaml\n";
+    let patch =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 3\n";
+    let out = run(
+        change("/spec/replicas", Some("3"), "4"),
+        &[
+            ("k8s/base/cart.yaml", CART),
+            ("k8s/overlays/prod/Kustomization", kustomization),
+            ("k8s/overlays/prod/patches/cart.yaml", patch),
+        ],
+    );
+    assert_eq!(
+        edited(&out, "k8s/overlays/prod/patches/cart.yaml"),
+        Some(patch.replace("replicas: 3", "replicas: 4").as_str())
+    );
+    assert_eq!(edited(&out, "k8s/base/cart.yaml"), None);
+}
+
+#[test]
+fn a_patch_path_climbing_above_the_repository_root_is_refused_not_clamped() {
+    // `../../../cart.yaml` from `k8s/prod/` leaves the repository: it is not the
+    // repository's own `cart.yaml`, which stays the base and is edited.
+    let kustomization = "resources: [../base]\npatches:\n  - path: ../../../cart.yaml\n";
+    let out = run(
+        change("/spec/replicas", Some("1"), "2"),
+        &[
+            ("cart.yaml", CART),
+            ("k8s/prod/kustomization.yaml", kustomization),
+        ],
+    );
+    assert_eq!(
+        edited(&out, "cart.yaml"),
+        Some(CART.replacen("replicas: 1", "replicas: 2", 1).as_str())
+    );
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod rules;
 
 use aiops_sdk::k8s::{WORKLOAD_KINDS, Workload};
+use aiops_sdk::rules::RuleId;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
 use crate::config::{CONFIG_SCHEMA, Config};
@@ -27,9 +28,10 @@ impl Detector for K8sResources {
             description: "CPU and memory requests and limits of Kubernetes workload containers"
                 .to_string(),
             kinds: WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect(),
-            rules: rules::rule_infos(),
+            rules: rules::Rule::infos(),
             config_schema: CONFIG_SCHEMA.to_string(),
             per_resource: true,
+            ..Default::default()
         }
     }
 

@@ -1,106 +1,77 @@
 //! The six rules: their stable ids and documentation, and the checks on one container.
 
 use aiops_sdk::k8s::ContainerRef;
-use aiops_sdk::{FieldChange, Finding, Quantity, RemediationHint, Resource, RuleInfo, Severity};
+use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{FieldChange, Finding, Quantity, RemediationHint, Resource, RuleInfo};
 
 use crate::amount::{self, Unit};
 use crate::config::Config;
 
-/// Rule id: a container sets no CPU request.
-pub const CPU_REQUEST_MISSING: &str = "k8s.resources.cpu-request-missing";
-/// Rule id: a container sets no memory request.
-pub const MEMORY_REQUEST_MISSING: &str = "k8s.resources.memory-request-missing";
-/// Rule id: a container sets no CPU limit.
-pub const CPU_LIMIT_MISSING: &str = "k8s.resources.cpu-limit-missing";
-/// Rule id: a container sets no memory limit.
-pub const MEMORY_LIMIT_MISSING: &str = "k8s.resources.memory-limit-missing";
-/// Rule id: a CPU or memory limit is below its request (an invalid spec).
-pub const LIMIT_BELOW_REQUEST: &str = "k8s.resources.limit-below-request";
-/// Rule id: a CPU or memory limit is more than `max_limit_request_ratio` times its request.
-pub const LIMIT_REQUEST_RATIO: &str = "k8s.resources.limit-request-ratio";
-
-/// The rules, indexing [`RULES`] (and the `Vec<RuleInfo>` built from it).
-#[derive(Debug, Clone, Copy)]
-enum Rule {
-    CpuRequestMissing,
-    MemoryRequestMissing,
-    CpuLimitMissing,
-    MemoryLimitMissing,
-    LimitBelowRequest,
-    LimitRequestRatio,
-}
-
-/// Id, severity, title and description of every rule, in [`Rule`] order.
-const RULES: [(&str, Severity, &str, &str); 6] = [
-    (
-        CPU_REQUEST_MISSING,
-        Severity::Medium,
-        "CPU request missing",
-        "A container without a CPU request is scheduled as if it needed no CPU (or, when it \
-         has a CPU limit, as if it needed all of it, because Kubernetes then copies the limit \
-         into the request). The scheduler packs such pods onto busy nodes where they starve \
-         under contention, and a pod with no requests at all lands in the BestEffort QoS \
-         class, the first one evicted. Set an explicit CPU request close to the container's \
-         typical usage; the hint proposes the configured default (`default_requests.cpu`).",
-    ),
-    (
-        MEMORY_REQUEST_MISSING,
-        Severity::Medium,
-        "Memory request missing",
-        "A container without a memory request reserves no memory on its node (unless it has \
-         a memory limit, which Kubernetes then copies into the request). The scheduler can \
-         overcommit the node, and such pods are the first ones evicted under memory pressure. \
-         Set an explicit memory request close to the container's working set; the hint \
-         proposes the configured default (`default_requests.memory`).",
-    ),
-    (
-        CPU_LIMIT_MISSING,
-        Severity::Low,
-        "CPU limit missing",
-        "A container without a CPU limit may use all idle CPU of its node. That is often \
-         acceptable, since CPU is compressible and limits cause throttling, hence the low \
-         severity; but a runaway process slows its neighbours, and a ResourceQuota on \
-         `limits.cpu` rejects such pods. Set a CPU limit where usage should be bounded; a hint \
-         is only proposed when `default_limits.cpu` is configured.",
-    ),
-    (
-        MEMORY_LIMIT_MISSING,
-        Severity::Medium,
-        "Memory limit missing",
-        "A container without a memory limit can grow until its node runs out of memory, and \
-         then the kernel's OOM killer or the kubelet's eviction may hit other pods rather than \
-         the one that leaks. Set a memory limit a little above the container's peak working \
-         set; the hint proposes the configured default (`default_limits.memory`), kept between \
-         the request and `max_limit_request_ratio` times it.",
-    ),
-    (
-        LIMIT_BELOW_REQUEST,
-        Severity::High,
-        "Limit below request",
-        "Kubernetes requires every limit to be at least the matching request: a CPU or memory \
-         limit below its request is an invalid spec that the API server rejects, so the \
-         manifest cannot be applied or its controller keeps failing to create pods. Quantities \
-         are compared exactly (`1Gi` equals `1024Mi`, `0.5` equals `500m`). One finding per \
-         resource name that is wrong; the hint raises the limit to the request.",
-    ),
-    (
-        LIMIT_REQUEST_RATIO,
-        Severity::Low,
-        "Limit far above request",
-        "A CPU or memory limit more than `max_limit_request_ratio` times its request (4 by \
-         default; exactly that ratio is fine) lets the container burst far beyond what the \
-         scheduler reserved for it. Its node is overcommitted, so under load such containers \
-         are throttled, OOM-killed or evicted unpredictably. Zero requests are not judged. The \
-         hint lowers the limit to the request times the allowed ratio.",
-    ),
-];
-
-/// Documentation of every rule, for the plugin's info.
-pub fn rule_infos() -> Vec<RuleInfo> {
-    RULES
-        .iter()
-        .map(|&(id, severity, title, description)| RuleInfo::new(id, severity, title, description))
-        .collect()
+aiops_sdk::rules! {
+    /// The rules, in the order of the plugin's info.
+    pub enum Rule {
+        /// Rule id: a container sets no CPU request.
+        CpuRequestMissing / CPU_REQUEST_MISSING = "k8s.resources.cpu-request-missing" {
+            severity: Medium,
+            title: "CPU request missing",
+            description: "A container without a CPU request is scheduled as if it needed no CPU (or, when it \
+                 has a CPU limit, as if it needed all of it, because Kubernetes then copies the limit \
+                 into the request). The scheduler packs such pods onto busy nodes where they starve \
+                 under contention, and a pod with no requests at all lands in the BestEffort QoS \
+                 class, the first one evicted. Set an explicit CPU request close to the container's \
+                 typical usage; the hint proposes the configured default (`default_requests.cpu`).",
+        },
+        /// Rule id: a container sets no memory request.
+        MemoryRequestMissing / MEMORY_REQUEST_MISSING = "k8s.resources.memory-request-missing" {
+            severity: Medium,
+            title: "Memory request missing",
+            description: "A container without a memory request reserves no memory on its node (unless it has \
+                 a memory limit, which Kubernetes then copies into the request). The scheduler can \
+                 overcommit the node, and such pods are the first ones evicted under memory pressure. \
+                 Set an explicit memory request close to the container's working set; the hint \
+                 proposes the configured default (`default_requests.memory`).",
+        },
+        /// Rule id: a container sets no CPU limit.
+        CpuLimitMissing / CPU_LIMIT_MISSING = "k8s.resources.cpu-limit-missing" {
+            severity: Low,
+            title: "CPU limit missing",
+            description: "A container without a CPU limit may use all idle CPU of its node. That is often \
+                 acceptable, since CPU is compressible and limits cause throttling, hence the low \
+                 severity; but a runaway process slows its neighbours, and a ResourceQuota on \
+                 `limits.cpu` rejects such pods. Set a CPU limit where usage should be bounded; a hint \
+                 is only proposed when `default_limits.cpu` is configured.",
+        },
+        /// Rule id: a container sets no memory limit.
+        MemoryLimitMissing / MEMORY_LIMIT_MISSING = "k8s.resources.memory-limit-missing" {
+            severity: Medium,
+            title: "Memory limit missing",
+            description: "A container without a memory limit can grow until its node runs out of memory, and \
+                 then the kernel's OOM killer or the kubelet's eviction may hit other pods rather than \
+                 the one that leaks. Set a memory limit a little above the container's peak working \
+                 set; the hint proposes the configured default (`default_limits.memory`), kept between \
+                 the request and `max_limit_request_ratio` times it.",
+        },
+        /// Rule id: a CPU or memory limit is below its request (an invalid spec).
+        LimitBelowRequest / LIMIT_BELOW_REQUEST = "k8s.resources.limit-below-request" {
+            severity: High,
+            title: "Limit below request",
+            description: "Kubernetes requires every limit to be at least the matching request: a CPU or memory \
+                 limit below its request is an invalid spec that the API server rejects, so the \
+                 manifest cannot be applied or its controller keeps failing to create pods. Quantities \
+                 are compared exactly (`1Gi` equals `1024Mi`, `0.5` equals `500m`). One finding per \
+                 resource name that is wrong; the hint raises the limit to the request.",
+        },
+        /// Rule id: a CPU or memory limit is more than `max_limit_request_ratio` times its request.
+        LimitRequestRatio / LIMIT_REQUEST_RATIO = "k8s.resources.limit-request-ratio" {
+            severity: Low,
+            title: "Limit far above request",
+            description: "A CPU or memory limit more than `max_limit_request_ratio` times its request (4 by \
+                 default; exactly that ratio is fine) lets the container burst far beyond what the \
+                 scheduler reserved for it. Its node is overcommitted, so under load such containers \
+                 are throttled, OOM-killed or evicted unpredictably. Zero requests are not judged. The \
+                 hint lowers the limit to the request times the allowed ratio.",
+        },
+    }
 }
 
 /// A resource name the rules check, and how its amounts are counted.
@@ -162,7 +133,7 @@ impl Field {
 /// Runs the rules on containers with one config; build once per batch.
 pub struct Checker<'a> {
     config: &'a Config,
-    rules: Vec<RuleInfo>,
+    rules: RuleTable<Rule>,
 }
 
 /// One container of one resource: what a finding is about.
@@ -256,12 +227,12 @@ impl<'a> Checker<'a> {
     pub fn new(config: &'a Config) -> Self {
         Checker {
             config,
-            rules: rule_infos(),
+            rules: RuleTable::new(),
         }
     }
 
     fn rule(&self, rule: Rule) -> &RuleInfo {
-        &self.rules[rule as usize]
+        self.rules.get(rule)
     }
 
     /// Appends the findings of every rule on one container of `resource` to `out`.

@@ -1,51 +1,7 @@
 //! The plugin's configuration: its keys, defaults and JSON Schema, read through the
 //! SDK's [`Knobs`] so an unknown key is an error naming it.
 
-use aiops_sdk::Context;
-use aiops_sdk::knobs::{Knobs, invalid};
-
-/// JSON Schema of [`Config`], published in the plugin's info.
-pub const CONFIG_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "k8s-workloads",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "exclude_namespaces": {
-      "description": "Namespaces no rule looks at (system namespaces).",
-      "type": "array", "items": { "type": "string" },
-      "default": ["kube-system", "kube-public", "kube-node-lease"]
-    },
-    "proposed_replicas": {
-      "description": "Replicas the hint of k8s.workloads.single-replica-without-pdb proposes for a Deployment.",
-      "type": "integer", "minimum": 2, "maximum": 100, "default": 2
-    },
-    "request_usage_ratio": {
-      "description": "A request more than this many times the observed peak usage is flagged (k8s.workloads.request-above-usage).",
-      "type": "number", "minimum": 1, "maximum": 1000, "default": 4
-    },
-    "request_headroom": {
-      "description": "The request proposed is the observed peak times this factor, rounded up.",
-      "type": "number", "minimum": 1, "maximum": 10, "default": 1.2
-    },
-    "limit_usage_percent": {
-      "description": "Peak usage at or above this percentage of the limit is flagged (k8s.workloads.usage-near-limit).",
-      "type": "number", "minimum": 1, "maximum": 100, "default": 90
-    },
-    "limit_headroom": {
-      "description": "The limit proposed is the observed peak times this factor, rounded up.",
-      "type": "number", "minimum": 1, "maximum": 10, "default": 1.5
-    },
-    "hpa_max_factor": {
-      "description": "The maxReplicas proposed for an HPA whose min equals its max is minReplicas times this factor, rounded up.",
-      "type": "number", "minimum": 1, "maximum": 100, "default": 2
-    },
-    "include_empty_namespaces": {
-      "description": "Also flag namespaces without LimitRange or ResourceQuota that have no workload in the inventory.",
-      "type": "boolean", "default": false
-    }
-  }
-}"#;
+use aiops_sdk::knobs::{Knobs, PluginConfig, between};
 
 /// Settings of the `k8s-workloads` plugin; every key is optional.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,46 +41,41 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    /// Reads and validates the config the host passed; the error names the offending key.
-    pub fn from_context(ctx: &Context<'_>) -> Result<Config, String> {
-        Config::parse(ctx.config_json())
-    }
+impl PluginConfig for Config {
+    const TITLE: &'static str = "k8s-workloads";
 
-    /// Reads and validates a config document (JSON object, or empty for the defaults).
-    pub fn parse(json: &str) -> Result<Config, String> {
+    fn read(k: &mut Knobs) -> Result<Config, String> {
         let d = Config::default();
-        let mut knobs = Knobs::parse(json)?;
-        let proposed_replicas: i64 = knobs.get("proposed_replicas", d.proposed_replicas)?;
-        if !(2..=100).contains(&proposed_replicas) {
-            return Err(invalid(
-                "proposed_replicas",
-                format!("must be between 2 and 100, got {proposed_replicas}"),
-            ));
-        }
-        let config = Config {
-            exclude_namespaces: knobs.get("exclude_namespaces", d.exclude_namespaces)?,
-            proposed_replicas,
-            request_usage_ratio: knobs.number(
-                "request_usage_ratio",
-                d.request_usage_ratio,
-                1.0..=1000.0,
-            )?,
-            request_headroom: knobs.number("request_headroom", d.request_headroom, 1.0..=10.0)?,
-            limit_usage_percent: knobs.number(
-                "limit_usage_percent",
-                d.limit_usage_percent,
-                1.0..=100.0,
-            )?,
-            limit_headroom: knobs.number("limit_headroom", d.limit_headroom, 1.0..=10.0)?,
-            hpa_max_factor: knobs.number("hpa_max_factor", d.hpa_max_factor, 1.0..=100.0)?,
-            include_empty_namespaces: knobs
-                .get("include_empty_namespaces", d.include_empty_namespaces)?,
-        };
-        knobs.finish()?;
-        Ok(config)
+        Ok(Config {
+            exclude_namespaces: k
+                .key("exclude_namespaces", "Namespaces no rule looks at (system namespaces).")
+                .get(d.exclude_namespaces)?,
+            proposed_replicas: k
+                .key("proposed_replicas", "Replicas the hint of k8s.workloads.single-replica-without-pdb proposes for a Deployment.")
+                .whole(d.proposed_replicas, between(2.0, 100.0))?,
+            request_usage_ratio: k
+                .key("request_usage_ratio", "A request more than this many times the observed peak usage is flagged (k8s.workloads.request-above-usage).")
+                .number(d.request_usage_ratio, between(1.0, 1000.0))?,
+            request_headroom: k
+                .key("request_headroom", "The request proposed is the observed peak times this factor, rounded up.")
+                .number(d.request_headroom, between(1.0, 10.0))?,
+            limit_usage_percent: k
+                .key("limit_usage_percent", "Peak usage at or above this percentage of the limit is flagged (k8s.workloads.usage-near-limit).")
+                .number(d.limit_usage_percent, between(1.0, 100.0))?,
+            limit_headroom: k
+                .key("limit_headroom", "The limit proposed is the observed peak times this factor, rounded up.")
+                .number(d.limit_headroom, between(1.0, 10.0))?,
+            hpa_max_factor: k
+                .key("hpa_max_factor", "The maxReplicas proposed for an HPA whose min equals its max is minReplicas times this factor, rounded up.")
+                .number(d.hpa_max_factor, between(1.0, 100.0))?,
+            include_empty_namespaces: k
+                .key("include_empty_namespaces", "Also flag namespaces without LimitRange or ResourceQuota that have no workload in the inventory.")
+                .get(d.include_empty_namespaces)?,
+        })
     }
+}
 
+impl Config {
     /// True when nothing in `namespace` is checked.
     pub fn excludes(&self, namespace: Option<&str>) -> bool {
         namespace.is_some_and(|ns| self.exclude_namespaces.iter().any(|x| x == ns))
@@ -187,7 +138,7 @@ mod tests {
 
     #[test]
     fn schema_is_json_listing_every_key() {
-        let schema: serde_json::Value = serde_json::from_str(CONFIG_SCHEMA).unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&Config::schema()).unwrap();
         let keys: Vec<_> = schema["properties"].as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 8);
         for key in keys {

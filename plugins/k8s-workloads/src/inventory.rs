@@ -5,8 +5,8 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aiops_sdk::Resource;
 use aiops_sdk::k8s::Workload;
+use aiops_sdk::{Resource, kinds};
 use serde_json::Value;
 
 use crate::selector::LabelSelector;
@@ -176,14 +176,14 @@ impl<'a> Inventory<'a> {
     fn add(&mut self, resource: &'a Resource) -> Result<(), String> {
         let namespace = || resource.namespace.clone().unwrap_or_default();
         match resource.kind.as_str() {
-            "Namespace" => self.namespaces.push(resource),
-            "LimitRange" => {
+            kinds::NAMESPACE => self.namespaces.push(resource),
+            kinds::LIMIT_RANGE => {
                 self.limit_ranges.insert(namespace());
             }
-            "ResourceQuota" => {
+            kinds::RESOURCE_QUOTA => {
                 self.quotas.insert(namespace());
             }
-            "PodDisruptionBudget" => {
+            kinds::POD_DISRUPTION_BUDGET => {
                 let raw: Value = resource.object().map_err(|e| e.to_string())?;
                 let selector = match raw.pointer("/spec/selector") {
                     None | Some(Value::Null) => None,
@@ -198,7 +198,7 @@ impl<'a> Inventory<'a> {
                     selector,
                 });
             }
-            "HorizontalPodAutoscaler" => {
+            kinds::HORIZONTAL_POD_AUTOSCALER => {
                 let raw: Value = resource.object().map_err(|e| e.to_string())?;
                 let text = |p: &str| raw.pointer(p).and_then(Value::as_str).unwrap_or("");
                 let min = raw.pointer("/spec/minReplicas").and_then(Value::as_i64);

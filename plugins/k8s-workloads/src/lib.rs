@@ -17,19 +17,22 @@ pub mod rules;
 pub mod selector;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
+use aiops_sdk::rules::RuleId;
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+
+use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::rules::Checker;
 
 /// Kinds read besides the workloads themselves.
 pub const RELATED_KINDS: [&str; 5] = [
-    "PodDisruptionBudget",
-    "HorizontalPodAutoscaler",
-    "Namespace",
-    "LimitRange",
-    "ResourceQuota",
+    kinds::POD_DISRUPTION_BUDGET,
+    kinds::HORIZONTAL_POD_AUTOSCALER,
+    kinds::NAMESPACE,
+    kinds::LIMIT_RANGE,
+    kinds::RESOURCE_QUOTA,
 ];
 
 /// The `k8s-workloads` detector.
@@ -48,9 +51,10 @@ impl Detector for K8sWorkloads {
                 .chain(RELATED_KINDS.iter())
                 .map(|k| k.to_string())
                 .collect(),
-            rules: rules::rule_infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            rules: rules::Rule::infos(),
+            config_schema: Config::schema(),
             per_resource: false,
+            ..Default::default()
         }
     }
 

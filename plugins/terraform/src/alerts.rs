@@ -2,7 +2,7 @@
 //! `action` block, and add a new `azurerm_monitor_metric_alert` for a resource no alert
 //! watches, from the plugin config's template.
 
-use aiops_sdk::Resource;
+use aiops_sdk::{Resource, kinds};
 use hcl_edit::Decorate;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Structure};
@@ -26,14 +26,14 @@ const ACTION_GROUP: &str = "azurerm_monitor_action_group";
 /// azurerm resource types defining a monitored resource kind.
 pub fn monitored_types(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "azure.compute.vm" => &[
+        kinds::AZURE_VM => &[
             "azurerm_linux_virtual_machine",
             "azurerm_windows_virtual_machine",
             "azurerm_virtual_machine",
         ],
-        "azure.eventhub.namespace" => &["azurerm_eventhub_namespace"],
-        "azure.mysql.flexible-server" => &["azurerm_mysql_flexible_server"],
-        "azure.sql.server" => &["azurerm_mssql_server", "azurerm_sql_server"],
+        kinds::AZURE_EVENTHUB_NAMESPACE => &["azurerm_eventhub_namespace"],
+        kinds::AZURE_MYSQL_FLEXIBLE_SERVER => &["azurerm_mysql_flexible_server"],
+        kinds::AZURE_SQL_SERVER => &["azurerm_mssql_server", "azurerm_sql_server"],
         _ => return None,
     })
 }

@@ -57,10 +57,9 @@ impl Remediator for Terraform {
             description: "Fixes RDS, Kinesis and Azure Monitor findings in Terraform HCL, \
                           keeping every other byte of the files"
                 .to_string(),
-            kinds: Vec::new(),
-            rules: rules::rule_infos(),
+            fixes: rules::fixes(),
             config_schema: CONFIG_SCHEMA.to_string(),
-            per_resource: false,
+            ..Default::default()
         }
     }
 
@@ -111,7 +110,7 @@ fn fix(
     target: &Resource,
     files: Vec<SourceFile>,
 ) -> Result<Vec<SourceFile>, String> {
-    if rules::rule_infos().iter().all(|r| r.id != finding.rule) {
+    if !rules::fixes_rule(&finding.rule) {
         return Err(format!(
             "rule `{}` is not one this remediator fixes",
             finding.rule

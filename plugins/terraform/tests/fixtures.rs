@@ -134,7 +134,7 @@ fn fixture_findings_give_the_golden_files_and_a_second_run_changes_nothing() {
 }
 
 #[test]
-fn declared_rules_are_the_detectors_rules_with_their_severities() {
+fn what_it_fixes_are_the_detectors_rules() {
     let detectors: Vec<_> = [
         AwsRdsMysql::info(),
         AwsKinesisShards::info(),
@@ -143,15 +143,9 @@ fn declared_rules_are_the_detectors_rules_with_their_severities() {
     .into_iter()
     .flat_map(|i| i.rules)
     .collect();
-    let declared = Terraform::info().rules;
+    let declared = Terraform::info().fixes;
     assert_eq!(declared.len(), 17);
     for rule in &declared {
-        let detector = detectors.iter().find(|d| d.id == rule.id);
-        assert_eq!(
-            detector.map(|d| d.default_severity),
-            Some(rule.default_severity),
-            "{}",
-            rule.id
-        );
+        assert!(detectors.iter().any(|d| &d.id == rule), "{rule}");
     }
 }

@@ -17,7 +17,7 @@ use super::raw;
 use aiops_core::CollectorProgress;
 
 /// The envelope kind of a data stream.
-pub const KIND: &str = "aws.kinesis.stream";
+pub const KIND: &str = aiops_sdk::kinds::AWS_KINESIS_STREAM;
 
 /// Reads every stream of the target, `concurrency` describes at a time.
 pub async fn collect(

@@ -13,7 +13,7 @@ use super::raw;
 use aiops_core::CollectorProgress;
 
 /// The envelope kind of a DB instance.
-pub const KIND: &str = "aws.rds.db-instance";
+pub const KIND: &str = aiops_sdk::kinds::AWS_RDS_DB_INSTANCE;
 
 /// Reads every DB instance of the target.
 pub async fn collect(

@@ -2,6 +2,8 @@
 //! kind and id segment the detectors know (see `plugins/azure-monitor`), and the Azure
 //! Monitor metrics summarised for it.
 
+use aiops_sdk::kinds;
+
 /// One ARM resource type the collector lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceType {
@@ -21,7 +23,7 @@ pub struct ResourceType {
 pub const VM: ResourceType = ResourceType {
     arm_type: "Microsoft.Compute/virtualMachines",
     api_version: "2024-07-01",
-    kind: "azure.compute.vm",
+    kind: kinds::AZURE_VM,
     segment: "vm",
     metrics: &["Percentage CPU", "Available Memory Bytes"],
 };
@@ -30,7 +32,7 @@ pub const VM: ResourceType = ResourceType {
 pub const MYSQL: ResourceType = ResourceType {
     arm_type: "Microsoft.DBforMySQL/flexibleServers",
     api_version: "2023-12-30",
-    kind: "azure.mysql.flexible-server",
+    kind: kinds::AZURE_MYSQL_FLEXIBLE_SERVER,
     segment: "mysql",
     metrics: &["cpu_percent", "memory_percent", "storage_percent"],
 };
@@ -39,7 +41,7 @@ pub const MYSQL: ResourceType = ResourceType {
 pub const SQL_SERVER: ResourceType = ResourceType {
     arm_type: "Microsoft.Sql/servers",
     api_version: "2021-11-01",
-    kind: "azure.sql.server",
+    kind: kinds::AZURE_SQL_SERVER,
     segment: "sql",
     metrics: &[],
 };
@@ -49,7 +51,7 @@ pub const SQL_SERVER: ResourceType = ResourceType {
 pub const SQL_DATABASE: ResourceType = ResourceType {
     arm_type: "Microsoft.Sql/servers/databases",
     api_version: "2021-11-01",
-    kind: "azure.sql.database",
+    kind: kinds::AZURE_SQL_DATABASE,
     segment: "sql-database",
     metrics: &["cpu_percent", "storage_percent"],
 };
@@ -58,7 +60,7 @@ pub const SQL_DATABASE: ResourceType = ResourceType {
 pub const EVENTHUB: ResourceType = ResourceType {
     arm_type: "Microsoft.EventHub/namespaces",
     api_version: "2024-01-01",
-    kind: "azure.eventhub.namespace",
+    kind: kinds::AZURE_EVENTHUB_NAMESPACE,
     segment: "eventhub",
     metrics: &["ThrottledRequests", "IncomingMessages"],
 };
@@ -67,7 +69,7 @@ pub const EVENTHUB: ResourceType = ResourceType {
 pub const METRIC_ALERT: ResourceType = ResourceType {
     arm_type: "Microsoft.Insights/metricAlerts",
     api_version: "2018-03-01",
-    kind: "azure.monitor.metric-alert",
+    kind: kinds::AZURE_METRIC_ALERT,
     segment: "metric-alert",
     metrics: &[],
 };

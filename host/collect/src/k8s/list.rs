@@ -87,7 +87,7 @@ impl Lister<'_> {
     fn keeps(&self, kind: &KindSpec, item: &Value) -> bool {
         let pointer = if kind.namespaced {
             "/metadata/namespace"
-        } else if kind.kind() == "Namespace" {
+        } else if kind.kind() == aiops_sdk::kinds::NAMESPACE {
             "/metadata/name"
         } else {
             return true;

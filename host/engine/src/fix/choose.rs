@@ -1,37 +1,23 @@
 //! Which loaded remediator handles a finding: one whose `info()` lists the finding's
-//! rule id (exactly, or a pattern ending in `*` that the id starts with) and whose
-//! `kinds`, when it lists any, include the resource's kind. An exact rule id wins over
-//! a pattern; among equals, the first by name. Disabled plugins are never chosen.
+//! rule in `fixes` (the id itself, or a prefix of it, see [`aiops_sdk::model::fixes_rule`])
+//! and whose `kinds`, when it lists any, include the resource's kind. An exact rule id wins
+//! over a prefix, a longer prefix over a shorter one; among equals, the first by name.
+//! Disabled plugins are never chosen.
 
 use std::sync::Arc;
 
 use aiops_sdk::PluginInfo;
+pub use aiops_sdk::model::FixMatch as Match;
 
 use aiops_runtime::PluginsConfig;
 use aiops_runtime::{LoadedPlugin, RegistrySnapshot};
-
-/// How well a remediator's info matches a rule id and resource kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Match {
-    /// A rule pattern (`k8s.workloads.*`) covers the id.
-    Pattern,
-    /// The rule id is listed.
-    Exact,
-}
 
 /// How `info` handles `rule` on a resource of `kind`, if it does.
 pub fn matches(info: &PluginInfo, rule: &str, kind: &str) -> Option<Match> {
     if !info.kinds.is_empty() && !info.kinds.iter().any(|k| k == kind || k == "*") {
         return None;
     }
-    info.rules
-        .iter()
-        .filter_map(|r| match r.id.strip_suffix('*') {
-            Some(prefix) if rule.starts_with(prefix) => Some(Match::Pattern),
-            None if r.id == rule => Some(Match::Exact),
-            _ => None,
-        })
-        .max()
+    info.fixes_rule(rule)
 }
 
 /// The enabled remediator of `plugins` that best handles `rule` on `kind`.
@@ -63,15 +49,11 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aiops_sdk::{RuleInfo, Severity};
 
-    fn info(kinds: &[&str], rules: &[&str]) -> PluginInfo {
+    fn info(kinds: &[&str], fixes: &[&str]) -> PluginInfo {
         PluginInfo {
             kinds: kinds.iter().map(|k| k.to_string()).collect(),
-            rules: rules
-                .iter()
-                .map(|r| RuleInfo::new(r, Severity::Info, "", ""))
-                .collect(),
+            fixes: fixes.iter().map(|r| r.to_string()).collect(),
             ..Default::default()
         }
     }
@@ -88,7 +70,7 @@ mod tests {
         );
         assert_eq!(
             matches(&k8s, "k8s.workloads.probes-missing", "Deployment"),
-            Some(Match::Pattern)
+            Some(Match::Prefix(14))
         );
         assert_eq!(
             matches(&k8s, "k8s.resources.cpu-limit-missing", "ConfigMap"),
@@ -100,5 +82,31 @@ mod tests {
             matches(&any_kind, "aws.rds.public", "aws.rds.db-instance"),
             Some(Match::Exact)
         );
+    }
+
+    #[test]
+    fn an_exact_id_beats_a_longer_prefix_which_beats_a_shorter_one() {
+        let fixes = info(
+            &[],
+            &["k8s", "k8s.workloads", "k8s.workloads.hpa-min-equals-max"],
+        );
+        assert_eq!(
+            matches(
+                &fixes,
+                "k8s.workloads.hpa-min-equals-max",
+                "HorizontalPodAutoscaler"
+            ),
+            Some(Match::Exact)
+        );
+        assert_eq!(
+            matches(&fixes, "k8s.workloads.image-tag-mutable", "Deployment"),
+            Some(Match::Prefix(13))
+        );
+        assert_eq!(
+            matches(&fixes, "k8s.resources.cpu-limit-missing", "Deployment"),
+            Some(Match::Prefix(3))
+        );
+        assert!(Match::Exact > Match::Prefix(13) && Match::Prefix(13) > Match::Prefix(3));
+        assert_eq!(matches(&fixes, "k8sx.other", "Deployment"), None);
     }
 }

@@ -6,7 +6,8 @@ mod lag;
 mod policy;
 mod shards;
 
-use aiops_sdk::{FieldChange, Finding, RemediationHint, Resource, RuleInfo, Severity};
+use aiops_sdk::rules::RuleTable;
+use aiops_sdk::{FieldChange, Finding, RemediationHint, Resource, RuleInfo};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -15,108 +16,78 @@ use crate::stream::Stream;
 pub use lag::ITERATOR_AGE;
 pub use shards::{INCOMING_BYTES, INCOMING_RECORDS, READ_THROTTLED, WRITE_THROTTLED};
 
-/// Rule id: a provisioned stream uses a small share of its shards' capacity.
-pub const OVER_PROVISIONED: &str = "aws.kinesis.over-provisioned";
-/// Rule id: a provisioned stream is throttled or runs near its shards' capacity.
-pub const UNDER_PROVISIONED: &str = "aws.kinesis.under-provisioned";
-/// Rule id: consumers fall behind (iterator age high or rising).
-pub const ITERATOR_AGE_GROWING: &str = "aws.kinesis.iterator-age-growing";
-/// Rule id: a provisioned stream with spiky traffic might be cheaper and safer on demand.
-pub const CONSIDER_ON_DEMAND: &str = "aws.kinesis.consider-on-demand";
-/// Rule id: retention below `min_retention_hours`.
-pub const RETENTION_BELOW_POLICY: &str = "aws.kinesis.retention-below-policy";
-/// Rule id: server-side encryption is off.
-pub const ENCRYPTION_DISABLED: &str = "aws.kinesis.encryption-disabled";
-
-/// The rules, indexing [`RULES`].
-#[derive(Debug, Clone, Copy)]
-enum Rule {
-    OverProvisioned,
-    UnderProvisioned,
-    IteratorAgeGrowing,
-    ConsiderOnDemand,
-    RetentionBelowPolicy,
-    EncryptionDisabled,
-}
-
-/// Id, severity, title and description of every rule, in [`Rule`] order.
-const RULES: [(&str, Severity, &str, &str); 6] = [
-    (
-        OVER_PROVISIONED,
-        Severity::Low,
-        "Stream over-provisioned",
-        "A provisioned stream whose IncomingBytes p95 and IncomingRecords p95 are both below \
-         `low_utilisation` (0.3 by default) of its write capacity (open shards × 1 MiB/s and × \
-         1,000 records/s) pays for shards it does not use. The hint proposes the fewest shards \
-         (at least 1) that put the larger p95 at `target_utilisation` (0.6) of capacity; \
-         Kinesis halves a stream at most per resharding step, so large cuts take several. Not \
-         judged without both metrics, or when writes were throttled.",
-    ),
-    (
-        UNDER_PROVISIONED,
-        Severity::High,
-        "Stream under-provisioned",
-        "A provisioned stream whose writes were throttled (WriteProvisionedThroughputExceeded \
-         above 0) or whose IncomingBytes or IncomingRecords p95 is above `high_utilisation` \
-         (0.8 by default) of its write capacity rejects or is about to reject producers' \
-         records. The hint proposes at least one more shard: enough to put the p95 at \
-         `target_utilisation` (0.6) and, when writes were throttled, to carry the window's \
-         maximum at full capacity.",
-    ),
-    (
-        ITERATOR_AGE_GROWING,
-        Severity::Medium,
-        "Consumers falling behind",
-        "A stream whose GetRecords.IteratorAgeMilliseconds p95 is above `max_iterator_age_ms` \
-         (60,000 by default), or whose points rise across the window (at least 4 points, the \
-         later half's mean more than twice the earlier half's and the last point above one \
-         second), has consumers that read slower than producers write: data ages towards the \
-         retention limit and is lost once it expires. Scale or fix the consumers (more \
-         parallelism, enhanced fan-out when reads are throttled); there is no automatic hint.",
-    ),
-    (
-        CONSIDER_ON_DEMAND,
-        Severity::Medium,
-        "Spiky traffic on a provisioned stream",
-        "A provisioned stream whose IncomingBytes or IncomingRecords maximum is more than \
-         `spiky_ratio` (4 by default) times its average must be sized for the peaks and pays \
-         for idle shards the rest of the time, or is throttled at the peaks. On-demand mode \
-         scales with the traffic; it costs more per byte at a steady load, so this is a \
-         suggestion for a person to weigh. The hint switches the stream mode to ON_DEMAND.",
-    ),
-    (
-        RETENTION_BELOW_POLICY,
-        Severity::Low,
-        "Retention below policy",
-        "A stream keeping records for fewer than `min_retention_hours` (24 by default, the \
-         Kinesis minimum) hours leaves consumers that stop for longer (an incident, a \
-         deployment over a weekend) unable to catch up: records expire unread. The hint raises \
-         the retention period to the policy minimum.",
-    ),
-    (
-        ENCRYPTION_DISABLED,
-        Severity::Medium,
-        "Encryption at rest disabled",
-        "A stream with EncryptionType NONE stores records unencrypted at rest, which most \
-         compliance regimes forbid for data streams carrying user events. Server-side \
-         encryption with KMS is transparent to producers and consumers that may use the key. \
-         The hint sets EncryptionType to KMS with the key `kms_key_id` (the AWS managed key \
-         `alias/aws/kinesis` by default).",
-    ),
-];
-
-/// Documentation of every rule, for the plugin's info.
-pub fn rule_infos() -> Vec<RuleInfo> {
-    RULES
-        .iter()
-        .map(|&(id, severity, title, description)| RuleInfo::new(id, severity, title, description))
-        .collect()
+aiops_sdk::rules! {
+    /// The rules, in the order of the plugin's info.
+    pub enum Rule {
+        /// Rule id: a provisioned stream uses a small share of its shards' capacity.
+        OverProvisioned / OVER_PROVISIONED = "aws.kinesis.over-provisioned" {
+            severity: Low,
+            title: "Stream over-provisioned",
+            description: "A provisioned stream whose IncomingBytes p95 and IncomingRecords p95 are both below \
+                 `low_utilisation` (0.3 by default) of its write capacity (open shards × 1 MiB/s and × \
+                 1,000 records/s) pays for shards it does not use. The hint proposes the fewest shards \
+                 (at least 1) that put the larger p95 at `target_utilisation` (0.6) of capacity; \
+                 Kinesis halves a stream at most per resharding step, so large cuts take several. Not \
+                 judged without both metrics, or when writes were throttled.",
+        },
+        /// Rule id: a provisioned stream is throttled or runs near its shards' capacity.
+        UnderProvisioned / UNDER_PROVISIONED = "aws.kinesis.under-provisioned" {
+            severity: High,
+            title: "Stream under-provisioned",
+            description: "A provisioned stream whose writes were throttled (WriteProvisionedThroughputExceeded \
+                 above 0) or whose IncomingBytes or IncomingRecords p95 is above `high_utilisation` \
+                 (0.8 by default) of its write capacity rejects or is about to reject producers' \
+                 records. The hint proposes at least one more shard: enough to put the p95 at \
+                 `target_utilisation` (0.6) and, when writes were throttled, to carry the window's \
+                 maximum at full capacity.",
+        },
+        /// Rule id: consumers fall behind (iterator age high or rising).
+        IteratorAgeGrowing / ITERATOR_AGE_GROWING = "aws.kinesis.iterator-age-growing" {
+            severity: Medium,
+            title: "Consumers falling behind",
+            description: "A stream whose GetRecords.IteratorAgeMilliseconds p95 is above `max_iterator_age_ms` \
+                 (60,000 by default), or whose points rise across the window (at least 4 points, the \
+                 later half's mean more than twice the earlier half's and the last point above one \
+                 second), has consumers that read slower than producers write: data ages towards the \
+                 retention limit and is lost once it expires. Scale or fix the consumers (more \
+                 parallelism, enhanced fan-out when reads are throttled); there is no automatic hint.",
+        },
+        /// Rule id: a provisioned stream with spiky traffic might be cheaper and safer on demand.
+        ConsiderOnDemand / CONSIDER_ON_DEMAND = "aws.kinesis.consider-on-demand" {
+            severity: Medium,
+            title: "Spiky traffic on a provisioned stream",
+            description: "A provisioned stream whose IncomingBytes or IncomingRecords maximum is more than \
+                 `spiky_ratio` (4 by default) times its average must be sized for the peaks and pays \
+                 for idle shards the rest of the time, or is throttled at the peaks. On-demand mode \
+                 scales with the traffic; it costs more per byte at a steady load, so this is a \
+                 suggestion for a person to weigh. The hint switches the stream mode to ON_DEMAND.",
+        },
+        /// Rule id: retention below `min_retention_hours`.
+        RetentionBelowPolicy / RETENTION_BELOW_POLICY = "aws.kinesis.retention-below-policy" {
+            severity: Low,
+            title: "Retention below policy",
+            description: "A stream keeping records for fewer than `min_retention_hours` (24 by default, the \
+                 Kinesis minimum) hours leaves consumers that stop for longer (an incident, a \
+                 deployment over a weekend) unable to catch up: records expire unread. The hint raises \
+                 the retention period to the policy minimum.",
+        },
+        /// Rule id: server-side encryption is off.
+        EncryptionDisabled / ENCRYPTION_DISABLED = "aws.kinesis.encryption-disabled" {
+            severity: Medium,
+            title: "Encryption at rest disabled",
+            description: "A stream with EncryptionType NONE stores records unencrypted at rest, which most \
+                 compliance regimes forbid for data streams carrying user events. Server-side \
+                 encryption with KMS is transparent to producers and consumers that may use the key. \
+                 The hint sets EncryptionType to KMS with the key `kms_key_id` (the AWS managed key \
+                 `alias/aws/kinesis` by default).",
+        },
+    }
 }
 
 /// Runs the rules on streams with one config; build once per batch.
 pub struct Checker<'a> {
     config: &'a Config,
-    rules: Vec<RuleInfo>,
+    rules: RuleTable<Rule>,
 }
 
 /// One stream: what a finding is about.
@@ -155,12 +126,12 @@ impl<'a> Checker<'a> {
     pub fn new(config: &'a Config) -> Self {
         Checker {
             config,
-            rules: rule_infos(),
+            rules: RuleTable::new(),
         }
     }
 
     fn rule(&self, rule: Rule) -> &RuleInfo {
-        &self.rules[rule as usize]
+        self.rules.get(rule)
     }
 
     /// Appends the findings of every rule on one stream to `out`.

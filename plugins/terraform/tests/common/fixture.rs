@@ -51,7 +51,7 @@ pub fn findings() -> Vec<(Finding, Resource)> {
     let fixes = Terraform::info();
     found
         .into_iter()
-        .filter(|f| fixes.rule(&f.rule).is_some())
+        .filter(|f| fixes.fixes_rule(&f.rule).is_some())
         .map(|f| {
             let target = all.iter().find(|r| r.id == f.resource_id).unwrap().clone();
             (f, target)

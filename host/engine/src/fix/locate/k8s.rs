@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use aiops_sdk::Resource;
+use aiops_sdk::kustomize::{self, PatchSource, Target};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,9 +27,9 @@ struct Doc {
 struct Kustomization {
     file: String,
     /// Patch files (repository-relative), each with its `target` if given.
-    patch_files: Vec<(String, Option<Value>)>,
+    patch_files: Vec<(String, Option<Target>)>,
     /// Inline patches (text), each with its `target` if given.
-    inline: Vec<(String, Option<Value>)>,
+    inline: Vec<(String, Option<Target>)>,
 }
 
 /// Every document and kustomization of the repository.
@@ -43,14 +44,21 @@ impl Index {
     /// Helm templates) are skipped.
     pub fn build(repo: &IacRepo) -> Index {
         let mut index = Index::default();
-        for file in repo.files(&[".yaml", ".yml", ".json"]) {
+        const MANIFESTS: [&str; 3] = [".yaml", ".yml", ".json"];
+        let files = repo.files(&[".yaml", ".yml", ".json", "Kustomization"]);
+        for file in files
+            .into_iter()
+            .filter(|f| kustomize::is_kustomization(f) || MANIFESTS.iter().any(|s| f.ends_with(s)))
+        {
             let Ok(text) = repo.read(&file, MAX_FILE) else {
                 continue;
             };
-            let base = file.rsplit('/').next().unwrap_or(&file);
-            if matches!(base, "kustomization.yaml" | "kustomization.yml") {
-                if let Ok(value) = serde_norway::from_str::<Value>(&text) {
-                    index.kustomizations.push(kustomization(&file, &value));
+            if kustomize::is_kustomization(&file) {
+                if let Ok(k) = kustomize::Kustomization::parse(&file, &text) {
+                    for refused in &k.refused {
+                        tracing::warn!(%refused, "Kustomize patch ignored");
+                    }
+                    index.kustomizations.push(kustomization(k));
                 }
                 continue;
             }
@@ -106,7 +114,7 @@ impl Index {
         for k in &self.kustomizations {
             let mut relevant = false;
             for (patch, target) in &k.patch_files {
-                let by_target = target.as_ref().is_some_and(|t| targets(t, resource));
+                let by_target = target.as_ref().is_some_and(|t| t.selects(resource));
                 let by_doc = self
                     .docs
                     .iter()
@@ -120,12 +128,8 @@ impl Index {
             }
             for (text, target) in &k.inline {
                 let hit = match target {
-                    Some(t) => targets(t, resource),
-                    None => serde_norway::from_str::<Value>(text).is_ok_and(|v| {
-                        v.get("kind").and_then(Value::as_str) == Some(resource.kind.as_str())
-                            && v.pointer("/metadata/name").and_then(Value::as_str)
-                                == Some(resource.name.as_str())
-                    }),
+                    Some(t) => t.selects(resource),
+                    None => kustomize::inline_names(text, resource),
                 };
                 relevant |= hit;
             }
@@ -146,61 +150,81 @@ fn matches(doc: &Doc, r: &Resource) -> bool {
         }
 }
 
-fn targets(t: &Value, r: &Resource) -> bool {
-    let field = |k: &str| t.get(k).and_then(Value::as_str);
-    field("kind").is_none_or(|k| k == r.kind)
-        && field("name").is_none_or(|n| n == r.name)
-        && field("namespace").is_none_or(|ns| Some(ns) == r.namespace.as_deref())
-}
-
-/// The patches of a kustomization, paths made repository-relative.
-fn kustomization(file: &str, k: &Value) -> Kustomization {
+/// The patches of a kustomization, split into files and inline texts.
+fn kustomization(k: kustomize::Kustomization) -> Kustomization {
     let mut out = Kustomization {
-        file: file.to_string(),
+        file: k.path,
         patch_files: Vec::new(),
         inline: Vec::new(),
     };
-    let list = |key: &str| {
-        k.get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    for item in list("patchesStrategicMerge") {
-        if let Some(s) = item.as_str() {
-            if s.contains('\n') {
-                out.inline.push((s.to_string(), None));
-            } else if let Some(p) = join(file, s) {
-                out.patch_files.push((p, None));
-            }
-        }
-    }
-    for item in list("patches") {
-        let target = item.get("target").cloned();
-        if let Some(p) = item.get("path").and_then(Value::as_str) {
-            if let Some(p) = join(file, p) {
-                out.patch_files.push((p, target));
-            }
-        } else if let Some(text) = item.get("patch").and_then(Value::as_str) {
-            out.inline.push((text.to_string(), target));
+    for patch in k.patches {
+        match patch.source {
+            PatchSource::File(path) => out.patch_files.push((path, patch.target)),
+            PatchSource::Inline(text) => out.inline.push((text, patch.target)),
         }
     }
     out
 }
 
-/// `rel` relative to the directory of `base`, resolved lexically; `None` when it would
-/// climb above the repository root.
-fn join(base: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').collect();
-    parts.pop();
-    for part in rel.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CART: &str = "kind: Deployment\nmetadata:\n  name: cart\n  namespace: shop\n";
+
+    fn cart() -> Resource {
+        Resource {
+            id: "k8s/apps/Deployment/shop/cart".into(),
+            kind: "Deployment".into(),
+            platform: aiops_sdk::Platform::Kubernetes,
+            name: "cart".into(),
+            namespace: Some("shop".into()),
+            labels: vec![],
+            metrics: vec![],
+            raw: "{}".into(),
         }
     }
-    Some(parts.join("/"))
+
+    fn index(files: &[(&str, &str)]) -> Index {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        Index::build(&IacRepo::open(dir.path()).unwrap())
+    }
+
+    #[test]
+    fn a_kustomization_file_named_kustomization_adds_its_patches() {
+        let index = index(&[
+            ("k8s/base/cart.yaml", CART),
+            ("k8s/prod/Kustomization", "patches:\n  - path: cart.yaml\n"),
+            ("k8s/prod/cart.yaml", CART),
+        ]);
+        let files = index.defining(&cart());
+        assert_eq!(files, ["k8s/base/cart.yaml"]);
+        assert_eq!(
+            index.with_patches(files, &cart()),
+            [
+                "k8s/base/cart.yaml",
+                "k8s/prod/cart.yaml",
+                "k8s/prod/Kustomization"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_patch_path_climbing_above_the_repository_root_is_refused() {
+        let index = index(&[
+            ("cart.yaml", CART),
+            (
+                "k8s/prod/kustomization.yaml",
+                "patches:\n  - path: ../../../cart.yaml\n",
+            ),
+        ]);
+        let files = index.defining(&cart());
+        assert_eq!(files, ["cart.yaml"], "not taken for the patch");
+        assert_eq!(index.with_patches(files, &cart()), ["cart.yaml"]);
+    }
 }

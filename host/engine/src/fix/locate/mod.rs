@@ -259,7 +259,7 @@ mod tests {
         ]);
         let rds = Resource {
             id: "aws/rds/orders-db".into(),
-            kind: "aws.rds.db-instance".into(),
+            kind: aiops_sdk::kinds::AWS_RDS_DB_INSTANCE.into(),
             platform: Platform::Aws,
             name: "orders-db".into(),
             namespace: Some("eu-west-1".into()),

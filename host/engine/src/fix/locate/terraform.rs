@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aiops_sdk::Resource;
+use aiops_sdk::{Resource, kinds};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Structure;
 
@@ -16,13 +16,13 @@ const MAX_FILE: usize = 4 << 20;
 /// the cloud name.
 pub fn block_types(kind: &str) -> Option<(&'static [&'static str], &'static str)> {
     Some(match kind {
-        "aws.rds.db-instance" => (
+        kinds::AWS_RDS_DB_INSTANCE => (
             &["aws_db_instance", "aws_rds_cluster_instance"],
             "identifier",
         ),
-        "aws.kinesis.stream" => (&["aws_kinesis_stream"], "name"),
-        "azure.monitor.metric-alert" => (&["azurerm_monitor_metric_alert"], "name"),
-        "azure.compute.vm" => (
+        kinds::AWS_KINESIS_STREAM => (&["aws_kinesis_stream"], "name"),
+        kinds::AZURE_METRIC_ALERT => (&["azurerm_monitor_metric_alert"], "name"),
+        kinds::AZURE_VM => (
             &[
                 "azurerm_linux_virtual_machine",
                 "azurerm_windows_virtual_machine",
@@ -30,8 +30,8 @@ pub fn block_types(kind: &str) -> Option<(&'static [&'static str], &'static str)
             ],
             "name",
         ),
-        "azure.mysql.flexible-server" => (&["azurerm_mysql_flexible_server"], "name"),
-        "azure.eventhub.namespace" => (&["azurerm_eventhub_namespace"], "name"),
+        kinds::AZURE_MYSQL_FLEXIBLE_SERVER => (&["azurerm_mysql_flexible_server"], "name"),
+        kinds::AZURE_EVENTHUB_NAMESPACE => (&["azurerm_eventhub_namespace"], "name"),
         _ => return None,
     })
 }

@@ -1,0 +1,9 @@
+//! The published config schema agrees with the config parser's defaults.
+
+use aiops_sdk::knobs::PluginConfig;
+use k8s_workloads::config::Config;
+
+#[test]
+fn schema_matches_the_defaults() {
+    aiops_sdk::testing::assert_schema_matches_defaults(&Config::schema(), Config::parse);
+}
