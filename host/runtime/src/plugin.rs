@@ -218,9 +218,7 @@ impl LoadedPlugin {
                         let info: RemediatorInfoFn = instance
                             .get_typed_func(&mut *store, plugin.pre.info)
                             .context(wrong_type)?;
-                        convert::remediator_info_from_wit(
-                            info.call_async(&mut *store, ()).await?.0,
-                        )
+                        convert::remediator_info_from_wit(info.call_async(&mut *store, ()).await?.0)
                     }
                 })
             },
