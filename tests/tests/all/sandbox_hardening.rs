@@ -318,8 +318,10 @@ fn findings_about_foreign_resources_or_undeclared_rules_are_dropped_and_reported
         .unwrap()
         .id
         .clone();
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.path().to_path_buf());
+    let mut config = PluginsConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..PluginsConfig::default()
+    };
     config.settings.insert(
         "hostile-impostor".into(),
         PluginSettings {
@@ -386,8 +388,10 @@ fn a_file_reached_through_an_in_repo_symlink_is_fixed_once_under_its_real_name()
 
     let mut inventory = Inventory::default();
     inventory.push(aiops_sdk::k8s::resource_from_object(&object).unwrap(), None);
-    let mut config = PluginsConfig::default();
-    config.cache_dir = Some(cache.path().to_path_buf());
+    let config = PluginsConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..PluginsConfig::default()
+    };
     let host = PluginHost::start(
         &config,
         &HostOptions {
