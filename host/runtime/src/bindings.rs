@@ -4,7 +4,7 @@
 #![allow(missing_docs, clippy::too_many_arguments)]
 
 /// Bindings of the `detector` world and of the shared `types`, `log` and `config` interfaces.
-pub mod detector {
+pub(crate) mod detector {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "aiops:plugin/detector@0.1.0",
@@ -12,7 +12,7 @@ pub mod detector {
 }
 
 /// Bindings of the `remediator` world.
-pub mod remediator {
+pub(crate) mod remediator {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "aiops:plugin/remediator@0.1.0",
@@ -24,4 +24,4 @@ pub mod remediator {
     });
 }
 
-pub use detector::aiops::plugin::{config as wit_config, log as wit_log, types as wit};
+pub(crate) use detector::aiops::plugin::{config as wit_config, log as wit_log, types as wit};

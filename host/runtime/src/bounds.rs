@@ -8,22 +8,22 @@ use aiops_sdk::model::PluginInfo;
 use super::bindings::wit::Finding;
 
 /// Longest short text: a name, version, kind, rule id or title.
-pub const MAX_NAME: usize = 256;
+pub(crate) const MAX_NAME: usize = 256;
 /// Longest description, message, summary or evidence value.
-pub const MAX_TEXT: usize = 64 << 10;
+pub(crate) const MAX_TEXT: usize = 64 << 10;
 /// Longest config schema.
-pub const MAX_SCHEMA: usize = 256 << 10;
+pub(crate) const MAX_SCHEMA: usize = 256 << 10;
 /// Most kinds a detector may declare.
-pub const MAX_KINDS: usize = 256;
+pub(crate) const MAX_KINDS: usize = 256;
 /// Most rules a plugin may declare.
-pub const MAX_RULES: usize = 1_024;
+pub(crate) const MAX_RULES: usize = 1_024;
 /// Most evidence entries or field changes of one finding.
-pub const MAX_ENTRIES: usize = 256;
+pub(crate) const MAX_ENTRIES: usize = 256;
 /// Longest error string kept from a guest.
-pub const MAX_GUEST_ERROR: usize = 4 << 10;
+pub(crate) const MAX_GUEST_ERROR: usize = 4 << 10;
 
 /// Checks the counts and lengths of what `info()` answered.
-pub fn check_info(info: &PluginInfo) -> Result<(), String> {
+pub(crate) fn check_info(info: &PluginInfo) -> Result<(), String> {
     short("version", &info.version)?;
     long("description", &info.description, MAX_TEXT)?;
     long("config schema", &info.config_schema, MAX_SCHEMA)?;
@@ -45,7 +45,7 @@ pub fn check_info(info: &PluginInfo) -> Result<(), String> {
 }
 
 /// Checks the counts and lengths of each finding of a call.
-pub fn check_findings(findings: &[Finding]) -> Result<(), String> {
+pub(crate) fn check_findings(findings: &[Finding]) -> Result<(), String> {
     for (i, f) in findings.iter().enumerate() {
         let at = |what: &str| format!("finding {i}: {what}");
         let check = || -> Result<(), String> {
@@ -80,7 +80,7 @@ pub fn check_findings(findings: &[Finding]) -> Result<(), String> {
 }
 
 /// A guest's error string cut to [`MAX_GUEST_ERROR`] bytes.
-pub fn cut(mut message: String) -> String {
+pub(crate) fn cut(mut message: String) -> String {
     if message.len() > MAX_GUEST_ERROR {
         let mut end = MAX_GUEST_ERROR;
         while !message.is_char_boundary(end) {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Why the cache directory (or its key) is not used.
 #[derive(Debug, thiserror::Error)]
-pub enum CacheDirError {
+pub(crate) enum CacheDirError {
     /// Creating or inspecting it failed.
     #[error("{path}: {source}")]
     Io {
@@ -28,13 +28,13 @@ pub enum CacheDirError {
 }
 
 /// The effective user id of this process.
-pub fn current_uid() -> u32 {
+pub(crate) fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
 /// Creates `dir` (`0700`, parents with default permissions) unless it exists, then
 /// checks it: a real directory, owned by this user, not writable by group or others.
-pub fn prepare(dir: &Path) -> Result<(), CacheDirError> {
+pub(crate) fn prepare(dir: &Path) -> Result<(), CacheDirError> {
     let io = |source| CacheDirError::Io {
         path: dir.to_path_buf(),
         source,
@@ -52,7 +52,7 @@ pub fn prepare(dir: &Path) -> Result<(), CacheDirError> {
 
 /// Checks that `path` (not followed if a link) is owned by this user and not writable
 /// by group or others, and is a directory or a regular file as `dir` says.
-pub fn check_private(path: &Path, dir: bool) -> Result<(), CacheDirError> {
+pub(crate) fn check_private(path: &Path, dir: bool) -> Result<(), CacheDirError> {
     let meta = fs::symlink_metadata(path).map_err(|source| CacheDirError::Io {
         path: path.to_path_buf(),
         source,
@@ -90,7 +90,7 @@ pub fn check_private(path: &Path, dir: bool) -> Result<(), CacheDirError> {
 }
 
 /// Opens an existing file for reading without following a final symlink.
-pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_nofollow(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
         .custom_flags(nofollow())
@@ -98,7 +98,7 @@ pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
 }
 
 /// Creates a new file (`O_EXCL | O_NOFOLLOW`, mode `0600`) for writing.
-pub fn create_new_nofollow(path: &Path) -> std::io::Result<File> {
+pub(crate) fn create_new_nofollow(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -9,14 +9,14 @@ use std::path::Path;
 use super::cache_dir::{self, CacheDirError};
 
 /// Bytes of a MAC.
-pub const MAC_LEN: usize = 32;
+pub(crate) const MAC_LEN: usize = 32;
 
 /// File name of the key in the cache directory.
-pub const KEY_FILE: &str = "key";
+pub(crate) const KEY_FILE: &str = "key";
 
 /// An installation's cache key.
 #[derive(Clone)]
-pub struct MacKey([u8; 32]);
+pub(crate) struct MacKey([u8; 32]);
 
 impl std::fmt::Debug for MacKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,7 +26,7 @@ impl std::fmt::Debug for MacKey {
 
 impl MacKey {
     /// The MAC state for an artifact stored under `name`, to feed its bytes to.
-    pub fn hasher(&self, name: &str) -> blake3::Hasher {
+    pub(crate) fn hasher(&self, name: &str) -> blake3::Hasher {
         let mut hasher = blake3::Hasher::new_keyed(&self.0);
         hasher.update(&(name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
@@ -34,14 +34,14 @@ impl MacKey {
     }
 
     /// The MAC of the artifact `bytes` stored under `name`.
-    pub fn mac(&self, name: &str, bytes: &[u8]) -> [u8; MAC_LEN] {
+    pub(crate) fn mac(&self, name: &str, bytes: &[u8]) -> [u8; MAC_LEN] {
         let mut hasher = self.hasher(name);
         hasher.update(bytes);
         *hasher.finalize().as_bytes()
     }
 
     /// Whether `mac` is what `hasher` computed (compared in constant time).
-    pub fn matches(hasher: &blake3::Hasher, mac: &[u8]) -> bool {
+    pub(crate) fn matches(hasher: &blake3::Hasher, mac: &[u8]) -> bool {
         let Ok(mac) = <[u8; MAC_LEN]>::try_from(mac) else {
             return false;
         };
@@ -50,7 +50,7 @@ impl MacKey {
 
     /// Whether `mac` is the MAC of `bytes` under `name` (compared in constant time).
     #[cfg(test)]
-    pub fn verify(&self, name: &str, bytes: &[u8], mac: &[u8]) -> bool {
+    pub(crate) fn verify(&self, name: &str, bytes: &[u8], mac: &[u8]) -> bool {
         let mut hasher = self.hasher(name);
         hasher.update(bytes);
         Self::matches(&hasher, mac)
@@ -58,7 +58,7 @@ impl MacKey {
 }
 
 /// The key of the cache in `dir` (already checked), made if there is none yet.
-pub fn load_or_create(dir: &Path) -> Result<MacKey, CacheDirError> {
+pub(crate) fn load_or_create(dir: &Path) -> Result<MacKey, CacheDirError> {
     let path = dir.join(KEY_FILE);
     let io = |source| CacheDirError::Io {
         path: path.clone(),
@@ -96,7 +96,7 @@ pub fn load_or_create(dir: &Path) -> Result<MacKey, CacheDirError> {
 }
 
 /// `n` random bytes, hex-encoded.
-pub fn random_hex(n: usize) -> std::io::Result<String> {
+pub(crate) fn random_hex(n: usize) -> std::io::Result<String> {
     let mut bytes = vec![0u8; n];
     fill_random(&mut bytes)?;
     Ok(hex::encode(bytes))

@@ -15,16 +15,16 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 /// The bytes of output one call may still produce, shared by its stdout, stderr and
 /// `log` messages; clones share the count.
 #[derive(Clone, Debug)]
-pub struct OutputBudget(Arc<AtomicUsize>);
+pub(crate) struct OutputBudget(Arc<AtomicUsize>);
 
 impl OutputBudget {
     /// A budget of `bytes`.
-    pub fn new(bytes: usize) -> Self {
+    pub(crate) fn new(bytes: usize) -> Self {
         OutputBudget(Arc::new(AtomicUsize::new(bytes)))
     }
 
     /// Takes up to `wanted` bytes from the budget; how many were granted.
-    pub fn take(&self, wanted: usize) -> usize {
+    pub(crate) fn take(&self, wanted: usize) -> usize {
         let mut granted = 0;
         let _ = self
             .0
@@ -44,7 +44,7 @@ struct Buffer {
 
 /// A capped in-memory output stream; clones share the buffer.
 #[derive(Clone)]
-pub struct CappedOutput {
+pub(crate) struct CappedOutput {
     budget: OutputBudget,
     buffer: Arc<Mutex<Buffer>>,
 }
@@ -52,12 +52,12 @@ pub struct CappedOutput {
 impl CappedOutput {
     /// An empty stream keeping up to `capacity` bytes.
     #[cfg(test)]
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self::with_budget(OutputBudget::new(capacity))
     }
 
     /// An empty stream keeping what `budget` still grants.
-    pub fn with_budget(budget: OutputBudget) -> Self {
+    pub(crate) fn with_budget(budget: OutputBudget) -> Self {
         CappedOutput {
             budget,
             buffer: Arc::default(),
@@ -72,7 +72,7 @@ impl CappedOutput {
     }
 
     /// The bytes kept and how many were dropped.
-    pub fn take(&self) -> (Vec<u8>, usize) {
+    pub(crate) fn take(&self) -> (Vec<u8>, usize) {
         let mut buf = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
         let dropped = std::mem::take(&mut buf.dropped);
         (std::mem::take(&mut buf.kept), dropped)

@@ -5,7 +5,7 @@ use aiops_sdk::model;
 use super::bindings::wit;
 
 /// Converts an inventory resource to its WIT form (strings are cloned once).
-pub fn resource_to_wit(r: &model::Resource) -> wit::Resource {
+pub(crate) fn resource_to_wit(r: &model::Resource) -> wit::Resource {
     wit::Resource {
         id: r.id.clone(),
         kind: r.kind.clone(),
@@ -37,7 +37,7 @@ pub fn resource_to_wit(r: &model::Resource) -> wit::Resource {
 }
 
 /// Converts a severity from its WIT form.
-pub fn severity_from_wit(s: wit::Severity) -> model::Severity {
+pub(crate) fn severity_from_wit(s: wit::Severity) -> model::Severity {
     match s {
         wit::Severity::Info => model::Severity::Info,
         wit::Severity::Low => model::Severity::Low,
@@ -48,7 +48,7 @@ pub fn severity_from_wit(s: wit::Severity) -> model::Severity {
 }
 
 /// Converts a severity to its WIT form.
-pub fn severity_to_wit(s: model::Severity) -> wit::Severity {
+pub(crate) fn severity_to_wit(s: model::Severity) -> wit::Severity {
     match s {
         model::Severity::Info => wit::Severity::Info,
         model::Severity::Low => wit::Severity::Low,
@@ -59,7 +59,7 @@ pub fn severity_to_wit(s: model::Severity) -> wit::Severity {
 }
 
 /// Converts a finding from its WIT form.
-pub fn finding_from_wit(f: wit::Finding) -> model::Finding {
+pub(crate) fn finding_from_wit(f: wit::Finding) -> model::Finding {
     model::Finding {
         rule: f.rule,
         resource_id: f.resource_id,
@@ -84,7 +84,7 @@ pub fn finding_from_wit(f: wit::Finding) -> model::Finding {
 }
 
 /// Converts a finding to its WIT form (for remediators).
-pub fn finding_to_wit(f: &model::Finding) -> wit::Finding {
+pub(crate) fn finding_to_wit(f: &model::Finding) -> wit::Finding {
     wit::Finding {
         rule: f.rule.clone(),
         resource_id: f.resource_id.clone(),
@@ -109,7 +109,7 @@ pub fn finding_to_wit(f: &model::Finding) -> wit::Finding {
 }
 
 /// Converts plugin info from its WIT form.
-pub fn info_from_wit(i: wit::PluginInfo) -> model::PluginInfo {
+pub(crate) fn info_from_wit(i: wit::PluginInfo) -> model::PluginInfo {
     model::PluginInfo {
         name: i.name,
         version: i.version,
@@ -132,7 +132,7 @@ pub fn info_from_wit(i: wit::PluginInfo) -> model::PluginInfo {
 }
 
 /// Converts a remediator's info from its WIT form.
-pub fn remediator_info_from_wit(i: wit::RemediatorInfo) -> model::PluginInfo {
+pub(crate) fn remediator_info_from_wit(i: wit::RemediatorInfo) -> model::PluginInfo {
     model::PluginInfo {
         name: i.name,
         version: i.version,

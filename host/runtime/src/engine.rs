@@ -11,7 +11,7 @@ use wasmtime::{
 };
 
 /// How often the epoch advances; deadlines are rounded up to this.
-pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Largest memory any plugin may be granted; per-plugin caps must stay below it.
 pub const MAX_PLUGIN_MEMORY: usize = 4 << 30;
@@ -28,13 +28,13 @@ const POOL_INSTANCES: u32 = 64;
 
 /// Core instances one plugin may create (Python components link a dozen or so
 /// shared libraries; Rust ones a few).
-pub const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+pub(crate) const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 
 /// Linear memories one plugin may create; their total is capped by the store's limiter.
-pub const MAX_MEMORIES_PER_COMPONENT: u32 = 4;
+pub(crate) const MAX_MEMORIES_PER_COMPONENT: u32 = 4;
 
 /// Tables one plugin may create.
-pub const MAX_TABLES_PER_COMPONENT: u32 = 32;
+pub(crate) const MAX_TABLES_PER_COMPONENT: u32 = 32;
 
 /// The one engine of the process, with a background thread advancing its epoch.
 #[derive(Clone)]

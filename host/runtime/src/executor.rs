@@ -18,7 +18,7 @@ thread_local! {
 
 /// Why a call did not give a result.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Interrupted {
+pub(crate) enum Interrupted {
     /// The wall-clock deadline passed while the call was pending (the guest waited
     /// on the host, e.g. in a WASI sleep or poll).
     WallClock,
@@ -27,7 +27,10 @@ pub enum Interrupted {
 }
 
 /// Runs `call` to completion, or until `timeout` of wall-clock time has passed.
-pub fn run_with_deadline<F: Future>(timeout: Duration, call: F) -> Result<F::Output, Interrupted> {
+pub(crate) fn run_with_deadline<F: Future>(
+    timeout: Duration,
+    call: F,
+) -> Result<F::Output, Interrupted> {
     let deadline = async move {
         tokio::time::timeout(timeout, call)
             .await

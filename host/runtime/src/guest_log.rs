@@ -6,11 +6,11 @@ use super::bindings::wit_log::Level;
 use super::capped_output::OutputBudget;
 
 /// Longest log line (message and fields) passed on to the host log, in bytes.
-pub const MAX_LOG_LINE: usize = 4 << 10;
+pub(crate) const MAX_LOG_LINE: usize = 4 << 10;
 
 /// One call's `log` import: its budget and what it had to drop.
 #[derive(Debug)]
-pub struct GuestLog {
+pub(crate) struct GuestLog {
     budget: OutputBudget,
     dropped_bytes: usize,
     dropped_messages: usize,
@@ -19,7 +19,7 @@ pub struct GuestLog {
 
 /// A log line as it goes to the host log: message and fields within the limits.
 #[derive(Debug, PartialEq, Eq)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     /// The message, perhaps cut.
     pub message: String,
     /// `key=value` pairs separated by spaces, perhaps cut.
@@ -28,7 +28,7 @@ pub struct LogLine {
 
 impl GuestLog {
     /// A log drawing on `budget`.
-    pub fn new(budget: OutputBudget) -> Self {
+    pub(crate) fn new(budget: OutputBudget) -> Self {
         GuestLog {
             budget,
             dropped_bytes: 0,
@@ -38,7 +38,7 @@ impl GuestLog {
     }
 
     /// The line to log for a guest's `log` call, or `None` when the budget is spent.
-    pub fn line(&mut self, message: &str, fields: &[(String, String)]) -> Option<LogLine> {
+    pub(crate) fn line(&mut self, message: &str, fields: &[(String, String)]) -> Option<LogLine> {
         let fields_len: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
         let wanted = message.len().saturating_add(fields_len);
         let granted = self.budget.take(wanted.min(MAX_LOG_LINE));
@@ -69,7 +69,7 @@ impl GuestLog {
     }
 
     /// Says once what was cut or dropped, if anything.
-    pub fn report(&self, plugin: &str) {
+    pub(crate) fn report(&self, plugin: &str) {
         if self.dropped_bytes > 0 {
             tracing::warn!(
                 plugin,
@@ -84,7 +84,7 @@ impl GuestLog {
 }
 
 /// Sends a line to the host log at the guest's level, tagged with the plugin.
-pub fn emit(plugin: &str, level: Level, line: &LogLine) {
+pub(crate) fn emit(plugin: &str, level: Level, line: &LogLine) {
     let (message, fields) = (&line.message, line.fields.as_str());
     match level {
         Level::Trace => tracing::trace!(plugin, fields, "{message}"),

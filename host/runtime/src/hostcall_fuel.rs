@@ -13,18 +13,18 @@ use super::limits::PluginLimits;
 
 /// Smallest import budget, so that a plugin with a tiny `output_bytes` can still write
 /// its stdout in the chunks WASI streams use.
-pub const MIN_IMPORT_BYTES: usize = 1 << 20;
+pub(crate) const MIN_IMPORT_BYTES: usize = 1 << 20;
 
 /// Bytes of text (title, message, evidence, hint) budgeted per finding, on average,
 /// besides the finding's own record.
-pub const FINDING_TEXT_BYTES: usize = 2 << 10;
+pub(crate) const FINDING_TEXT_BYTES: usize = 2 << 10;
 
 /// Bytes `info()` may return in all (names, rules, schema).
-pub const INFO_BYTES: usize = 1 << 20;
+pub(crate) const INFO_BYTES: usize = 1 << 20;
 
 /// Which budget applies, following the calls into and out of wasm.
 #[derive(Debug, Clone)]
-pub struct HostcallFuel {
+pub(crate) struct HostcallFuel {
     import_bytes: usize,
     result_bytes: usize,
     /// Nesting of host-to-wasm calls: 0 when the host is lifting a result.
@@ -33,7 +33,7 @@ pub struct HostcallFuel {
 
 impl HostcallFuel {
     /// The budgets of a call with `limits`.
-    pub fn for_limits(limits: &PluginLimits) -> Self {
+    pub(crate) fn for_limits(limits: &PluginLimits) -> Self {
         let per_finding = size_of::<Finding>() + FINDING_TEXT_BYTES;
         HostcallFuel {
             import_bytes: limits.output_bytes.max(MIN_IMPORT_BYTES),
@@ -46,28 +46,28 @@ impl HostcallFuel {
     }
 
     /// Replaces the result budget (e.g. [`INFO_BYTES`] for `info()`).
-    pub fn with_result_bytes(mut self, bytes: usize) -> Self {
+    pub(crate) fn with_result_bytes(mut self, bytes: usize) -> Self {
         self.result_bytes = bytes;
         self
     }
 
     /// The budget in force before any wasm runs.
-    pub fn initial(&self) -> usize {
+    pub(crate) fn initial(&self) -> usize {
         self.result_bytes
     }
 
     /// The result budget.
-    pub fn result_bytes(&self) -> usize {
+    pub(crate) fn result_bytes(&self) -> usize {
         self.result_bytes
     }
 
     /// The import budget.
-    pub fn import_bytes(&self) -> usize {
+    pub(crate) fn import_bytes(&self) -> usize {
         self.import_bytes
     }
 
     /// Follows a transition; the new fuel when the budget in force changes.
-    pub fn on(&mut self, hook: CallHook) -> Option<usize> {
+    pub(crate) fn on(&mut self, hook: CallHook) -> Option<usize> {
         match hook {
             CallHook::CallingWasm => {
                 self.depth += 1;

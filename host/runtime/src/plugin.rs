@@ -87,7 +87,7 @@ type RemediateFn<'a> = TypedFunc<
 /// The pre-linked component, ready to instantiate cheaply, with the export indices of
 /// its two functions looked up once.
 #[derive(Clone)]
-pub struct PluginPre {
+pub(crate) struct PluginPre {
     instance_pre: InstancePre<PluginState>,
     kind: PluginKind,
     info: ComponentExportIndex,
@@ -97,7 +97,10 @@ pub struct PluginPre {
 impl PluginPre {
     /// Finds the `kind` world's functions among the component's exports; the error
     /// names what is missing. Their types are checked by [`LoadedPlugin::load`].
-    pub fn new(instance_pre: InstancePre<PluginState>, kind: PluginKind) -> Result<Self, String> {
+    pub(crate) fn new(
+        instance_pre: InstancePre<PluginState>,
+        kind: PluginKind,
+    ) -> Result<Self, String> {
         let component = instance_pre.component();
         let interface = component
             .get_export_index(None, kind.interface())

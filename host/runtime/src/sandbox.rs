@@ -19,12 +19,12 @@ use super::limits::PluginLimits;
 
 /// Most entries of a call's WASI resource table (streams, pollables, sockets): far
 /// more than any plugin needs, far fewer than the file descriptors of the host.
-pub const MAX_TABLE_ENTRIES: usize = 1_024;
+pub(crate) const MAX_TABLE_ENTRIES: usize = 1_024;
 
 /// Caps the linear memory of a whole store — every memory of every core instance
 /// counted together — and remembers whether the cap was hit, so a failed call is
 /// reported as a memory limit rather than a generic trap.
-pub struct MemoryCap {
+pub(crate) struct MemoryCap {
     max_bytes: usize,
     /// Bytes of all the store's memories so far.
     total: usize,
@@ -33,7 +33,7 @@ pub struct MemoryCap {
 
 impl MemoryCap {
     /// A cap of `max_bytes` over all memories of a store.
-    pub fn new(max_bytes: usize) -> Self {
+    pub(crate) fn new(max_bytes: usize) -> Self {
         MemoryCap {
             max_bytes,
             total: 0,
@@ -166,7 +166,7 @@ impl detector::aiops::plugin::types::Host for PluginState {}
 /// Builds the linker every plugin is instantiated with: WASI (locked down by the
 /// context; its blocking functions async, so a call's deadline can end them) plus
 /// the aiops `log` and `config` imports.
-pub fn build_linker(engine: &SandboxEngine) -> wasmtime::Result<Linker<PluginState>> {
+pub(crate) fn build_linker(engine: &SandboxEngine) -> wasmtime::Result<Linker<PluginState>> {
     let mut linker = Linker::new(engine.engine());
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wit_log::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)?;
@@ -223,7 +223,7 @@ pub fn new_store(
 }
 
 /// Replaces the result budget of the calls in `store` (e.g. for `info()`).
-pub fn set_result_bytes(store: &mut Store<PluginState>, bytes: usize) {
+pub(crate) fn set_result_bytes(store: &mut Store<PluginState>, bytes: usize) {
     let fuel = store.data().hostcall_fuel.clone().with_result_bytes(bytes);
     store.data_mut().hostcall_fuel = fuel;
     store.set_hostcall_fuel(bytes);
@@ -231,7 +231,7 @@ pub fn set_result_bytes(store: &mut Store<PluginState>, bytes: usize) {
 
 /// Sends what the guest printed to `tracing`, tagged with the plugin's name, and says
 /// once what its log lost to the limits.
-pub fn flush_output(store: &Store<PluginState>) {
+pub(crate) fn flush_output(store: &Store<PluginState>) {
     let state = store.data();
     state.log.report(&state.plugin);
     let Some(wasi) = &state.wasi else {
@@ -260,7 +260,7 @@ fn is_hostcall_fuel_exhausted(err: &wasmtime::Error) -> bool {
 }
 
 /// Turns a wasmtime error from a call into the plugin error it stands for.
-pub fn classify(
+pub(crate) fn classify(
     store: &Store<PluginState>,
     err: wasmtime::Error,
     limits: &PluginLimits,

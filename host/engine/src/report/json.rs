@@ -14,7 +14,7 @@ use serde::Serialize;
 use aiops_core::{ReportedFinding, ScanReport};
 
 /// Writes the JSON array.
-pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     super::write_pretty_json(out, &Findings(&report.findings))
 }
 

@@ -93,7 +93,7 @@ pub(crate) mod sample {
     use aiops_core::{InventoryProblem, SourceLocation};
     use aiops_core::{PluginFailure, ReportedFinding, ResourceRef, ScanReport};
 
-    pub fn report() -> ScanReport {
+    pub(crate) fn report() -> ScanReport {
         let rule = RuleInfo::new(
             "k8s.resources.cpu-limit-missing",
             Severity::Low,

@@ -24,7 +24,7 @@ fn level(severity: Severity) -> &'static str {
 }
 
 /// Writes the SARIF log.
-pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let rules: Vec<Value> = report
         .rules
         .iter()

@@ -8,7 +8,7 @@ use aiops_core::{ReportedFinding, ScanReport};
 
 /// Writes the table. Rows are assembled in one reused line buffer (no formatting
 /// machinery per cell): at 16k findings this is what `aiops scan` does last, alone.
-pub fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn render(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     if report.findings.is_empty() {
         writeln!(out, "No findings.")?;
     } else {

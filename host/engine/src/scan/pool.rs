@@ -11,14 +11,14 @@ use aiops_sdk::Resource;
 
 /// Smallest part a per-resource detector's batch is split into: below it, the fixed cost
 /// of a call (fresh instance, config parse) is no longer small beside the work.
-pub const MIN_PART: usize = 256;
+pub(super) const MIN_PART: usize = 256;
 
 /// Parts per worker a per-resource batch is split into at most, so that the pool can
 /// even out detectors of different speeds.
 const PARTS_PER_WORKER: usize = 2;
 
 /// One detector's batch, as the scan hands it to the pool.
-pub struct Batch<'a> {
+pub(super) struct Batch<'a> {
     /// Resources of the kinds the detector asked for.
     pub resources: Vec<&'a Resource>,
     /// Whether the detector judges each resource on its own (the batch may be split).
@@ -27,7 +27,7 @@ pub struct Batch<'a> {
 
 /// One call: a detector (index into the batches) and the part of its batch it gets.
 #[derive(Debug, Clone, Copy)]
-pub struct Call<'b, 'a> {
+pub(super) struct Call<'b, 'a> {
     /// Index of the detector's batch.
     pub detector: usize,
     /// The resources of this call.
@@ -38,7 +38,7 @@ pub struct Call<'b, 'a> {
 /// at least two [`MIN_PART`]s is split into up to `PARTS_PER_WORKER × workers` parts of
 /// near-equal size; any other non-empty batch is one call. One detector's calls stay in
 /// the order of its batch.
-pub fn plan<'b, 'a>(batches: &'b [Batch<'a>], workers: usize) -> Vec<Call<'b, 'a>> {
+pub(super) fn plan<'b, 'a>(batches: &'b [Batch<'a>], workers: usize) -> Vec<Call<'b, 'a>> {
     let mut calls = Vec::new();
     for (detector, batch) in batches.iter().enumerate() {
         let len = batch.resources.len();
@@ -65,7 +65,7 @@ pub fn plan<'b, 'a>(batches: &'b [Batch<'a>], workers: usize) -> Vec<Call<'b, 'a
 
 /// Runs `run` on every call on up to `workers` threads and returns the results in the
 /// order of `calls`. `on_detector_done` is called once per detector, after its last call.
-pub fn run_calls<T: Send>(
+pub(super) fn run_calls<T: Send>(
     calls: &[Call<'_, '_>],
     detectors: usize,
     workers: usize,
