@@ -9,11 +9,13 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginLimits {
-    /// Deadline of one call, in milliseconds (enforced by epoch interruption).
+    /// Deadline of one call, in milliseconds, of CPU (epoch interruption) and of wall-clock
+    /// time (also while the guest waits in a WASI call).
     pub timeout_ms: u64,
-    /// Largest linear memory a call may grow to, in bytes.
+    /// Memory a call may grow to, in bytes, all its linear memories together.
     pub memory_bytes: usize,
-    /// Guest stdout/stderr kept per call, in bytes; the rest is dropped.
+    /// Guest output kept per call, in bytes: stdout, stderr and `log` together; the rest
+    /// is dropped and counted.
     pub output_bytes: usize,
     /// Findings accepted from one call; more fail the call as a flood.
     pub max_findings: usize,
