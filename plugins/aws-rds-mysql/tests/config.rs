@@ -2,6 +2,7 @@
 
 mod common;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use aws_rds_mysql::AwsRdsMysql;
