@@ -2,6 +2,7 @@
 
 mod common;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::change;
 use aiops_sdk::testing::{Harness, k8s_resources_from_yaml};
 use aiops_sdk::{Detector, Quantity, Severity};
@@ -60,7 +61,7 @@ fn info_declares_the_workload_kinds_the_six_rules_and_a_schema() {
 
 #[test]
 fn empty_config_has_the_documented_defaults() {
-    let config: Config = serde_json::from_str("{}").unwrap();
+    let config = Config::parse("{}").unwrap();
     assert_eq!(config, Config::default());
     assert_eq!(config.max_limit_request_ratio, 4.0);
     assert_eq!(
@@ -83,7 +84,7 @@ fn empty_config_has_the_documented_defaults() {
 
 #[test]
 fn configured_defaults_merge_over_the_built_in_ones() {
-    let config: Config = serde_json::from_str(
+    let config = Config::parse(
         r#"{"default_requests": {"cpu": 0.25, "memory": null}, "default_limits": {"cpu": "1"}}"#,
     )
     .unwrap();
@@ -150,4 +151,9 @@ fn invalid_config_is_an_error_naming_the_key() {
         assert!(err.starts_with("invalid plugin config"), "{err}");
         assert!(err.contains(key), "{config}: {err}");
     }
+}
+
+#[test]
+fn schema_matches_the_defaults() {
+    aiops_sdk::testing::assert_schema_matches_defaults(&Config::schema(), Config::parse);
 }
