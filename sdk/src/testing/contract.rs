@@ -106,7 +106,7 @@ pub fn schema_keys(info: &PluginInfo) -> Vec<String> {
 }
 
 /// Checks that a detector (with the empty config) survives bad input, given `samples`:
-/// resources of its kinds it reads fine. It gets an empty batch, each sample with a raw
+/// resources of its kinds it reads fine. An empty batch gives no finding and no log; each sample with a raw
 /// object that is not JSON or not an object, with `{}`, with each top-level field of its
 /// raw object removed, set to `null` or to a value of the wrong type, and without metrics:
 /// it must not panic nor fail the batch, and a resource whose raw object is not a JSON
@@ -116,7 +116,10 @@ pub fn schema_keys(info: &PluginInfo) -> Vec<String> {
 pub fn assert_robust<P: Detector>(samples: &[Resource]) {
     let harness = Harness::<P>::new();
     let run = harness.detect(vec![]).expect("an empty batch is fine");
-    assert!(run.findings.is_empty(), "an empty batch gives no finding");
+    assert!(
+        run.findings.is_empty() && run.logs.is_empty(),
+        "an empty batch gives no finding and no log: {run:?}"
+    );
 
     let foreign: Vec<Resource> = samples
         .iter()
