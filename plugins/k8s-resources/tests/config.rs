@@ -9,7 +9,6 @@ use aiops_sdk::{Detector, Quantity, Severity};
 use common::*;
 use k8s_resources::K8sResources;
 use k8s_resources::config::Config;
-use serde_json::Value;
 
 #[test]
 fn info_declares_the_workload_kinds_the_six_rules_and_a_schema() {
@@ -33,21 +32,8 @@ fn info_declares_the_workload_kinds_the_six_rules_and_a_schema() {
             ("k8s.resources.limit-request-ratio", Severity::Low),
         ]
     );
-    for rule in &info.rules {
-        assert!(!rule.title.is_empty());
-        assert!(
-            rule.description.len() > 100 && !rule.description.contains('\n'),
-            "{}",
-            rule.id
-        );
-    }
-    let schema: Value = serde_json::from_str(&info.config_schema).expect("schema is JSON");
-    let keys: Vec<_> = schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    aiops_sdk::testing::assert_info_is_well_formed(&info);
+    let keys = aiops_sdk::testing::schema_keys(&info);
     assert_eq!(
         keys,
         [
