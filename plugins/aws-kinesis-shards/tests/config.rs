@@ -3,7 +3,6 @@
 mod common;
 
 use aiops_sdk::knobs::PluginConfig;
-use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use aws_kinesis_shards::AwsKinesisShards;
 use aws_kinesis_shards::config::Config;
@@ -126,14 +125,10 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"{"shards": 2}"#, "unknown key `shards`"),
         (r#""strict""#, "expected a JSON object"),
     ];
-    for (config, key) in cases {
-        let err = Harness::<AwsKinesisShards>::new()
-            .config(config)
-            .detect(vec![stream(json!({}), vec![])])
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<AwsKinesisShards>(
+        &[stream(json!({}), vec![])],
+        &cases,
+    );
 }
 
 #[test]

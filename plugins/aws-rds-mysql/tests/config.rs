@@ -134,14 +134,7 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"[1, 2]"#, "expected a JSON object"),
         (r#"{"cpu_p95_low": "#, "invalid plugin config"),
     ];
-    for (config, key) in cases {
-        let err = Harness::<AwsRdsMysql>::new()
-            .config(config)
-            .detect(vec![instance(json!({}), vec![])])
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<AwsRdsMysql>(&[instance(json!({}), vec![])], &cases);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 mod common;
 
 use aiops_sdk::knobs::PluginConfig;
-use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use azure_monitor::AzureMonitor;
 use azure_monitor::config::Config;
@@ -93,12 +92,8 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"{"cpu_threshold": 80}"#, "unknown key `cpu_threshold`"),
         (r#"[1]"#, "expected a JSON object"),
     ];
-    for (config, key) in cases {
-        let err = Harness::<AzureMonitor>::new()
-            .config(config)
-            .detect(vec![vm("shop", "web-1", "Standard_D2s_v5", vec![])])
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<AzureMonitor>(
+        &[vm("shop", "web-1", "Standard_D2s_v5", vec![])],
+        &cases,
+    );
 }

@@ -4,7 +4,7 @@ mod common;
 
 use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::change;
-use aiops_sdk::testing::{Harness, k8s_resources_from_yaml};
+use aiops_sdk::testing::k8s_resources_from_yaml;
 use aiops_sdk::{Detector, Quantity, Severity};
 use common::*;
 use k8s_resources::K8sResources;
@@ -129,14 +129,7 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"{"max_ratio": 2}"#, "max_ratio"),
     ];
     let resources = k8s_resources_from_yaml(&deployment("{}"));
-    for (config, key) in cases {
-        let err = Harness::<K8sResources>::new()
-            .config(config)
-            .detect(resources.clone())
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<K8sResources>(&resources, &cases);
 }
 
 #[test]

@@ -204,3 +204,18 @@ fn detect_directly<P: Detector>(what: &str, resources: Vec<Resource>) -> Vec<Str
         Err(_) => panic!("{what}: the detector panicked"),
     }
 }
+
+/// Checks that a detector refuses each config of `cases` before judging anything: the
+/// batch of `resources` fails with an error that starts `invalid plugin config` and
+/// contains the case's expected text (the key, say). Panics naming the config.
+#[track_caller]
+pub fn assert_config_errors<P: Detector>(resources: &[Resource], cases: &[(&str, &str)]) {
+    for (config, expected) in cases {
+        let err = Harness::<P>::new()
+            .config(config)
+            .detect(resources.to_vec())
+            .expect_err(config);
+        assert!(err.starts_with("invalid plugin config"), "{err}");
+        assert!(err.contains(expected), "{config}: {err}");
+    }
+}
