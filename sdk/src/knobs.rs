@@ -25,6 +25,16 @@
 //! assert_eq!(schema["properties"]["ratio"]["default"], 0.8);
 //! assert_eq!(schema["properties"]["names"]["type"], "array");
 //! ```
+//!
+//! A whole number is an `integer` in the schema:
+//!
+//! ```
+//! use aiops_sdk::knobs::{Knobs, between};
+//! let mut k = Knobs::default();
+//! assert_eq!(k.key("days", "Days.").whole(7, between(1.0, 35.0)), Ok(7));
+//! let schema: serde_json::Value = serde_json::from_str(&k.schema("t")).unwrap();
+//! assert_eq!(schema["properties"]["days"]["type"], "integer");
+//! ```
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -284,7 +294,7 @@ impl Knob<'_> {
 
     /// The number (or `default`), within `bounds`.
     pub fn number(mut self, default: f64, bounds: Bounds) -> Result<f64, String> {
-        self.schema.insert("type".into(), json!("number"));
+        self.schema.entry("type").or_insert_with(|| json!("number"));
         bounds.schema(&mut self.schema);
         self.schema.insert("default".into(), number(default));
         let key = self.key;

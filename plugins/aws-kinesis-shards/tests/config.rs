@@ -3,12 +3,11 @@
 mod common;
 
 use aiops_sdk::knobs::PluginConfig;
-use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use aws_kinesis_shards::AwsKinesisShards;
 use aws_kinesis_shards::config::Config;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn info_declares_the_kind_the_six_rules_and_a_schema() {
@@ -33,21 +32,8 @@ fn info_declares_the_kind_the_six_rules_and_a_schema() {
             ("aws.kinesis.encryption-disabled", Severity::Medium),
         ]
     );
-    for rule in &info.rules {
-        assert!(!rule.title.is_empty());
-        assert!(
-            rule.description.len() > 200 && !rule.description.contains('\n'),
-            "{}",
-            rule.id
-        );
-    }
-    let schema: Value = serde_json::from_str(&info.config_schema).expect("schema is JSON");
-    let keys: Vec<_> = schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    aiops_sdk::testing::assert_info_is_well_formed(&info);
+    let keys = aiops_sdk::testing::schema_keys(&info);
     assert_eq!(
         keys,
         [
@@ -139,14 +125,10 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"{"shards": 2}"#, "unknown key `shards`"),
         (r#""strict""#, "expected a JSON object"),
     ];
-    for (config, key) in cases {
-        let err = Harness::<AwsKinesisShards>::new()
-            .config(config)
-            .detect(vec![stream(json!({}), vec![])])
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<AwsKinesisShards>(
+        &[stream(json!({}), vec![])],
+        &cases,
+    );
 }
 
 #[test]

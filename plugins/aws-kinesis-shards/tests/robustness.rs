@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::LogLevel;
+use aws_kinesis_shards::AwsKinesisShards;
 use common::*;
 use serde_json::json;
 
@@ -65,11 +66,12 @@ fn streams_being_created_or_deleted_are_skipped() {
 }
 
 #[test]
-fn other_kinds_never_reach_the_detector() {
-    let mut db = stream(json!({"EncryptionType": "NONE"}), vec![]);
-    db.kind = "aws.rds.db-instance".into();
-    let run = run(vec![db]);
-    assert!(run.findings.is_empty() && run.logs.is_empty());
+fn survives_broken_input_and_never_judges_other_kinds() {
+    let hot = stream(
+        json!({"EncryptionType": "NONE"}),
+        vec![bytes(0.0), records(0.0)],
+    );
+    aiops_sdk::testing::assert_robust::<AwsKinesisShards>(&[hot]);
 }
 
 #[test]

@@ -14,10 +14,11 @@ pub mod instance;
 pub mod rules;
 pub mod support;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::rules::RuleId;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use crate::config::Config;
 use crate::date::Day;
 use crate::instance::DbInstance;
 use crate::rules::Checker;
@@ -38,7 +39,7 @@ impl Detector for AwsRdsMysql {
                 .to_string(),
             kinds: vec![KIND.to_string()],
             rules: rules::Rule::infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             per_resource: true,
             ..Default::default()
         }

@@ -2,13 +2,14 @@
 
 mod common;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use aws_rds_mysql::AwsRdsMysql;
 use aws_rds_mysql::config::Config;
 use aws_rds_mysql::date::Day;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn info_declares_the_kind_the_nine_rules_and_a_schema() {
@@ -36,21 +37,8 @@ fn info_declares_the_kind_the_nine_rules_and_a_schema() {
             ("aws.rds.default-parameter-group", Severity::Low),
         ]
     );
-    for rule in &info.rules {
-        assert!(!rule.title.is_empty());
-        assert!(
-            rule.description.len() > 200 && !rule.description.contains('\n'),
-            "{}",
-            rule.id
-        );
-    }
-    let schema: Value = serde_json::from_str(&info.config_schema).expect("schema is JSON");
-    let keys: Vec<_> = schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    aiops_sdk::testing::assert_info_is_well_formed(&info);
+    let keys = aiops_sdk::testing::schema_keys(&info);
     assert_eq!(
         keys,
         [
@@ -146,14 +134,7 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"[1, 2]"#, "expected a JSON object"),
         (r#"{"cpu_p95_low": "#, "invalid plugin config"),
     ];
-    for (config, key) in cases {
-        let err = Harness::<AwsRdsMysql>::new()
-            .config(config)
-            .detect(vec![instance(json!({}), vec![])])
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<AwsRdsMysql>(&[instance(json!({}), vec![])], &cases);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::LogLevel;
+use aws_rds_mysql::AwsRdsMysql;
 use common::*;
 use serde_json::json;
 
@@ -70,11 +71,9 @@ fn other_engines_are_skipped_with_a_debug_line() {
 }
 
 #[test]
-fn other_kinds_never_reach_the_detector() {
-    let mut stream = instance(json!({"PubliclyAccessible": true}), vec![]);
-    stream.kind = "aws.kinesis.stream".into();
-    let run = run(vec![stream]);
-    assert!(run.findings.is_empty() && run.logs.is_empty());
+fn survives_broken_input_and_never_judges_other_kinds() {
+    let busy = instance(json!({"PubliclyAccessible": true}), vec![cpu(95.0)]);
+    aiops_sdk::testing::assert_robust::<AwsRdsMysql>(&[busy]);
 }
 
 #[test]

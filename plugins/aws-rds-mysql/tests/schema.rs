@@ -1,8 +1,9 @@
 //! The published config schema agrees with the config parser's defaults.
 
-use aws_rds_mysql::config::{CONFIG_SCHEMA, Config};
+use aiops_sdk::knobs::PluginConfig;
+use aws_rds_mysql::config::Config;
 
 #[test]
 fn schema_matches_the_defaults() {
-    aiops_sdk::testing::assert_schema_matches_defaults(CONFIG_SCHEMA, Config::parse);
+    aiops_sdk::testing::assert_schema_matches_defaults(&Config::schema(), Config::parse);
 }

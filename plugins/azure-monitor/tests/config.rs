@@ -3,12 +3,10 @@
 mod common;
 
 use aiops_sdk::knobs::PluginConfig;
-use aiops_sdk::testing::Harness;
 use aiops_sdk::{Detector, Severity};
 use azure_monitor::AzureMonitor;
 use azure_monitor::config::Config;
 use common::*;
-use serde_json::Value;
 
 #[test]
 fn info_declares_the_kinds_the_four_rules_and_a_schema() {
@@ -40,21 +38,8 @@ fn info_declares_the_kinds_the_four_rules_and_a_schema() {
             ("azure.monitor.sustained-high-cpu", Severity::High),
         ]
     );
-    for rule in &info.rules {
-        assert!(!rule.title.is_empty());
-        assert!(
-            rule.description.len() > 200 && !rule.description.contains('\n'),
-            "{}",
-            rule.id
-        );
-    }
-    let schema: Value = serde_json::from_str(&info.config_schema).expect("schema is JSON");
-    let keys: Vec<_> = schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    aiops_sdk::testing::assert_info_is_well_formed(&info);
+    let keys = aiops_sdk::testing::schema_keys(&info);
     assert_eq!(keys, ["cpu_p95_high", "default_action_group_id"]);
 }
 
@@ -107,12 +92,8 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"{"cpu_threshold": 80}"#, "unknown key `cpu_threshold`"),
         (r#"[1]"#, "expected a JSON object"),
     ];
-    for (config, key) in cases {
-        let err = Harness::<AzureMonitor>::new()
-            .config(config)
-            .detect(vec![vm("shop", "web-1", "Standard_D2s_v5", vec![])])
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<AzureMonitor>(
+        &[vm("shop", "web-1", "Standard_D2s_v5", vec![])],
+        &cases,
+    );
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use aiops_sdk::LogLevel;
+use azure_monitor::AzureMonitor;
 use common::*;
 
 #[test]
@@ -56,15 +57,8 @@ fn malformed_raw_is_skipped_with_a_warning_and_the_others_are_judged() {
 }
 
 #[test]
-fn other_kinds_never_reach_the_detector() {
-    let mut other = vm("shop", "web-1", "Standard_D2s_v5", vec![]);
-    other.kind = "azure.storage.account".into();
-    let run = run(vec![other]);
-    assert!(run.findings.is_empty() && run.logs.is_empty());
-}
-
-#[test]
-fn an_empty_batch_yields_nothing() {
-    let run = run(vec![]);
-    assert!(run.findings.is_empty() && run.logs.is_empty());
+fn survives_broken_input_and_never_judges_other_kinds() {
+    let web = vm("shop", "web-1", "Standard_D2s_v5", vec![]);
+    let alert = watching("cpu", &[&web]);
+    aiops_sdk::testing::assert_robust::<AzureMonitor>(&[web, alert]);
 }

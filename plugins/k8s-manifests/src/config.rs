@@ -1,37 +1,11 @@
 //! The plugin's configuration: probe templates and the image pull policy it proposes.
 
-use aiops_sdk::Context;
-use serde::Deserialize;
-use serde_json::Value;
-
-/// JSON Schema of [`Config`], published in the plugin's info.
-pub const CONFIG_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "k8s-manifests",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "probes": {
-      "description": "Probe templates added where a finding asks for a missing probe (a Kubernetes Probe object each).",
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-        "liveness": {"type": "object"},
-        "readiness": {"type": "object"},
-        "startup": {"type": "object"}
-      }
-    },
-    "image_pull_policy": {
-      "description": "imagePullPolicy set where a finding asks for one and its hint proposes none.",
-      "enum": ["Always", "IfNotPresent", "Never"],
-      "default": "IfNotPresent"
-    }
-  }
-}"#;
+use aiops_sdk::knobs::{Knobs, PluginConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 /// Settings of the `k8s-manifests` remediator; every key is optional.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Probe templates by probe kind.
     pub probes: Probes,
@@ -40,7 +14,7 @@ pub struct Config {
 }
 
 /// Probe templates; a missing one means such probes are not added.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Probes {
     /// `livenessProbe` template.
@@ -60,20 +34,52 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    /// Reads and validates the config the host passed; the error names the key.
-    pub fn from_context(ctx: &Context<'_>) -> Result<Config, String> {
-        let config: Config = ctx.config()?;
-        if !["Always", "IfNotPresent", "Never"].contains(&config.image_pull_policy.as_str()) {
+/// The pull policies Kubernetes knows.
+const PULL_POLICIES: [&str; 3] = ["Always", "IfNotPresent", "Never"];
+
+impl PluginConfig for Config {
+    const TITLE: &'static str = "k8s-manifests";
+
+    fn read(k: &mut Knobs) -> Result<Config, String> {
+        let d = Config::default();
+        Ok(Config {
+            probes: k
+                .key(
+                    "probes",
+                    "Probe templates added where a finding asks for a missing probe (a Kubernetes Probe object each).",
+                )
+                .schema(json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "liveness": {"type": "object"},
+                        "readiness": {"type": "object"},
+                        "startup": {"type": "object"}
+                    }
+                }))
+                .get::<Option<Probes>>(None)?
+                .unwrap_or(d.probes),
+            image_pull_policy: k
+                .key(
+                    "image_pull_policy",
+                    "imagePullPolicy set where a finding asks for one and its hint proposes none.",
+                )
+                .schema(json!({"enum": PULL_POLICIES}))
+                .get(d.image_pull_policy)?,
+        })
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !PULL_POLICIES.contains(&self.image_pull_policy.as_str()) {
             return Err(format!(
                 "invalid plugin config: image_pull_policy `{}` is not Always, IfNotPresent or Never",
-                config.image_pull_policy
+                self.image_pull_policy
             ));
         }
         for (key, probe) in [
-            ("liveness", &config.probes.liveness),
-            ("readiness", &config.probes.readiness),
-            ("startup", &config.probes.startup),
+            ("liveness", &self.probes.liveness),
+            ("readiness", &self.probes.readiness),
+            ("startup", &self.probes.startup),
         ] {
             if probe
                 .as_ref()
@@ -84,9 +90,11 @@ impl Config {
                 ));
             }
         }
-        Ok(config)
+        Ok(())
     }
+}
 
+impl Config {
     /// The template for a probe field (`livenessProbe`, ...), or why there is none.
     pub fn probe(&self, field: &str) -> Result<Value, String> {
         let (key, template) = match field {

@@ -21,9 +21,10 @@ pub mod sources;
 
 use aiops_sdk::k8s::WORKLOAD_KINDS;
 use aiops_sdk::kinds;
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::{Context, Finding, Outcome, PluginInfo, Remediator, Resource, SourceFile};
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use crate::config::Config;
 use crate::sources::Sources;
 
 /// What this remediator fixes: the k8s-resources rules, and every k8s-workloads rule
@@ -55,7 +56,7 @@ impl Remediator for K8sManifests {
                 .map(|k| k.to_string())
                 .collect(),
             fixes: FIXES.iter().map(|id| id.to_string()).collect(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             ..Default::default()
         }
     }

@@ -11,10 +11,11 @@ pub mod config;
 pub mod rules;
 
 use aiops_sdk::k8s::{WORKLOAD_KINDS, Workload};
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::rules::RuleId;
 use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use crate::config::Config;
 use crate::rules::Checker;
 
 /// The `k8s-resources` detector.
@@ -29,7 +30,7 @@ impl Detector for K8sResources {
                 .to_string(),
             kinds: WORKLOAD_KINDS.iter().map(|k| k.to_string()).collect(),
             rules: rules::Rule::infos(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             per_resource: true,
             ..Default::default()
         }

@@ -2,13 +2,13 @@
 
 mod common;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::testing::change;
-use aiops_sdk::testing::{Harness, k8s_resources_from_yaml};
+use aiops_sdk::testing::k8s_resources_from_yaml;
 use aiops_sdk::{Detector, Quantity, Severity};
 use common::*;
 use k8s_resources::K8sResources;
 use k8s_resources::config::Config;
-use serde_json::Value;
 
 #[test]
 fn info_declares_the_workload_kinds_the_six_rules_and_a_schema() {
@@ -32,21 +32,8 @@ fn info_declares_the_workload_kinds_the_six_rules_and_a_schema() {
             ("k8s.resources.limit-request-ratio", Severity::Low),
         ]
     );
-    for rule in &info.rules {
-        assert!(!rule.title.is_empty());
-        assert!(
-            rule.description.len() > 100 && !rule.description.contains('\n'),
-            "{}",
-            rule.id
-        );
-    }
-    let schema: Value = serde_json::from_str(&info.config_schema).expect("schema is JSON");
-    let keys: Vec<_> = schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    aiops_sdk::testing::assert_info_is_well_formed(&info);
+    let keys = aiops_sdk::testing::schema_keys(&info);
     assert_eq!(
         keys,
         [
@@ -60,7 +47,7 @@ fn info_declares_the_workload_kinds_the_six_rules_and_a_schema() {
 
 #[test]
 fn empty_config_has_the_documented_defaults() {
-    let config: Config = serde_json::from_str("{}").unwrap();
+    let config = Config::parse("{}").unwrap();
     assert_eq!(config, Config::default());
     assert_eq!(config.max_limit_request_ratio, 4.0);
     assert_eq!(
@@ -83,7 +70,7 @@ fn empty_config_has_the_documented_defaults() {
 
 #[test]
 fn configured_defaults_merge_over_the_built_in_ones() {
-    let config: Config = serde_json::from_str(
+    let config = Config::parse(
         r#"{"default_requests": {"cpu": 0.25, "memory": null}, "default_limits": {"cpu": "1"}}"#,
     )
     .unwrap();
@@ -142,12 +129,10 @@ fn invalid_config_is_an_error_naming_the_key() {
         (r#"{"max_ratio": 2}"#, "max_ratio"),
     ];
     let resources = k8s_resources_from_yaml(&deployment("{}"));
-    for (config, key) in cases {
-        let err = Harness::<K8sResources>::new()
-            .config(config)
-            .detect(resources.clone())
-            .expect_err(config);
-        assert!(err.starts_with("invalid plugin config"), "{err}");
-        assert!(err.contains(key), "{config}: {err}");
-    }
+    aiops_sdk::testing::assert_config_errors::<K8sResources>(&resources, &cases);
+}
+
+#[test]
+fn schema_matches_the_defaults() {
+    aiops_sdk::testing::assert_schema_matches_defaults(&Config::schema(), Config::parse);
 }

@@ -483,3 +483,9 @@ data: {A: b}
 ");
     assert!(run.findings.is_empty());
 }
+
+#[test]
+fn survives_broken_input_and_never_judges_other_kinds() {
+    let bare = k8s_resources_from_yaml(&deployment("{}"));
+    aiops_sdk::testing::assert_robust::<k8s_resources::K8sResources>(&bare);
+}

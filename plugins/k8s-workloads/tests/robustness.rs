@@ -16,10 +16,9 @@ fn info_declares_every_rule_with_docs_and_takes_the_whole_batch() {
         "cross-resource rules need the whole batch"
     );
     assert_eq!(info.rules.len(), 10);
+    aiops_sdk::testing::assert_info_is_well_formed(&info);
     for rule in &info.rules {
         assert!(rule.id.starts_with("k8s.workloads."), "{}", rule.id);
-        assert!(rule.description.len() > 200, "{} has a paragraph", rule.id);
-        assert!(!rule.title.is_empty());
     }
     let related = [
         "PodDisruptionBudget",
@@ -31,8 +30,13 @@ fn info_declares_every_rule_with_docs_and_takes_the_whole_batch() {
     for kind in aiops_sdk::k8s::WORKLOAD_KINDS.iter().chain(&related) {
         assert!(info.kinds.iter().any(|k| k == kind), "{kind}");
     }
-    let schema: serde_json::Value = serde_json::from_str(&info.config_schema).unwrap();
-    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn survives_broken_input_and_never_judges_other_kinds() {
+    let resources =
+        aiops_sdk::testing::k8s_resources_from_yaml(&deployment("1", &good_container("")));
+    aiops_sdk::testing::assert_robust::<K8sWorkloads>(&resources);
 }
 
 #[test]

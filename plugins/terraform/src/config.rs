@@ -3,50 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use aiops_sdk::Context;
-use aiops_sdk::knobs::{Knobs, invalid};
-
-/// JSON Schema of the config.
-pub const CONFIG_SCHEMA: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "terraform",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "alert_file": {
-      "description": "Repository path of the .tf file new azurerm_monitor_metric_alert blocks go to, when the host passes it; otherwise a passed file that already holds metric alerts, else the file defining the watched resource.",
-      "type": "string", "minLength": 1
-    },
-    "alert_resource_group_name": {
-      "description": "resource_group_name of new alerts, as a literal; by default the watched resource's own resource_group_name expression, else its resource group from the ARM id.",
-      "type": "string", "minLength": 1
-    },
-    "alert_action_group_id": {
-      "description": "ARM id of the action group new alerts and alerts without one notify, instead of the one in the finding's hint.",
-      "type": "string", "minLength": 1
-    },
-    "alert_severity": {
-      "description": "severity of new alerts (0 critical … 4 verbose).",
-      "type": "integer", "minimum": 0, "maximum": 4, "default": 2
-    },
-    "alert_frequency": {
-      "description": "frequency (ISO 8601 duration) of new alerts.",
-      "type": "string", "default": "PT5M"
-    },
-    "alert_window_size": {
-      "description": "window_size (ISO 8601 duration) of new alerts.",
-      "type": "string", "default": "PT15M"
-    },
-    "alert_aggregation": {
-      "description": "criteria aggregation of new alerts.",
-      "type": "string", "enum": ["Average", "Count", "Minimum", "Maximum", "Total"], "default": "Average"
-    },
-    "alert_thresholds": {
-      "description": "Threshold per metric name (e.g. {\"Percentage CPU\": 90}) overriding the one in the finding's hint.",
-      "type": "object", "additionalProperties": {"type": "number"}
-    }
-  }
-}"#;
+use aiops_sdk::knobs::{Knobs, PluginConfig, between, invalid};
+use serde_json::json;
 
 /// The settings of new metric alerts.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,42 +42,71 @@ impl Default for Config {
     }
 }
 
-const AGGREGATIONS: [&str; 5] = ["Average", "Count", "Minimum", "Maximum", "Total"];
+const AGGREGATIONS: &[&str] = &["Average", "Count", "Minimum", "Maximum", "Total"];
 
-impl Config {
-    /// The config the host passed.
-    pub fn from_context(ctx: &Context<'_>) -> Result<Config, String> {
-        Config::parse(ctx.config_json())
+impl PluginConfig for Config {
+    const TITLE: &'static str = "terraform";
+
+    fn read(k: &mut Knobs) -> Result<Config, String> {
+        let d = Config::default();
+        let text = || json!({"type": "string", "minLength": 1});
+        Ok(Config {
+            alert_file: k
+                .key(
+                    "alert_file",
+                    "Repository path of the .tf file new azurerm_monitor_metric_alert blocks go to, when the host passes it; otherwise a passed file that already holds metric alerts, else the file defining the watched resource.",
+                )
+                .schema(text())
+                .get(d.alert_file)?,
+            alert_resource_group_name: k
+                .key(
+                    "alert_resource_group_name",
+                    "resource_group_name of new alerts, as a literal; by default the watched resource's own resource_group_name expression, else its resource group from the ARM id.",
+                )
+                .schema(text())
+                .get(d.alert_resource_group_name)?,
+            alert_action_group_id: k
+                .key(
+                    "alert_action_group_id",
+                    "ARM id of the action group new alerts and alerts without one notify, instead of the one in the finding's hint.",
+                )
+                .schema(text())
+                .get(d.alert_action_group_id)?,
+            alert_severity: k
+                .key(
+                    "alert_severity",
+                    "severity of new alerts (0 critical … 4 verbose).",
+                )
+                .whole(d.alert_severity.into(), between(0.0, 4.0))? as u8,
+            alert_frequency: k
+                .key(
+                    "alert_frequency",
+                    "frequency (ISO 8601 duration) of new alerts.",
+                )
+                .get(d.alert_frequency)?,
+            alert_window_size: k
+                .key(
+                    "alert_window_size",
+                    "window_size (ISO 8601 duration) of new alerts.",
+                )
+                .get(d.alert_window_size)?,
+            alert_aggregation: k
+                .key("alert_aggregation", "criteria aggregation of new alerts.")
+                .schema(json!({"type": "string"}))
+                .one_of(AGGREGATIONS)
+                .get(d.alert_aggregation)?,
+            alert_thresholds: k
+                .key(
+                    "alert_thresholds",
+                    "Threshold per metric name (e.g. {\"Percentage CPU\": 90}) overriding the one in the finding's hint.",
+                )
+                .schema(json!({"additionalProperties": {"type": "number"}}))
+                .get(d.alert_thresholds)?,
+        })
     }
 
-    /// Parses and validates a config document; unknown keys are an error.
-    pub fn parse(json: &str) -> Result<Config, String> {
-        let d = Config::default();
-        let mut k = Knobs::parse(json)?;
-        let alert_file = k.get("alert_file", d.alert_file)?;
-        let alert_resource_group_name =
-            k.get("alert_resource_group_name", d.alert_resource_group_name)?;
-        let alert_action_group_id: Option<String> =
-            k.get("alert_action_group_id", d.alert_action_group_id)?;
-        let severity = k.number("alert_severity", f64::from(d.alert_severity), 0.0..=4.0)?;
-        let alert_frequency = k.get("alert_frequency", d.alert_frequency)?;
-        let alert_window_size = k.get("alert_window_size", d.alert_window_size)?;
-        let alert_aggregation: String = k.get("alert_aggregation", d.alert_aggregation)?;
-        let alert_thresholds = k.get("alert_thresholds", d.alert_thresholds)?;
-        k.finish()?;
-        if severity.fract() != 0.0 {
-            return Err(invalid(
-                "alert_severity",
-                "must be a whole number from 0 to 4",
-            ));
-        }
-        if !AGGREGATIONS.contains(&alert_aggregation.as_str()) {
-            return Err(invalid(
-                "alert_aggregation",
-                format!("must be one of {}", AGGREGATIONS.join(", ")),
-            ));
-        }
-        if let Some(id) = &alert_action_group_id
+    fn check(&self) -> Result<(), String> {
+        if let Some(id) = &self.alert_action_group_id
             && !id.to_ascii_lowercase().starts_with("/subscriptions/")
         {
             return Err(invalid(
@@ -127,16 +114,7 @@ impl Config {
                 format!("must be the ARM id of an action group, got `{id}`"),
             ));
         }
-        Ok(Config {
-            alert_file,
-            alert_resource_group_name,
-            alert_action_group_id,
-            alert_severity: severity as u8,
-            alert_frequency,
-            alert_window_size,
-            alert_aggregation,
-            alert_thresholds,
-        })
+        Ok(())
     }
 }
 

@@ -39,11 +39,12 @@ pub mod rules;
 pub mod sizes;
 pub mod value;
 
+use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::{
     Context, Finding, LogLevel, Outcome, PluginInfo, Remediator, Resource, SourceFile,
 };
 
-use crate::config::{CONFIG_SCHEMA, Config};
+use crate::config::Config;
 use crate::repo::Repo;
 
 /// The `terraform` remediator.
@@ -58,7 +59,7 @@ impl Remediator for Terraform {
                           keeping every other byte of the files"
                 .to_string(),
             fixes: rules::fixes(),
-            config_schema: CONFIG_SCHEMA.to_string(),
+            config_schema: Config::schema(),
             ..Default::default()
         }
     }

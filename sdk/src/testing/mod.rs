@@ -13,6 +13,10 @@
 //! assert!(run.findings.is_empty());
 //! ```
 
+mod contract;
+
+pub use contract::{assert_config_errors, assert_info_is_well_formed, assert_robust, schema_keys};
+
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
