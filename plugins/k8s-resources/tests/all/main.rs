@@ -1,0 +1,7 @@
+//! The tests of the `k8s-resources` plugin, one test binary (one link) for all.
+
+mod common;
+mod config;
+mod fixtures;
+mod rules;
+mod throughput;

@@ -1,0 +1,10 @@
+//! The tests of the `k8s-workloads` plugin, one test binary (one link) for all.
+
+mod availability;
+mod common;
+mod containers;
+mod fixtures;
+mod namespaces;
+mod robustness;
+mod schema;
+mod usage;
