@@ -41,13 +41,19 @@ pub struct AuditQuery {
 
 /// An entry about to be written.
 #[derive(Debug, Clone)]
-pub(crate) struct AuditRecord {
-    pub(crate) at: i64,
-    pub(crate) actor: String,
-    pub(crate) action: String,
-    pub(crate) subject: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) details: Option<serde_json::Value>,
+pub struct AuditRecord {
+    /// When (Unix milliseconds).
+    pub at: i64,
+    /// Who: `cycle:42`, `user:alice`, `token:ci`.
+    pub actor: String,
+    /// What: `finding.resolved`, `remediation.approved`, …
+    pub action: String,
+    /// What it was done to: a fingerprint, a proposal id.
+    pub subject: String,
+    /// Why, in words.
+    pub reason: Option<String>,
+    /// Anything else, as a JSON object (never a secret).
+    pub details: Option<serde_json::Value>,
 }
 
 const COLUMNS: &[&str] = &["at", "actor", "action", "subject", "reason", "details"];
@@ -75,6 +81,15 @@ pub(crate) async fn insert_audit(
 }
 
 impl Store {
+    /// Appends `records` inside `tx`, the transaction of the change they record.
+    pub async fn audit_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        records: &[AuditRecord],
+    ) -> Result<(), StateError> {
+        insert_audit(self, tx, records).await
+    }
+
     /// Appends one entry on its own (a user's or a token's action).
     pub async fn record_audit(
         &self,

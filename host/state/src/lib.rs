@@ -25,7 +25,7 @@ mod store;
 mod time;
 mod url;
 
-pub use audit::{AuditEntry, AuditQuery};
+pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use config::{DEFAULT_RETENTION_DAYS, StateConfig, default_data_dir};
 pub use cycle::{CycleRecord, CycleStatus, SourceStatus};
 pub use error::StateError;
