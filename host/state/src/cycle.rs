@@ -38,7 +38,9 @@ impl SourceStatus {
     /// Why a finding on a resource read from `file` is not covered, if it is not.
     pub(crate) fn failure_for(&self, file: Option<&Path>) -> Option<String> {
         let first = |problems: &[&CycleProblem]| {
-            problems.first().map_or(String::new(), |p| p.message.clone())
+            problems
+                .first()
+                .map_or(String::new(), |p| p.message.clone())
         };
         if self.failed || (!self.problems.is_empty() && !self.file_source) {
             let all: Vec<&CycleProblem> = self.problems.iter().collect();
@@ -142,7 +144,10 @@ impl Store {
                 actor: "aiops".into(),
                 action: "cycle.abandoned".into(),
                 subject: format!("cycle:{id}"),
-                reason: Some("the process running it stopped before it finished; nothing of it was stored".into()),
+                reason: Some(
+                    "the process running it stopped before it finished; nothing of it was stored"
+                        .into(),
+                ),
                 details: None,
             })
             .collect();

@@ -33,7 +33,9 @@ pub enum StateError {
         known: i64,
     },
     /// Another cycle holds the store's cycle lock.
-    #[error("another aiops cycle is running against the state store {url}{holder}; try again when it has finished")]
+    #[error(
+        "another aiops cycle is running against the state store {url}{holder}; try again when it has finished"
+    )]
     Busy {
         /// The store's URL, password redacted.
         url: String,

@@ -118,8 +118,14 @@ impl Store {
         for row in &rows {
             let finding = self.finding_of(row)?;
             let severity_ok = filter.severities.is_empty()
-                || filter.severities.iter().any(|s| s.as_str() == finding.severity);
-            let rule_ok = filter.rule.as_ref().is_none_or(|p| p.matches(&finding.rule));
+                || filter
+                    .severities
+                    .iter()
+                    .any(|s| s.as_str() == finding.severity);
+            let rule_ok = filter
+                .rule
+                .as_ref()
+                .is_none_or(|p| p.matches(&finding.rule));
             let resource_ok = filter
                 .resource
                 .as_ref()

@@ -60,8 +60,11 @@ impl Store {
                     .create(true)
                     .truncate(false)
                     .open(&path)
-                    .map_err(|err| self.lock_error(format!("cannot open {}: {err}", path.display())))?;
-                match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                    .map_err(|err| {
+                        self.lock_error(format!("cannot open {}: {err}", path.display()))
+                    })?;
+                match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+                {
                     Ok(()) => {
                         let note = format!("{owner} since {}\n", format_millis(now_millis()));
                         let _ = file.set_len(0);
@@ -70,7 +73,9 @@ impl Store {
                         Ok(Some(Held::File { _file: file }))
                     }
                     Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
-                    Err(err) => Err(self.lock_error(format!("cannot lock {}: {err}", path.display()))),
+                    Err(err) => {
+                        Err(self.lock_error(format!("cannot lock {}: {err}", path.display())))
+                    }
                 }
             }
             StoreUrl::Postgres(_) => {

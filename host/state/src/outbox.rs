@@ -99,8 +99,10 @@ impl Store {
                     subject: row.try_get("subject").map_err(get)?,
                     severity: row.try_get("severity").map_err(get)?,
                     cycle: row.try_get("cycle_id").map_err(get)?,
-                    payload: serde_json::from_str(&row.try_get::<String, _>("payload").map_err(get)?)
-                        .unwrap_or(serde_json::Value::Null),
+                    payload: serde_json::from_str(
+                        &row.try_get::<String, _>("payload").map_err(get)?,
+                    )
+                    .unwrap_or(serde_json::Value::Null),
                     dedup_key: row.try_get("dedup_key").map_err(get)?,
                 })
             })

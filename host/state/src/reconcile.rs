@@ -258,7 +258,10 @@ impl Store {
                             row.source, row.plugin
                         )),
                     });
-                    resolved_by_seen.entry(last_seen).or_default().push(fingerprint.clone());
+                    resolved_by_seen
+                        .entry(last_seen)
+                        .or_default()
+                        .push(fingerprint.clone());
                     resolved.push(fingerprint.clone());
                 }
                 Err(why) => {
@@ -271,7 +274,10 @@ impl Store {
                             to: None,
                             reason: Some(why.clone()),
                         });
-                        stale_by.entry((why, last_seen)).or_default().push(fingerprint.clone());
+                        stale_by
+                            .entry((why, last_seen))
+                            .or_default()
+                            .push(fingerprint.clone());
                     }
                 }
             }
@@ -330,7 +336,15 @@ impl Store {
             self,
             &mut tx,
             "finding_history",
-            &["fingerprint", "cycle_id", "at", "change", "from_value", "to_value", "reason"],
+            &[
+                "fingerprint",
+                "cycle_id",
+                "at",
+                "change",
+                "from_value",
+                "to_value",
+                "reason",
+            ],
             history,
             "",
         )
@@ -495,7 +509,9 @@ fn finding_row(f: &ObservedFinding, hash: &str, reopened: i64, now: i64, cycle: 
         f.severity.as_str().into(),
         f.title.as_str().into(),
         f.message.as_str().into(),
-        serde_json::to_string(&f.evidence).unwrap_or_default().into(),
+        serde_json::to_string(&f.evidence)
+            .unwrap_or_default()
+            .into(),
         f.remediation.clone().into(),
         hash.into(),
         now.into(),

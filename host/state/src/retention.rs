@@ -33,8 +33,22 @@ impl Store {
             if doomed.is_empty() {
                 break;
             }
-            update_where_in(self, &mut tx, "DELETE FROM finding_history WHERE fingerprint IN (", &[], &doomed).await?;
-            update_where_in(self, &mut tx, "DELETE FROM findings WHERE fingerprint IN (", &[], &doomed).await?;
+            update_where_in(
+                self,
+                &mut tx,
+                "DELETE FROM finding_history WHERE fingerprint IN (",
+                &[],
+                &doomed,
+            )
+            .await?;
+            update_where_in(
+                self,
+                &mut tx,
+                "DELETE FROM findings WHERE fingerprint IN (",
+                &[],
+                &doomed,
+            )
+            .await?;
             let record = AuditRecord {
                 at: now,
                 actor: actor.into(),

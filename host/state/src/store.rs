@@ -88,7 +88,9 @@ impl Store {
                 .await
                 .map_err(|err| open_error(describe(&err)))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                return Err(open_error(format!("cannot switch to WAL mode (got {mode})")));
+                return Err(open_error(format!(
+                    "cannot switch to WAL mode (got {mode})"
+                )));
             }
         }
         store.refuse_newer_schema().await?;
@@ -175,9 +177,7 @@ impl Store {
 
     /// Starts a write transaction; on SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`) so it never fails half-way on a snapshot conflict.
-    pub async fn begin_write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StateError> {
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StateError> {
         let begun = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,

@@ -11,9 +11,8 @@ pub fn now_millis() -> i64 {
 
 /// `millis` as RFC 3339 in UTC, to the second (`2026-12-05T12:00:00Z`).
 pub fn format_millis(millis: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
         .ok()
         .and_then(|t| t.format(&format).ok())
@@ -24,8 +23,7 @@ pub fn format_millis(millis: i64) -> String {
 /// RFC 3339 time (`2026-12-01T00:00:00Z`). Returns Unix milliseconds.
 pub fn parse_since(text: &str, now: i64) -> Result<i64, String> {
     let text = text.trim();
-    if let Ok(t) =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
     {
         return Ok(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MIN));
     }
@@ -66,7 +64,11 @@ mod tests {
             parse_since("2026-12-01T00:00:00Z", now),
             Ok(1_796_083_200_000)
         );
-        assert!(parse_since("yesterday", now).unwrap_err().contains("`yesterday`"));
+        assert!(
+            parse_since("yesterday", now)
+                .unwrap_err()
+                .contains("`yesterday`")
+        );
         assert!(parse_since("5y", now).is_err());
         assert_eq!(format_millis(1_796_083_200_000), "2026-12-01T00:00:00Z");
     }

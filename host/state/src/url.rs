@@ -41,9 +41,8 @@ impl StoreUrl {
             return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            let url = url::Url::parse(text).map_err(|err| {
-                bad(format!("not a valid PostgreSQL URL ({err})"))
-            })?;
+            let url = url::Url::parse(text)
+                .map_err(|err| bad(format!("not a valid PostgreSQL URL ({err})")))?;
             if url.password().is_some() {
                 return Err(bad(
                     "must not hold a password: give it in state.password_env or state.password_file"
@@ -147,7 +146,10 @@ mod tests {
         let pg = StoreUrl::parse("postgres://aiops@db.internal:5432/aiops").unwrap();
         let with = pg.with_password("s3cret").unwrap();
         assert!(with.connect_url().contains("s3cret"));
-        assert_eq!(with.redacted(), "postgres://aiops:***@db.internal:5432/aiops");
+        assert_eq!(
+            with.redacted(),
+            "postgres://aiops:***@db.internal:5432/aiops"
+        );
         assert!(!format!("{with:?}").contains("s3cret"));
         let err = StoreUrl::parse("mysql://x/y").unwrap_err().to_string();
         assert_eq!(
