@@ -191,6 +191,10 @@ impl FileReader<'_> {
         let Some(first) = text.lines().position(|l| !l.trim().is_empty()) else {
             return;
         };
+        if let Err(too_deep) = block_yaml::nesting::json(text).check() {
+            self.problem(Some(too_deep.line), format!("invalid JSON: {too_deep}"));
+            return;
+        }
         match serde_json::from_str::<Value>(text) {
             Ok(value) => self.objects(0, first + 1, value, || json_item_lines(text, "items")),
             Err(err) => self.problem(Some(err.line()), format!("invalid JSON: {err}")),
@@ -200,6 +204,16 @@ impl FileReader<'_> {
     /// One YAML document: the fast reader where it accepts the document, serde_norway
     /// (which also words the errors) for everything else.
     fn yaml_document(&mut self, index: usize, doc: &YamlDoc<'_>) {
+        if let Err(too_deep) = block_yaml::nesting::yaml(doc.text).check() {
+            let offset = doc.start - 1;
+            let line = too_deep.line + offset;
+            let too_deep = block_yaml::nesting::TooDeep { line, ..too_deep };
+            self.problem(
+                Some(line),
+                format!("invalid YAML in document {index}: {too_deep}"),
+            );
+            return;
+        }
         let parsed = match block_yaml::parse(doc.text) {
             Some(value) => Ok(value),
             None => serde_norway::from_str::<Value>(doc.text),
@@ -427,6 +441,34 @@ mod tests {
         assert_eq!(inv.problems.len(), 1, "{:?}", inv.problems);
         assert_eq!(inv.problems[0].line, Some(3));
         assert!(inv.problems[0].message.starts_with("invalid JSON"));
+    }
+
+    #[test]
+    fn a_nesting_bomb_is_refused_with_the_parsers_one_line_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let bomb = "[".repeat(100_000);
+        write(
+            dir.path(),
+            "bomb.yaml",
+            &format!("kind: Pod\nmetadata: {{name: ok}}\n---\n# hostile\nspec: {bomb}\n"),
+        );
+        write(dir.path(), "bomb.json", &format!("\n{bomb}"));
+        let inv = load_manifests(dir.path()).unwrap();
+        assert_eq!(ids(&inv), ["k8s/Pod/ok"]);
+        let found: Vec<_> = inv.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].ends_with(
+                "bomb.json:2: invalid JSON: recursion limit exceeded at line 2 column 129"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            found[1].ends_with(
+                "bomb.yaml:5: invalid YAML in document 1: recursion limit exceeded at line 5 column 135"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
