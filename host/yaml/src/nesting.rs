@@ -229,11 +229,7 @@ impl<'a> Cursor<'a> {
     fn skip_double_quoted(&mut self) {
         while let Some(b) = self.next() {
             match b {
-                b'\\' => {
-                    if self.peek().is_some() {
-                        self.advance();
-                    }
-                }
+                b'\\' if self.peek().is_some() => self.advance(),
                 b'"' => return,
                 _ => {}
             }
