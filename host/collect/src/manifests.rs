@@ -1,9 +1,11 @@
 //! Reads Kubernetes manifests from a directory: YAML (multi-document) and JSON files,
 //! `List` kinds unwrapped, each resource with its file, document index and line.
 //!
-//! A document that does not parse, or is not a Kubernetes object, becomes an
+//! A document that does not parse, or is a Kubernetes object without a name, becomes an
 //! [`InventoryProblem`] with the file and line; the other documents of that file and
-//! the other files are still read.
+//! the other files are still read. A document that is not a Kubernetes object at all
+//! (no `kind`: Helm values, CI workflows, application config; or Kustomize's own
+//! `Kustomization`) is skipped with a debug-level note and counted.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,8 @@ const FILES_PER_THREAD: usize = 64;
 enum Entry {
     Resource(Resource, SourceLocation),
     Problem(InventoryProblem),
+    /// A document that is not a Kubernetes object, left alone.
+    Skipped,
 }
 
 /// Reads every `.yaml`, `.yml` and `.json` file under `dir` (recursively, in path order
@@ -58,6 +62,7 @@ pub fn load_manifests(dir: &Path) -> Result<Inventory, SnapshotError> {
         match entry {
             Entry::Resource(resource, location) => inventory.push(resource, Some(location)),
             Entry::Problem(problem) => inventory.problems.push(problem),
+            Entry::Skipped => inventory.skipped_documents += 1,
         }
     }
     Ok(inventory)
@@ -258,6 +263,15 @@ impl FileReader<'_> {
     }
 
     fn object(&mut self, index: usize, item: Option<usize>, line: usize, value: &Value) {
+        if let Some(why) = not_kubernetes(value) {
+            tracing::debug!(
+                file = %self.path.display(),
+                line,
+                "skipping document {index}: {why}"
+            );
+            self.entries.push(Entry::Skipped);
+            return;
+        }
         match aiops_sdk::k8s::resource_from_object(value) {
             Ok(resource) => self.entries.push(Entry::Resource(
                 resource,
@@ -286,6 +300,29 @@ impl FileReader<'_> {
             line,
             message,
         }));
+    }
+}
+
+/// Why a document is not a Kubernetes object (`None`: it is one, maybe a broken one).
+///
+/// A mapping without `kind` is not one (Helm's `Chart.yaml` has an `apiVersion` but no
+/// `kind`), nor is a sequence or a scalar; Kustomize's own files (`Kustomization`,
+/// `Component`) are instructions for rendering, not objects to deploy.
+fn not_kubernetes(value: &Value) -> Option<&'static str> {
+    let Some(map) = value.as_object() else {
+        return Some("not a mapping");
+    };
+    match map.get("kind") {
+        None | Some(Value::Null) => Some("no `kind`"),
+        Some(_)
+            if map
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/")) =>
+        {
+            Some("a Kustomize file")
+        }
+        Some(_) => None,
     }
 }
 
@@ -401,32 +438,38 @@ mod tests {
     }
 
     #[test]
-    fn documents_that_are_not_kubernetes_objects_are_problems_with_lines() {
+    fn documents_that_are_not_kubernetes_objects_are_skipped_and_counted() {
         let dir = tempfile::tempdir().unwrap();
         write(
             dir.path(),
             "a.yaml",
-            "- just\n- a list\n---\nkind: Pod\nmetadata: {namespace: x}\n---\n~\n",
+            "- just\n- a list\n---\nkind: Pod\nmetadata: {namespace: x}\n---\n~\n---\nplain text\n",
         );
         write(
             dir.path(),
             "b.json",
             "{\"kind\": \"List\", \"items\": [\n  {\"kind\": \"Pod\", \"metadata\": {\"name\": \"ok\"}},\n  {\"metadata\": {\"name\": \"no-kind\"}}\n]}",
         );
+        write(
+            dir.path(),
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        );
+        write(
+            dir.path(),
+            "kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n",
+        );
         let inv = load_manifests(dir.path()).unwrap();
         assert_eq!(ids(&inv), ["k8s/Pod/ok"]);
+        assert_eq!(inv.skipped_documents, 5);
+        // A Kubernetes object without a name stays an error.
         let found: Vec<_> = inv.problems.iter().map(|p| p.to_string()).collect();
-        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].contains("a.yaml:1: document 0 is not"),
-            "{found:?}"
-        );
-        assert!(
-            found[1].contains("a.yaml:4: document 1 is not"),
-            "{found:?}"
-        );
-        assert!(
-            found[2].contains("b.json:3: item 1 of document 0 is not"),
+            found[0].ends_with(
+                "a.yaml:4: document 1 is not a Kubernetes object: missing `metadata.name`"
+            ),
             "{found:?}"
         );
     }

@@ -50,6 +50,9 @@ pub struct Inventory {
     locations: HashMap<String, SourceLocation>,
     /// What could not be read.
     pub problems: Vec<InventoryProblem>,
+    /// Documents read from files that are not Kubernetes objects (no `kind`: Helm values,
+    /// CI workflows, application config; Kustomize's own files), left alone.
+    pub skipped_documents: usize,
 }
 
 impl Inventory {
@@ -95,8 +98,10 @@ impl Inventory {
             resources,
             mut locations,
             problems,
+            skipped_documents,
             ..
         } = other;
+        self.skipped_documents += skipped_documents;
         for r in resources {
             let loc = locations.remove(&r.id);
             self.push(r, loc);

@@ -138,6 +138,7 @@ pub fn run_scan(
 
     let mut report = ScanReport {
         resources_scanned: inventory.len(),
+        skipped_documents: inventory.skipped_documents,
         inventory_problems: inventory.problems.clone(),
         ..Default::default()
     };
