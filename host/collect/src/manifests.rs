@@ -6,8 +6,13 @@
 //! the other files are still read. A document that is not a Kubernetes object at all
 //! (no `kind`: Helm values, CI workflows, application config; or Kustomize's own
 //! `Kustomization`) is skipped with a debug-level note and counted.
+//!
+//! A directory with a kustomization file is rendered (see [`crate::kustomize`]) when
+//! `kubectl` or `kustomize` is on `PATH`: the rendered objects replace the files they
+//! came from, each located at the file and document that defined it. A Helm chart's
+//! `templates/` is skipped with a note (templates are not YAML before rendering).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,6 +20,7 @@ use aiops_sdk::Resource;
 use serde_json::Value;
 
 use super::SnapshotError;
+use crate::kustomize::{self, Renderer};
 use aiops_core::{Inventory, InventoryProblem, SourceLocation};
 use aiops_yaml as block_yaml;
 use aiops_yaml::lines::{YamlDoc, json_item_lines, shift_lines, split_yaml, yaml_item_lines};
@@ -49,16 +55,39 @@ pub fn load_manifests(dir: &Path) -> Result<Inventory, SnapshotError> {
         Ok(meta) if !meta.is_dir() => return Err(SnapshotError::NotADirectory(dir.to_path_buf())),
         Ok(_) => {}
     }
+    load_manifests_rendering(dir, Renderer::from_path())
+}
+
+/// [`load_manifests`] with the given Kustomize renderer; `None` scans the files of
+/// Kustomize roots raw, with one note saying so.
+pub fn load_manifests_rendering(
+    dir: &Path,
+    renderer: Option<Renderer>,
+) -> Result<Inventory, SnapshotError> {
     let mut walk = Walk::default();
     let entries = std::fs::read_dir(dir).map_err(|source| SnapshotError::Read {
         path: dir.to_path_buf(),
         source,
     })?;
     walk.visit(dir, entries);
+    let rendered = match (&renderer, walk.roots.is_empty()) {
+        (_, true) => Vec::new(),
+        (None, false) => {
+            tracing::warn!(
+                "neither kubectl nor kustomize is on PATH: {} Kustomize root(s) under {} \
+                 are scanned as raw files, not rendered",
+                walk.roots.len(),
+                dir.display()
+            );
+            Vec::new()
+        }
+        (Some(renderer), false) => walk.render(dir, renderer),
+    };
 
     let mut inventory = Inventory::default();
-    inventory.problems = walk.problems;
-    for entry in read_in_parallel(&walk.files) {
+    inventory.problems = std::mem::take(&mut walk.problems);
+    let raw = read_in_parallel(&walk.files);
+    for entry in raw.into_iter().chain(rendered) {
         match entry {
             Entry::Resource(resource, location) => inventory.push(resource, Some(location)),
             Entry::Problem(problem) => inventory.problems.push(problem),
@@ -75,6 +104,8 @@ struct Walk {
     problems: Vec<InventoryProblem>,
     /// Canonical directories already visited, so symlink loops end.
     seen: HashSet<PathBuf>,
+    /// Canonical directories holding a kustomization file.
+    roots: Vec<PathBuf>,
 }
 
 impl Walk {
@@ -82,11 +113,18 @@ impl Walk {
     /// sort, so the files come out sorted by path component without sorting whole paths
     /// (comparing paths component by component was the slowest step before the parse).
     fn visit(&mut self, dir: &Path, entries: std::fs::ReadDir) {
-        if let Ok(canonical) = dir.canonicalize()
-            && !self.seen.insert(canonical)
+        let canonical = dir.canonicalize().ok();
+        if let Some(canonical) = &canonical
+            && !self.seen.insert(canonical.clone())
         {
             return;
         }
+        if let Some(canonical) = canonical
+            && kustomize::kustomization_file(dir).is_some()
+        {
+            self.roots.push(canonical);
+        }
+        let chart = dir.join("Chart.yaml").is_file();
         let mut named = Vec::new();
         for entry in entries {
             match entry {
@@ -105,7 +143,13 @@ impl Walk {
                 Ok(t) => t.is_dir(),
                 Err(_) => path.is_dir(),
             };
-            if is_dir {
+            if is_dir && chart && name == "templates" {
+                tracing::warn!(
+                    "Helm chart {}: templates/ skipped (templates are not YAML before \
+                     rendering; aiops does not run `helm template`)",
+                    dir.display()
+                );
+            } else if is_dir {
                 match std::fs::read_dir(&path) {
                     Ok(entries) => self.visit(&path, entries),
                     Err(err) => self.problem(&path, format!("cannot list directory: {err}")),
@@ -119,6 +163,54 @@ impl Walk {
         }
     }
 
+    /// Renders the top Kustomize roots; the files they use leave the raw scan.
+    fn render(&mut self, dir: &Path, renderer: &Renderer) -> Vec<Entry> {
+        let roots = kustomize::sorted(std::mem::take(&mut self.roots));
+        let (top, mut consumed) = kustomize::top_roots(&roots);
+        let canonical_dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let shown = |path: &Path| match path.strip_prefix(&canonical_dir) {
+            Ok(rel) => dir.join(rel),
+            Err(_) => path.to_path_buf(),
+        };
+        let mut entries = Vec::new();
+        let mut seen = HashSet::new();
+        let mut documents = HashMap::new();
+        for root in &top {
+            let objects = match renderer.render(root) {
+                Ok(objects) => objects,
+                Err(err) => {
+                    self.problem(
+                        &shown(root),
+                        format!("cannot render the kustomization: {err}"),
+                    );
+                    continue;
+                }
+            };
+            tracing::debug!(root = %root.display(), objects = objects.len(), "rendered");
+            for rendered in objects {
+                consumed.insert(rendered.origin.clone());
+                // Two overlays rendering the same object judge it once.
+                if !seen.insert(rendered.object.to_string()) {
+                    continue;
+                }
+                let file = shown(&rendered.origin);
+                let mut reader = FileReader {
+                    path: &file,
+                    entries: Vec::new(),
+                };
+                let (document, line) = origin_document(&mut documents, &rendered);
+                reader.object(document, None, line, &rendered.object);
+                entries.extend(reader.entries);
+            }
+        }
+        self.files.retain(|f| {
+            let canonical = f.canonicalize().unwrap_or_else(|_| f.clone());
+            !consumed.contains(&canonical)
+                && !aiops_sdk::kustomize::is_kustomization(&f.to_string_lossy())
+        });
+        entries
+    }
+
     fn problem(&mut self, path: &Path, message: String) {
         self.problems.push(InventoryProblem {
             source: path.display().to_string(),
@@ -126,6 +218,33 @@ impl Walk {
             message,
         });
     }
+}
+
+/// Document index and line of the document of the origin file that defines `rendered`
+/// (same kind, and the name, or a name the rendered one contains: a `namePrefix`); the
+/// file's first document when none matches.
+fn origin_document(
+    cache: &mut HashMap<PathBuf, Vec<kustomize::DocumentHead>>,
+    rendered: &kustomize::RenderedObject,
+) -> (usize, usize) {
+    let docs = cache.entry(rendered.origin.clone()).or_insert_with(|| {
+        std::fs::read_to_string(&rendered.origin)
+            .map(|text| kustomize::documents_of(&text))
+            .unwrap_or_default()
+    });
+    let field = |p: &str| rendered.object.pointer(p).and_then(Value::as_str);
+    let (kind, name) = (field("/kind"), field("/metadata/name").unwrap_or(""));
+    let same_kind = |d: &&kustomize::DocumentHead| d.kind.as_deref() == kind;
+    docs.iter()
+        .filter(same_kind)
+        .find(|d| d.name.as_deref() == Some(name))
+        .or_else(|| {
+            docs.iter()
+                .filter(same_kind)
+                .find(|d| d.name.as_deref().is_some_and(|n| name.contains(n)))
+        })
+        .or_else(|| docs.first())
+        .map_or((0, 1), |d| (d.index, d.line))
 }
 
 /// Reads and converts files on up to one thread per core, keeping their order. Each
@@ -262,6 +381,7 @@ impl FileReader<'_> {
         }
     }
 
+    /// One object, located at document `index` and `line` of this reader's file.
     fn object(&mut self, index: usize, item: Option<usize>, line: usize, value: &Value) {
         if let Some(why) = not_kubernetes(value) {
             tracing::debug!(
@@ -460,7 +580,7 @@ mod tests {
             "kustomization.yaml",
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n",
         );
-        let inv = load_manifests(dir.path()).unwrap();
+        let inv = load_manifests_rendering(dir.path(), None).unwrap();
         assert_eq!(ids(&inv), ["k8s/Pod/ok"]);
         assert_eq!(inv.skipped_documents, 5);
         // A Kubernetes object without a name stays an error.
@@ -512,6 +632,90 @@ mod tests {
             ),
             "{found:?}"
         );
+    }
+
+    fn shop_repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/repos/shop")
+    }
+
+    #[test]
+    fn kustomize_roots_are_rendered_once_each_object_at_its_base_file() {
+        let renderer = Renderer::from_path().expect("kubectl or kustomize on PATH");
+        let repo = shop_repo();
+        let inv = load_manifests_rendering(&repo, Some(renderer)).unwrap();
+        assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+        // The base is not rendered on its own, nor are its files or the patch read raw.
+        assert_eq!(
+            ids(&inv),
+            [
+                "k8s/Service/prod/web",
+                "k8s/Deployment/prod/web",
+                "k8s/Service/staging/web",
+                "k8s/Deployment/staging/web",
+            ]
+        );
+        // Chart.yaml, values.yaml, config/app.yaml; the chart's templates/ are not read.
+        assert_eq!(inv.skipped_documents, 3);
+        for id in ["k8s/Deployment/prod/web", "k8s/Deployment/staging/web"] {
+            let loc = inv.location(id).unwrap();
+            assert_eq!(loc.file, repo.join("deploy/base/web.yaml"), "{id}");
+            assert_eq!((loc.document, loc.line), (0, 1), "{id}");
+        }
+        let prod: Value = inv
+            .get("k8s/Deployment/prod/web")
+            .unwrap()
+            .object()
+            .unwrap();
+        assert_eq!(
+            prod["spec"]["replicas"], 4,
+            "the overlay's patch is applied"
+        );
+        assert_eq!(
+            prod.pointer("/spec/template/spec/containers/0/resources/limits/memory"),
+            Some(&Value::from("256Mi"))
+        );
+        assert_eq!(
+            prod.pointer("/metadata/annotations"),
+            None,
+            "origin annotation removed"
+        );
+    }
+
+    #[test]
+    fn without_a_renderer_kustomize_files_are_scanned_raw() {
+        let repo = shop_repo();
+        let inv = load_manifests_rendering(&repo, None).unwrap();
+        assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+        let found = ids(&inv);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[..2], ["k8s/Service/web", "k8s/Deployment/web"]);
+        assert!(
+            found[2].starts_with("k8s/Deployment/web@"),
+            "the prod patch, raw: {found:?}"
+        );
+        // And the three kustomization files join the skipped documents.
+        assert_eq!(inv.skipped_documents, 6);
+    }
+
+    #[test]
+    fn a_kustomization_that_does_not_render_is_a_problem_naming_it() {
+        let renderer = Renderer::from_path().expect("kubectl or kustomize on PATH");
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "app/kustomization.yaml",
+            "resources:\n- missing.yaml\n",
+        );
+        write(dir.path(), "pod.yaml", "kind: Pod\nmetadata: {name: p}\n");
+        let inv = load_manifests_rendering(dir.path(), Some(renderer)).unwrap();
+        assert_eq!(ids(&inv), ["k8s/Pod/p"]);
+        assert_eq!(inv.problems.len(), 1, "{:?}", inv.problems);
+        let problem = inv.problems[0].to_string();
+        assert!(
+            problem.contains("app: cannot render the kustomization: kubectl kustomize failed:"),
+            "{problem}"
+        );
+        assert!(problem.contains("missing.yaml"), "{problem}");
     }
 
     #[test]
