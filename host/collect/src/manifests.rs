@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::SnapshotError;
 use crate::kustomize::{self, Renderer};
-use aiops_core::{Inventory, InventoryProblem, SourceLocation};
+use aiops_core::{Inventory, InventoryProblem, PatchedFields, SourceLocation};
 use aiops_yaml as block_yaml;
 use aiops_yaml::lines::{YamlDoc, json_item_lines, shift_lines, split_yaml, yaml_item_lines};
 
@@ -30,7 +30,8 @@ const FILES_PER_THREAD: usize = 64;
 
 /// What one document (or list item) of a file turned into.
 enum Entry {
-    Resource(Resource, SourceLocation),
+    /// A resource, where it was read, and the Kustomize patches that changed it.
+    Resource(Resource, SourceLocation, Vec<PatchedFields>),
     Problem(InventoryProblem),
     /// A document that is not a Kubernetes object, left alone.
     Skipped,
@@ -89,7 +90,9 @@ pub fn load_manifests_rendering(
     let raw = read_in_parallel(&walk.files);
     for entry in raw.into_iter().chain(rendered) {
         match entry {
-            Entry::Resource(resource, location) => inventory.push(resource, Some(location)),
+            Entry::Resource(resource, location, patches) => {
+                inventory.push_patched(resource, Some(location), patches)
+            }
             Entry::Problem(problem) => inventory.problems.push(problem),
             Entry::Skipped => inventory.skipped_documents += 1,
         }
@@ -176,6 +179,7 @@ impl Walk {
         let mut seen = HashSet::new();
         let mut documents = HashMap::new();
         for root in &top {
+            let patches = kustomize::patches::chain_patches(root);
             let objects = match renderer.render(root) {
                 Ok(objects) => objects,
                 Err(err) => {
@@ -200,7 +204,13 @@ impl Walk {
                 };
                 let (document, line) = origin_document(&mut documents, &rendered);
                 reader.object(document, None, line, &rendered.object);
-                entries.extend(reader.entries);
+                let patched = kustomize::patches::patched_fields(&patches, &rendered.object, shown);
+                for mut entry in reader.entries {
+                    if let Entry::Resource(_, _, fields) = &mut entry {
+                        fields.clone_from(&patched);
+                    }
+                    entries.push(entry);
+                }
             }
         }
         self.files.retain(|f| {
@@ -400,6 +410,7 @@ impl FileReader<'_> {
                     document: index,
                     line,
                 },
+                Vec::new(),
             )),
             Err(err) => {
                 let what = match item {
@@ -654,8 +665,9 @@ mod tests {
                 "k8s/Deployment/staging/web",
             ]
         );
-        // Chart.yaml, values.yaml, config/app.yaml; the chart's templates/ are not read.
-        assert_eq!(inv.skipped_documents, 3);
+        // Chart.yaml, values.yaml, cloudbuild.yaml, config/app.yaml; the chart's
+        // templates/ and the hidden .github/ are not read.
+        assert_eq!(inv.skipped_documents, 4);
         for id in ["k8s/Deployment/prod/web", "k8s/Deployment/staging/web"] {
             let loc = inv.location(id).unwrap();
             assert_eq!(loc.file, repo.join("deploy/base/web.yaml"), "{id}");
@@ -679,6 +691,36 @@ mod tests {
             None,
             "origin annotation removed"
         );
+        // The prod patch's fields are located at the patch, the rest at the base.
+        let patch = repo.join("deploy/overlays/prod/patches/web.yaml");
+        let prod_id = "k8s/Deployment/prod/web";
+        let patches = inv.patches(prod_id);
+        assert_eq!(patches.len(), 1, "{patches:?}");
+        assert_eq!(patches[0].location.file, patch);
+        assert_eq!(
+            patches[0].fields,
+            [
+                "/spec/replicas",
+                "/spec/template/spec/containers/0/resources/limits/cpu",
+                "/spec/template/spec/containers/0/resources/limits/memory",
+            ]
+        );
+        let cpu_limit = "/spec/template/spec/containers/0/resources/limits/cpu";
+        let at =
+            |id: &str, field: &str| inv.location_of_field(id, Some(field)).unwrap().file.clone();
+        assert_eq!(at(prod_id, cpu_limit), patch);
+        assert_eq!(
+            at(
+                prod_id,
+                "/spec/template/spec/containers/0/resources/requests/cpu"
+            ),
+            repo.join("deploy/base/web.yaml")
+        );
+        assert!(inv.patches("k8s/Deployment/staging/web").is_empty());
+        assert_eq!(
+            at("k8s/Deployment/staging/web", cpu_limit),
+            repo.join("deploy/base/web.yaml")
+        );
     }
 
     #[test]
@@ -694,7 +736,7 @@ mod tests {
             "the prod patch, raw: {found:?}"
         );
         // And the three kustomization files join the skipped documents.
-        assert_eq!(inv.skipped_documents, 6);
+        assert_eq!(inv.skipped_documents, 7);
     }
 
     #[test]

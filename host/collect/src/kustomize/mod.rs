@@ -5,7 +5,10 @@
 //! (a base) are not rendered on their own, so an object is judged once per overlay
 //! that deploys it, not again as the base's copy. Each root is rendered through a
 //! wrapper kustomization that asks for `originAnnotations`, which name the file each
-//! object came from; the annotation is removed before the object is judged.
+//! object came from; the annotation is removed before the object is judged. The
+//! patches that changed an object, and the fields each set, come from [`patches`].
+
+pub mod patches;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
