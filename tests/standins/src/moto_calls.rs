@@ -3,7 +3,7 @@
 //! service and the JSON protocols' `X-Amz-Target` or the query protocol's `Action`), so
 //! tests and benches assert how many calls a collection makes, at the HTTP level.
 //!
-//! Two options: [`CallCounter::hold`] keeps the requests of one operation waiting until a
+//! Three options: [`CallCounter::refuse`] denies one operation, [`CallCounter::hold`] keeps the requests of one operation waiting until a
 //! request of another has arrived (so a test shows what does not wait for what, by
 //! order, not by time), and [`CallCounter::like_aws`] fills two gaps of moto 5.2.5
 //! where AWS documents more ([`crate::moto_gaps`]).
@@ -46,6 +46,7 @@ pub(crate) struct Shared {
     release: Notify,
     timed_out: AtomicBool,
     like_aws: AtomicBool,
+    refused: Mutex<Option<String>>,
 }
 
 /// A running counting proxy; stops on drop.
@@ -72,6 +73,7 @@ impl CallCounter {
             release: Notify::new(),
             timed_out: AtomicBool::new(false),
             like_aws: AtomicBool::new(false),
+            refused: Mutex::new(None),
         });
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -109,6 +111,12 @@ impl CallCounter {
     /// in `DescribeStreamSummary`, Kinesis streams in the tagging API's `GetResources`.
     pub fn like_aws(&self) {
         self.shared.like_aws.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on, answer requests of `op` with AWS's `AccessDeniedException` (a role
+    /// without that permission).
+    pub fn refuse(&self, op: &str) {
+        *self.shared.refused.lock().unwrap() = Some(op.to_string());
     }
 
     /// Calls so far by operation.
@@ -161,6 +169,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     let op = operation(&parts.headers, &body);
     shared.log.lock().unwrap().push(op.clone());
+    if shared.refused.lock().unwrap().as_deref() == Some(op.as_str()) {
+        return access_denied(&op);
+    }
     let hold = shared.hold.lock().unwrap().clone();
     if let Some(hold) = hold {
         if op == hold.until {
@@ -206,6 +217,19 @@ async fn forward(shared: &Shared, mut parts: axum::http::request::Parts, body: B
         Ok(response) => response.map(Body::new),
         Err(err) => status(StatusCode::BAD_GATEWAY, &format!("proxy: {err}")),
     }
+}
+
+/// The JSON protocols' `AccessDeniedException` (HTTP 400).
+fn access_denied(op: &str) -> Response {
+    let action = op.replace("tagging:", "tag:");
+    let body = format!(
+        r#"{{"__type":"AccessDeniedException","message":"User is not authorized to perform: {action}"}}"#
+    );
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
+        .body(Body::from(body))
+        .unwrap()
 }
 
 pub(crate) fn status(code: StatusCode, text: &str) -> Response {

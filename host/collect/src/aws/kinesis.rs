@@ -1,8 +1,8 @@
 //! Kinesis data streams of one account and region: `ListStreams` page by page, then
 //! per stream (a bounded number at once) `DescribeStreamSummary` (mode, shards,
 //! retention, encryption, `ConsumerCount`). Tags come from the Resource Groups Tagging
-//! API for all streams at once ([`tagging`]), asked while the streams are listed; only
-//! when it covers none of them, one `ListTagsForStream` each. `ListStreamConsumers` is
+//! API for all streams at once ([`tagging`]), asked while the streams are listed; one
+//! `ListTagsForStream` each only where that API cannot be trusted (see there). `ListStreamConsumers` is
 //! called only for a stream whose summary carries no `ConsumerCount` (AWS always sends
 //! it; moto 5.2.5 does not), so against AWS a stream costs one call.
 //!
@@ -32,10 +32,12 @@ struct Described {
 }
 
 /// Reads every stream of the target, `concurrency` describes at a time; `tags` is the
-/// tagging API's client of the same target.
+/// tagging API's client of the same target, `custom_endpoint` whether an endpoint
+/// override (an emulator) is set.
 pub async fn collect(
     client: &Client,
     tags: &aws_sdk_resourcegroupstagging::Client,
+    custom_endpoint: bool,
     target: &Target,
     concurrency: usize,
     progress: &dyn CollectorProgress,
@@ -58,7 +60,8 @@ pub async fn collect(
         .try_collect()
         .await?;
     let described: Vec<Described> = described.into_iter().flatten().collect();
-    match StreamTags::from_answer(tag_answer, described.iter().map(|d| d.arn.as_str())) {
+    let arns = described.iter().map(|d| d.arn.as_str());
+    match StreamTags::from_answer(tag_answer, arns, custom_endpoint) {
         StreamTags::ByArn(mut by_arn) => Ok(described
             .into_iter()
             .map(|mut d| {

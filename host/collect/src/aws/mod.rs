@@ -171,6 +171,7 @@ async fn collect_target(
             kinesis::collect(
                 &kinesis_client,
                 &tagging_client,
+                sdk.endpoint_url().is_some(),
                 target,
                 config.concurrency,
                 progress,

@@ -3,11 +3,12 @@
 //! resources a page) instead of one `ListTagsForStream` per stream, which AWS allows
 //! only 5 times a second per account.
 //!
-//! `GetResources` returns the streams that are (or were) tagged. When it returns none
-//! of the streams at all — an endpoint that does not cover Kinesis through this API
-//! (moto 5.2.5 does not), a role without `tag:GetResources`, or an estate where no
-//! stream is tagged — the caller reads each stream's tags with `ListTagsForStream`,
-//! so a tag is never lost; see [`StreamTags`].
+//! `GetResources` returns the streams that are (or were) tagged, so against AWS's own
+//! endpoints a stream it leaves out has no tags. The caller reads each stream's tags
+//! with `ListTagsForStream` instead when `GetResources` fails (a role without
+//! `tag:GetResources`), or when an endpoint override is set (an emulator) and the
+//! answer names none of the streams: moto 5.2.5's tagging API does not cover Kinesis,
+//! and a tag must not be lost there. See [`StreamTags::from_answer`].
 
 use std::collections::HashMap;
 
@@ -35,16 +36,21 @@ pub enum StreamTags {
 
 impl StreamTags {
     /// Decides from `GetResources`' answer how the tags of `arns` (the listed streams)
-    /// are read: from that answer when it names any of them, else per stream.
+    /// are read: from that answer when it succeeded and either comes from AWS's own
+    /// endpoint (`custom_endpoint` false) or names any of the streams; else per stream.
     pub fn from_answer<'a>(
         answer: Result<TagsByArn, CallError>,
         mut arns: impl Iterator<Item = &'a str>,
+        custom_endpoint: bool,
     ) -> StreamTags {
         match answer {
-            Ok(tags) if arns.any(|arn| tags.contains_key(arn)) => StreamTags::ByArn(tags),
+            Ok(tags) if !custom_endpoint || arns.any(|arn| tags.contains_key(arn)) => {
+                StreamTags::ByArn(tags)
+            }
             Ok(_) => {
                 tracing::debug!(
-                    "tag:GetResources named none of the streams; reading tags per stream"
+                    "tag:GetResources of the endpoint override named none of the streams; \
+                     reading tags per stream"
                 );
                 StreamTags::PerStream
             }
@@ -92,26 +98,39 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_naming_a_listed_stream_is_used_and_anything_else_falls_back() {
+    fn an_answer_is_used_unless_it_failed_or_an_emulator_named_no_stream() {
         let listed = [
             "arn:aws:kinesis:eu-west-1:1:stream/a",
             "arn:aws:kinesis:eu-west-1:1:stream/b",
         ];
-        let used = StreamTags::from_answer(Ok(answer(&listed[..1])), listed.into_iter());
-        assert!(matches!(used, StreamTags::ByArn(tags) if tags.len() == 1));
-        let none = StreamTags::from_answer(
-            Ok(answer(&["arn:aws:kinesis:x:1:stream/other"])),
+        let by_arn = |answer: TagsByArn, custom: bool| match StreamTags::from_answer(
+            Ok(answer),
             listed.into_iter(),
+            custom,
+        ) {
+            StreamTags::ByArn(tags) => Some(tags.len()),
+            StreamTags::PerStream => None,
+        };
+        assert_eq!(by_arn(answer(&listed[..1]), true), Some(1));
+        assert_eq!(by_arn(answer(&listed[..1]), false), Some(1));
+        let other = answer(&["arn:aws:kinesis:x:1:stream/other"]);
+        assert_eq!(by_arn(other.clone(), true), None, "an emulator: per stream");
+        assert_eq!(
+            by_arn(other, false),
+            Some(1),
+            "AWS: the streams are untagged"
         );
-        assert!(matches!(none, StreamTags::PerStream));
-        let denied = CallError {
+        assert_eq!(by_arn(TagsByArn::new(), false), Some(0));
+        let denied = || CallError {
             call: "tag:GetResources",
             detail: "AccessDeniedException (HTTP 400): not allowed".into(),
             code: Some("AccessDeniedException".into()),
         };
-        assert!(matches!(
-            StreamTags::from_answer(Err(denied), listed.into_iter()),
-            StreamTags::PerStream
-        ));
+        for custom in [false, true] {
+            assert!(matches!(
+                StreamTags::from_answer(Err(denied()), listed.into_iter(), custom),
+                StreamTags::PerStream
+            ));
+        }
     }
 }
