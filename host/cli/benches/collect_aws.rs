@@ -12,7 +12,7 @@
 //! moto 5.2.5 answers, and "like AWS" (the proxy adds `ConsumerCount` to
 //! `DescribeStreamSummary` and answers the tagging API's `GetResources` for Kinesis
 //! streams, as AWS documents; its own calls to moto are not counted, but its time is in
-//! that column's wall time). `AIOPS_BENCH_BEFORE=/path/to/older/aiops` measures an older
+//! that column's wall time), and like AWS 30 ms a call away. `AIOPS_BENCH_BEFORE=/path/to/older/aiops` measures an older
 //! binary the same way, for before/after figures.
 
 use std::process::Command;
@@ -101,25 +101,32 @@ fn main() {
         run(&before, &args, &moto.url(), false);
         binaries.insert(0, ("before", before));
     }
-    for like_aws in [false, true] {
+    let modes = [
+        ("as moto 5.2.5 answers", false, 0),
+        (
+            "like AWS (ConsumerCount, GetResources for streams)",
+            true,
+            0,
+        ),
+        (
+            "like AWS, each answer 30 ms later (a region's round trip)",
+            true,
+            30,
+        ),
+    ];
+    for (title, like_aws, latency_ms) in modes {
         let mut columns = Vec::new();
         for (label, binary) in &binaries {
             let counter = CallCounter::start(&moto.url());
             if like_aws {
                 counter.like_aws();
             }
+            counter.latency(std::time::Duration::from_millis(latency_ms));
             let figures = measure(binary, &args, &counter.url());
             assert_eq!(figures.0, moto_figures.0, "{label} found something else");
             columns.push((*label, figures.1, counter.calls()));
         }
-        print_calls(
-            if like_aws {
-                "like AWS (ConsumerCount, GetResources for streams)"
-            } else {
-                "as moto 5.2.5 answers"
-            },
-            &columns,
-        );
+        print_calls(title, &columns);
     }
 }
 

@@ -3,7 +3,8 @@
 //! service and the JSON protocols' `X-Amz-Target` or the query protocol's `Action`), so
 //! tests and benches assert how many calls a collection makes, at the HTTP level.
 //!
-//! Three options: [`CallCounter::refuse`] denies one operation, [`CallCounter::hold`] keeps the requests of one operation waiting until a
+//! Options: [`CallCounter::latency`] delays every answer, [`CallCounter::refuse`] denies
+//! one operation, [`CallCounter::hold`] keeps the requests of one operation waiting until a
 //! request of another has arrived (so a test shows what does not wait for what, by
 //! order, not by time), and [`CallCounter::like_aws`] fills two gaps of moto 5.2.5
 //! where AWS documents more ([`crate::moto_gaps`]).
@@ -47,6 +48,7 @@ pub(crate) struct Shared {
     timed_out: AtomicBool,
     like_aws: AtomicBool,
     refused: Mutex<Option<String>>,
+    latency: Mutex<Duration>,
 }
 
 /// A running counting proxy; stops on drop.
@@ -74,6 +76,7 @@ impl CallCounter {
             timed_out: AtomicBool::new(false),
             like_aws: AtomicBool::new(false),
             refused: Mutex::new(None),
+            latency: Mutex::new(Duration::ZERO),
         });
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -117,6 +120,11 @@ impl CallCounter {
     /// without that permission).
     pub fn refuse(&self, op: &str) {
         *self.shared.refused.lock().unwrap() = Some(op.to_string());
+    }
+
+    /// From now on, answer each request `latency` later (a region's round trip).
+    pub fn latency(&self, latency: Duration) {
+        *self.shared.latency.lock().unwrap() = latency;
     }
 
     /// Calls so far by operation.
@@ -169,6 +177,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     let op = operation(&parts.headers, &body);
     shared.log.lock().unwrap().push(op.clone());
+    let latency = *shared.latency.lock().unwrap();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if shared.refused.lock().unwrap().as_deref() == Some(op.as_str()) {
         return access_denied(&op);
     }
