@@ -3,7 +3,9 @@
 //!
 //! A document that does not parse, or is a Kubernetes object without a name, becomes an
 //! [`InventoryProblem`] with the file and line; the other documents of that file and
-//! the other files are still read. A document that is not a Kubernetes object at all
+//! the other files are still read. A document that does not parse in a file holding no
+//! Kubernetes object, and that does not look like one (no `kind`/`apiVersion` key), is
+//! skipped and counted instead: a `tsconfig.json` with comments, a Jinja template. A document that is not a Kubernetes object at all
 //! (no `kind`: Helm values, CI workflows, application config; or Kustomize's own
 //! `Kustomization`) is skipped with a debug-level note and counted.
 //!
@@ -35,6 +37,12 @@ enum Entry {
     Problem(InventoryProblem),
     /// A document that is not a Kubernetes object, left alone.
     Skipped,
+    /// A document that does not parse; an error only in a file that holds Kubernetes
+    /// objects or when it looks like one itself (see [`FileReader::settle`]).
+    Unparsed {
+        problem: InventoryProblem,
+        looks_kubernetes: bool,
+    },
 }
 
 /// Reads every `.yaml`, `.yml` and `.json` file under `dir` (recursively, in path order
@@ -95,6 +103,7 @@ pub fn load_manifests_rendering(
             }
             Entry::Problem(problem) => inventory.problems.push(problem),
             Entry::Skipped => inventory.skipped_documents += 1,
+            Entry::Unparsed { problem, .. } => inventory.problems.push(problem),
         }
     }
     Ok(inventory)
@@ -311,7 +320,19 @@ fn read_file(path: &Path) -> Vec<Entry> {
             file.yaml_document(index, doc);
         }
     }
+    file.settle();
     file.entries
+}
+
+/// Whether unparsable text looks like a Kubernetes object: a `kind` or `apiVersion` key
+/// starting a line (YAML) or quoted anywhere (JSON).
+fn looks_kubernetes(text: &str) -> bool {
+    text.contains("\"kind\"")
+        || text.contains("\"apiVersion\"")
+        || text.lines().any(|line| {
+            let line = line.trim_start().trim_start_matches("- ");
+            line.starts_with("kind:") || line.starts_with("apiVersion:")
+        })
 }
 
 /// Turns the documents of one file into entries.
@@ -331,8 +352,52 @@ impl FileReader<'_> {
         }
         match serde_json::from_str::<Value>(text) {
             Ok(value) => self.objects(0, first + 1, value, || json_item_lines(text, "items")),
-            Err(err) => self.problem(Some(err.line()), format!("invalid JSON: {err}")),
+            Err(err) => self.unparsed(
+                Some(err.line()),
+                format!("invalid JSON: {err}"),
+                looks_kubernetes(text),
+            ),
         }
+    }
+
+    /// Decides the documents that did not parse: errors in a file that holds Kubernetes
+    /// objects (or a broken one) and where the document looks like one; otherwise (a
+    /// `tsconfig.json` with comments, an Ansible template) skipped with a debug note.
+    fn settle(&mut self) {
+        let holds_kubernetes = self
+            .entries
+            .iter()
+            .any(|e| matches!(e, Entry::Resource(..) | Entry::Problem(_)));
+        for entry in &mut self.entries {
+            let Entry::Unparsed {
+                problem,
+                looks_kubernetes,
+            } = entry
+            else {
+                continue;
+            };
+            if holds_kubernetes || *looks_kubernetes {
+                *entry = Entry::Problem(problem.clone());
+            } else {
+                tracing::debug!(
+                    file = %self.path.display(),
+                    "skipping a document that is not YAML or JSON and holds no Kubernetes object: {}",
+                    problem.message
+                );
+                *entry = Entry::Skipped;
+            }
+        }
+    }
+
+    fn unparsed(&mut self, line: Option<usize>, message: String, looks_kubernetes: bool) {
+        self.entries.push(Entry::Unparsed {
+            problem: InventoryProblem {
+                source: self.path.display().to_string(),
+                line,
+                message,
+            },
+            looks_kubernetes,
+        });
     }
 
     /// One YAML document: the fast reader where it accepts the document, serde_norway
@@ -358,9 +423,10 @@ impl FileReader<'_> {
                 let offset = doc.start - 1;
                 let line = err.location().map_or(doc.line, |l| l.line() + offset);
                 let message = shift_lines(&err.to_string(), offset);
-                self.problem(
+                self.unparsed(
                     Some(line),
                     format!("invalid YAML in document {index}: {message}"),
+                    looks_kubernetes(doc.text),
                 );
             }
         }
@@ -618,6 +684,56 @@ mod tests {
     }
 
     #[test]
+    fn unparsable_files_without_kubernetes_objects_are_skipped_and_broken_manifests_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        // A tsconfig.json with comments, an Ansible task file with Jinja: not YAML or
+        // JSON as the parsers read them, and nothing Kubernetes in them.
+        write(
+            dir.path(),
+            "web/tsconfig.json",
+            "{\n  // strict mode\n  \"compilerOptions\": {\"strict\": true}\n}\n",
+        );
+        write(
+            dir.path(),
+            "ansible/roles/web/tasks/main.yml",
+            "- name: render config\n  template: {src: app.j2, dest: /etc/app}\n{% if prod %}\n- name: restart\n{% endif %}\n",
+        );
+        // A broken manifest (a tab), and a broken document next to a good object.
+        write(
+            dir.path(),
+            "k8s/broken.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: p\n",
+        );
+        write(
+            dir.path(),
+            "k8s/mixed.yaml",
+            "kind: Pod\nmetadata: {name: ok}\n---\nspec: [unclosed\n",
+        );
+        write(
+            dir.path(),
+            "k8s/list.json",
+            "{\"kind\": \"List\", items: []}",
+        );
+        let inv = load_manifests_rendering(dir.path(), None).unwrap();
+        assert_eq!(ids(&inv), ["k8s/Pod/ok"]);
+        assert_eq!(inv.skipped_documents, 2, "{:?}", inv.problems);
+        let found: Vec<_> = inv.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].contains("k8s/broken.yaml:4: invalid YAML"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("k8s/list.json:1: invalid JSON"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].contains("k8s/mixed.yaml:5: invalid YAML in document 1"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn a_nesting_bomb_is_refused_with_the_parsers_one_line_error() {
         let dir = tempfile::tempdir().unwrap();
         let bomb = "[".repeat(100_000);
@@ -665,9 +781,9 @@ mod tests {
                 "k8s/Deployment/staging/web",
             ]
         );
-        // Chart.yaml, values.yaml, cloudbuild.yaml, config/app.yaml; the chart's
-        // templates/ and the hidden .github/ are not read.
-        assert_eq!(inv.skipped_documents, 4);
+        // Chart.yaml, values.yaml, cloudbuild.yaml, config/app.yaml, frontend/tsconfig.json
+        // (JSON with comments); the chart's templates/ and the hidden .github/ are not read.
+        assert_eq!(inv.skipped_documents, 5);
         for id in ["k8s/Deployment/prod/web", "k8s/Deployment/staging/web"] {
             let loc = inv.location(id).unwrap();
             assert_eq!(loc.file, repo.join("deploy/base/web.yaml"), "{id}");
@@ -736,7 +852,7 @@ mod tests {
             "the prod patch, raw: {found:?}"
         );
         // And the three kustomization files join the skipped documents.
-        assert_eq!(inv.skipped_documents, 7);
+        assert_eq!(inv.skipped_documents, 8);
     }
 
     #[test]

@@ -83,13 +83,14 @@ fn triple(rule: &str, id: &str, file: &str) -> (String, String, String) {
 fn a_repository_with_overlays_a_chart_and_ci_files_scans_complete_each_object_once() {
     let out = aiops(&["scan", "--manifests", "tests/fixtures/repos/shop"], None);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    // Helm values, Chart.yaml, cloudbuild.yaml and app config make no problem: exit 0, not 3.
+    // Helm values, Chart.yaml, cloudbuild.yaml, app config and a tsconfig.json with
+    // comments make no problem: exit 0, not 3.
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(!stdout.contains("input problem"), "{stdout}");
     // Two overlays' Deployment and Service; the base is not judged again on its own.
     assert!(stdout.contains(" in 4 resources\n"), "{stdout}");
     assert!(
-        stdout.contains("skipped 4 non-Kubernetes documents\n"),
+        stdout.contains("skipped 5 non-Kubernetes documents\n"),
         "{stdout}"
     );
     let chart_notes: Vec<_> = stderr
@@ -207,7 +208,7 @@ fn without_kubectl_or_kustomize_the_raw_files_are_scanned_with_a_note() {
     // The base's two objects and the prod patch, raw.
     assert!(stdout.contains(" in 3 resources\n"), "{stdout}");
     assert!(
-        stdout.contains("skipped 7 non-Kubernetes documents\n"),
+        stdout.contains("skipped 8 non-Kubernetes documents\n"),
         "{stdout}"
     );
 }
