@@ -696,7 +696,11 @@ fn malformed_json_is_a_problem_naming_k8s_and_the_kind() {
     let inventory = result.unwrap();
     assert!(inventory.is_empty());
     let problems = problems(&inventory);
-    assert_eq!(problems.len(), 14, "Namespace and the 13 kinds: {problems:#?}");
+    assert_eq!(
+        problems.len(),
+        14,
+        "Namespace and the 13 kinds: {problems:#?}"
+    );
     assert!(problems[0].starts_with("k8s/Namespace: malformed response: /api/v1/namespaces: "));
     assert!(
         problems
