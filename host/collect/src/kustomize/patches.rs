@@ -4,8 +4,9 @@
 //!
 //! A root's patches are read from its kustomization and those of its bases (bases
 //! first, as Kustomize applies them): strategic-merge patches (files or inline, in
-//! `patchesStrategicMerge` or `patches`) and JSON 6902 patches (`patches` with a
-//! `target`, `patchesJson6902`). A patch selects an object by its `target`, or, without
+//! `patchesStrategicMerge` or `patches`), JSON 6902 patches (`patches` with a
+//! `target`, `patchesJson6902`), and the kustomization's own `images` and `replicas`
+//! (located at that key of the kustomization file). A patch selects an object by its `target`, or, without
 //! one, by the kind and name of its own document.
 
 use std::collections::HashSet;
@@ -28,6 +29,18 @@ pub struct PatchDoc {
     pub value: Value,
     /// Its `target`, when the kustomization gives one.
     pub target: Option<Target>,
+    /// For a field a kustomization's own transformer sets (`images`, `replicas`), which;
+    /// `value` is then null.
+    pub setter: Option<Setter>,
+}
+
+/// A kustomization field that sets fields of the objects it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setter {
+    /// `images`: the image of every container whose image has one of these names.
+    Images(Vec<String>),
+    /// `replicas`: `spec.replicas` of the objects with one of these names.
+    Replicas(Vec<String>),
 }
 
 /// The patch documents of `root`'s kustomization and its bases', bases first.
@@ -67,6 +80,13 @@ fn own_patches(root: &Path) -> Vec<PatchDoc> {
             .unwrap_or_default()
     };
     let mut out = Vec::new();
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let names = |key: &str| -> Vec<String> {
+        list(key)
+            .iter()
+            .filter_map(|e| e.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
     for entry in list("patchesStrategicMerge") {
         if let Some(text) = entry.as_str() {
             out.extend(named_or_inline(root, &file, text));
@@ -80,6 +100,29 @@ fn own_patches(root: &Path) -> Vec<PatchDoc> {
             } else if let Some(text) = entry.get("patch").and_then(Value::as_str) {
                 out.extend(inline_docs(&file, text, target));
             }
+        }
+    }
+    // Kustomize runs `replicas` and `images` after the patches: they win.
+    for (key, setter) in [
+        ("images", Setter::Images(names("images"))),
+        ("replicas", Setter::Replicas(names("replicas"))),
+    ] {
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map_or(1, |i| i + 1);
+        let empty = match &setter {
+            Setter::Images(n) | Setter::Replicas(n) => n.is_empty(),
+        };
+        if !empty {
+            out.push(PatchDoc {
+                file: file.clone(),
+                document: 0,
+                line,
+                value: Value::Null,
+                target: None,
+                setter: Some(setter),
+            });
         }
     }
     out
@@ -109,6 +152,7 @@ fn file_docs(path: &Path, target: Option<Target>) -> Vec<PatchDoc> {
             line,
             value,
             target: target.clone(),
+            setter: None,
         })
         .collect()
 }
@@ -123,6 +167,7 @@ fn inline_docs(file: &Path, text: &str, target: Option<Target>) -> Vec<PatchDoc>
             line: 1,
             value,
             target: target.clone(),
+            setter: None,
         })
         .collect()
 }
@@ -151,7 +196,10 @@ pub fn patched_fields(
         .iter()
         .filter(|patch| selects(patch, object))
         .filter_map(|patch| {
-            let fields = fields_set(&patch.value, object);
+            let fields = match &patch.setter {
+                Some(setter) => setter_fields(setter, object),
+                None => fields_set(&patch.value, object),
+            };
             (!fields.is_empty()).then(|| PatchedFields {
                 location: SourceLocation {
                     file: shown(&patch.file),
@@ -170,6 +218,10 @@ pub fn patched_fields(
 fn selects(patch: &PatchDoc, object: &Value) -> bool {
     let field = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
     let (kind, name) = (field(object, "/kind"), field(object, "/metadata/name"));
+    if patch.setter.is_some() {
+        // Which objects it sets is decided field by field (`setter_fields`).
+        return true;
+    }
     match &patch.target {
         Some(target) => {
             let namespace = field(object, "/metadata/namespace");
@@ -276,6 +328,67 @@ fn walk(patch: &Value, rendered: Option<&Value>, at: String, out: &mut Vec<Strin
     }
 }
 
+/// The fields a kustomization's `images` or `replicas` sets on `object`.
+fn setter_fields(setter: &Setter, object: &Value) -> Vec<String> {
+    match setter {
+        Setter::Replicas(names) => {
+            let name = object.pointer("/metadata/name").and_then(Value::as_str);
+            let named = name.is_some_and(|n| names.iter().any(|m| n.contains(m.as_str())));
+            if named && object.pointer("/spec/replicas").is_some() {
+                vec!["/spec/replicas".to_string()]
+            } else {
+                Vec::new()
+            }
+        }
+        Setter::Images(names) => {
+            let mut out = Vec::new();
+            containers(object, String::new(), &mut |at, container| {
+                let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+                if names.iter().any(|n| n == image_name(image)) {
+                    out.push(format!("{at}/image"));
+                }
+            });
+            out
+        }
+    }
+}
+
+/// Calls `visit` with the pointer and value of every item of a `containers` or
+/// `initContainers` list anywhere in `value`.
+fn containers(value: &Value, at: String, visit: &mut dyn FnMut(&str, &Value)) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{at}/{}", escape(key));
+                match (key.as_str(), child) {
+                    ("containers" | "initContainers", Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            visit(&format!("{here}/{i}"), item);
+                        }
+                    }
+                    _ => containers(child, here, visit),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                containers(item, format!("{at}/{i}"), visit);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The name part of an image reference: without `@digest` and `:tag` (a `:` in the
+/// registry's host and port is not a tag).
+fn image_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(colon) if !image[colon..].contains('/') => &image[..colon],
+        _ => image,
+    }
+}
+
 /// A JSON pointer token for `key` (RFC 6901).
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
@@ -333,6 +446,7 @@ mod tests {
             line: 1,
             value,
             target,
+            setter: None,
         };
         let object = rendered();
         let by_name = doc(
@@ -366,5 +480,28 @@ mod tests {
             &doc(json!([]), Some(target("StatefulSet"))),
             &object
         ));
+    }
+
+    #[test]
+    fn a_kustomizations_images_and_replicas_set_the_fields_they_name() {
+        let object = json!({"kind": "Deployment", "metadata": {"name": "prod-web"},
+            "spec": {"replicas": 4, "template": {"spec": {
+                "initContainers": [{"name": "migrate", "image": "registry:5000/shop/web:1.8"}],
+                "containers": [{"name": "web", "image": "registry:5000/shop/web@sha256:ab"},
+                               {"name": "proxy", "image": "envoy:1.31"}]}}}});
+        let images = Setter::Images(vec!["registry:5000/shop/web".into()]);
+        assert_eq!(
+            setter_fields(&images, &object),
+            [
+                "/spec/template/spec/containers/0/image",
+                "/spec/template/spec/initContainers/0/image",
+            ]
+        );
+        let replicas = Setter::Replicas(vec!["web".into()]);
+        assert_eq!(setter_fields(&replicas, &object), ["/spec/replicas"]);
+        let other = Setter::Replicas(vec!["api".into()]);
+        assert!(setter_fields(&other, &object).is_empty());
+        assert_eq!(image_name("nginx"), "nginx");
+        assert_eq!(image_name("registry:5000/nginx"), "registry:5000/nginx");
     }
 }
