@@ -33,6 +33,7 @@ struct OpenRow {
     content_hash: String,
     severity: String,
     stale: bool,
+    stale_reason: Option<String>,
     source: String,
     file: Option<String>,
     plugin: String,
@@ -107,7 +108,7 @@ impl Store {
         let q = |e| self.query_error(e);
 
         let rows = sqlx::query(
-            "SELECT fingerprint, content_hash, severity, stale, source, file, plugin, last_seen \
+            "SELECT fingerprint, content_hash, severity, stale, stale_reason, source, file, plugin, last_seen \
              FROM findings WHERE state = 'open'",
         )
         .fetch_all(&mut *tx)
@@ -121,6 +122,7 @@ impl Store {
                     content_hash: row.try_get("content_hash").map_err(q)?,
                     severity: row.try_get("severity").map_err(q)?,
                     stale: row.try_get::<i64, _>("stale").map_err(q)? != 0,
+                    stale_reason: row.try_get("stale_reason").map_err(q)?,
                     source: row.try_get("source").map_err(q)?,
                     file: row.try_get("file").map_err(q)?,
                     plugin: row.try_get("plugin").map_err(q)?,
@@ -266,6 +268,8 @@ impl Store {
                 }
                 Err(why) => {
                     summary.count(&row.severity, |c| c.stale += 1);
+                    // Becoming stale is a transition; staying stale for another
+                    // reason only updates the reason shown.
                     if !row.stale {
                         changes.push(Change {
                             fingerprint: fingerprint.clone(),
@@ -274,6 +278,8 @@ impl Store {
                             to: None,
                             reason: Some(why.clone()),
                         });
+                    }
+                    if !row.stale || row.stale_reason.as_deref() != Some(why.as_str()) {
                         stale_by
                             .entry((why, last_seen))
                             .or_default()

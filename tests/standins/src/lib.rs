@@ -5,7 +5,8 @@
 //! Entra ID ([`arm`]); and real AWS through `moto_server` ([`moto`]), with seeding
 //! ([`moto_seed`]), a fault proxy in front of it ([`moto_proxy`]), a proxy counting the
 //! calls by operation ([`moto_calls`]) and a recorder that replays answers
-//! ([`moto_replay`]). Nothing here depends on the host.
+//! ([`moto_replay`]); and a real PostgreSQL server from Debian's package ([`postgres`]).
+//! Nothing here depends on the host.
 
 pub mod arm;
 pub mod k8s_api;
@@ -15,6 +16,7 @@ mod moto_gaps;
 pub mod moto_proxy;
 pub mod moto_replay;
 pub mod moto_seed;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,626 @@
+//! The state store on both backends: a SQLite file in a temp directory and a real
+//! PostgreSQL server started from Debian's package (`aiops_standins::postgres`). Every
+//! test runs its body once per backend.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aiops_sdk::Severity;
+use aiops_standins::postgres;
+use aiops_state::{
+    AuditQuery, AuditRecord, Backend, Coverage, CycleProblem, FindingFilter, FindingState,
+    ObservedFinding, OutboxEvent, SourceStatus, StateConfig, StateError, Store, StoreUrl,
+};
+
+/// The two stores a test runs on, freshly made: (label, URL with password, temp dir).
+fn backends(label: &str) -> Vec<(&'static str, StoreUrl, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = StoreUrl::sqlite(dir.path().join("state.db"));
+    let pg = StoreUrl::parse(&postgres::server().fresh_database(label))
+        .unwrap()
+        .with_password(postgres::PASSWORD)
+        .unwrap();
+    vec![
+        ("sqlite", sqlite, dir),
+        ("postgres", pg, tempfile::tempdir().unwrap()),
+    ]
+}
+
+fn finding(rule: &str, resource: &str, severity: Severity) -> ObservedFinding {
+    ObservedFinding {
+        fingerprint: format!("fp-{rule}-{resource}"),
+        plugin: "probes".into(),
+        rule: rule.into(),
+        resource_id: resource.into(),
+        resource_kind: "Deployment".into(),
+        resource_namespace: Some("shop".into()),
+        resource_name: resource.rsplit('/').next().unwrap().into(),
+        component: Some("app".into()),
+        source: "manifests:deploy".into(),
+        file: Some("deploy/app.yaml".into()),
+        line: Some(3),
+        severity,
+        title: format!("{rule} on {resource}"),
+        message: "no readiness probe".into(),
+        evidence: vec![("container".into(), "app".into())],
+        remediation: Some(r#"{"set":"readinessProbe"}"#.into()),
+    }
+}
+
+/// A cycle that read `manifests:deploy` cleanly and ran `probes`.
+fn clean() -> Coverage {
+    Coverage {
+        sources: vec![SourceStatus {
+            source: "manifests:deploy".into(),
+            file_source: true,
+            resources: 10,
+            problems: vec![],
+            failed: false,
+        }],
+        plugins_ok: BTreeSet::from(["probes".to_string()]),
+        plugins_not_ok: Default::default(),
+    }
+}
+
+async fn run_cycle(
+    store: &Store,
+    now: i64,
+    observed: &[ObservedFinding],
+    covered: &Coverage,
+) -> aiops_state::ReconcileOutcome {
+    let cycle = store.begin_cycle("test").await.unwrap();
+    store
+        .reconcile(cycle, now, observed, covered, &[])
+        .await
+        .unwrap()
+}
+
+async fn state_of(store: &Store, fingerprint: &str) -> aiops_state::StoredFinding {
+    store.show_finding(fingerprint).await.unwrap().0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lifecycle_open_resolved_reopened_with_compact_history() {
+    for (backend, url, _dir) in backends("lifecycle") {
+        let store = Store::open(&url).await.unwrap();
+        let a = finding("probe.readiness", "shop/Deployment/web", Severity::Medium);
+        let b = finding("limits.memory", "shop/Deployment/web", Severity::Low);
+
+        let first = run_cycle(&store, 1_000, &[a.clone(), b.clone()], &clean()).await;
+        assert_eq!(first.summary.total.new, 2, "{backend}");
+        assert_eq!(first.opened.len(), 2, "{backend}");
+
+        // Seen again unchanged, several times: no history row, no audit entry.
+        let audit_before = store.audit(&AuditQuery::default()).await.unwrap().len();
+        for now in [2_000, 3_000, 4_000] {
+            let again = run_cycle(&store, now, &[a.clone(), b.clone()], &clean()).await;
+            assert_eq!(again.summary.total.open, 2, "{backend}");
+            assert_eq!(again.summary.total.new, 0, "{backend}");
+        }
+        let audit_after = store.audit(&AuditQuery::default()).await.unwrap();
+        let finding_entries = audit_after
+            .iter()
+            .filter(|e| e.action.starts_with("finding."))
+            .count();
+        assert_eq!(finding_entries, 2, "{backend}: only the two openings");
+        assert!(audit_after.len() > audit_before - 1, "{backend}");
+
+        // `a` disappears under full coverage: resolved.
+        let resolved = run_cycle(&store, 5_000, std::slice::from_ref(&b), &clean()).await;
+        assert_eq!(resolved.summary.total.resolved, 1, "{backend}");
+        assert_eq!(resolved.resolved, vec![a.fingerprint.clone()], "{backend}");
+        let stored = state_of(&store, &a.fingerprint).await;
+        assert_eq!(stored.state, FindingState::Resolved, "{backend}");
+        assert_eq!(stored.resolved_at, Some(5_000), "{backend}");
+        assert_eq!(stored.first_seen, 1_000, "{backend}");
+        assert_eq!(
+            stored.last_seen, 4_000,
+            "{backend}: last seen is the last cycle that reported it"
+        );
+
+        // Back again, with a higher severity: reopened, counted, severity updated.
+        let mut a2 = a.clone();
+        a2.severity = Severity::High;
+        a2.message = "reworded".into();
+        let reopened = run_cycle(&store, 6_000, &[a2.clone(), b.clone()], &clean()).await;
+        assert_eq!(reopened.summary.total.reopened, 1, "{backend}");
+        assert_eq!(
+            reopened.summary.by_severity["high"].reopened, 1,
+            "{backend}"
+        );
+        let (stored, history) = store.show_finding(&a.fingerprint).await.unwrap();
+        assert_eq!(stored.state, FindingState::Open, "{backend}");
+        assert_eq!(stored.times_reopened, 1, "{backend}");
+        assert_eq!(stored.severity, "high", "{backend}");
+        assert_eq!(stored.message, "reworded", "{backend}");
+        assert_eq!(stored.first_seen, 1_000, "{backend}");
+        assert_eq!(stored.resolved_at, None, "{backend}");
+        let changes: Vec<&str> = history.iter().map(|h| h.change.as_str()).collect();
+        assert_eq!(changes, ["opened", "resolved", "reopened"], "{backend}");
+
+        // A severity change of an open finding is one history row.
+        let mut a3 = a2.clone();
+        a3.severity = Severity::Critical;
+        run_cycle(&store, 7_000, &[a3, b.clone()], &clean()).await;
+        let (_, history) = store.show_finding(&a.fingerprint).await.unwrap();
+        let last = history.last().unwrap();
+        assert_eq!(
+            (
+                last.change.as_str(),
+                last.from.as_deref(),
+                last.to.as_deref()
+            ),
+            ("severity", Some("high"), Some("critical")),
+            "{backend}"
+        );
+        assert_eq!(history.len(), 4, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn coverage_rule_failing_source_or_plugin_marks_stale_never_resolves() {
+    for (backend, url, _dir) in backends("coverage") {
+        let store = Store::open(&url).await.unwrap();
+        let a = finding("probe.readiness", "shop/Deployment/web", Severity::Medium);
+        let mut other_file = finding("probe.readiness", "shop/Deployment/api", Severity::Medium);
+        other_file.file = Some("deploy/api.yaml".into());
+        run_cycle(&store, 1_000, &[a.clone(), other_file.clone()], &clean()).await;
+
+        // The plugin crashed: nothing resolves, both stale.
+        let mut crashed = clean();
+        crashed.plugins_ok.clear();
+        crashed
+            .plugins_not_ok
+            .insert("probes".into(), "trapped: out of fuel".into());
+        let outcome = run_cycle(&store, 2_000, &[], &crashed).await;
+        assert_eq!(outcome.summary.total.resolved, 0, "{backend}");
+        assert_eq!(outcome.summary.total.stale, 2, "{backend}");
+        let stored = state_of(&store, &a.fingerprint).await;
+        assert_eq!(stored.state, FindingState::Open, "{backend}");
+        assert!(stored.stale, "{backend}");
+        assert!(
+            stored
+                .stale_reason
+                .as_deref()
+                .unwrap()
+                .contains("out of fuel"),
+            "{backend}: {:?}",
+            stored.stale_reason
+        );
+        let stale = store
+            .list_findings(&FindingFilter {
+                state: Some("stale".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(stale.len(), 2, "{backend}");
+
+        // The collector failed entirely: still nothing resolves.
+        let mut failed = clean();
+        failed.sources[0].failed = true;
+        failed.sources[0].problems.push(CycleProblem {
+            source: Some("manifests:deploy".into()),
+            plugin: None,
+            line: None,
+            message: "permission denied".into(),
+        });
+        let outcome = run_cycle(&store, 3_000, &[], &failed).await;
+        assert_eq!(outcome.summary.total.resolved, 0, "{backend}");
+
+        // One unparseable file: its finding stays (stale), the other file's resolves.
+        let mut one_file = clean();
+        one_file.sources[0].problems.push(CycleProblem {
+            source: Some("deploy/app.yaml".into()),
+            plugin: None,
+            line: Some(7),
+            message: "mapping values are not allowed here".into(),
+        });
+        let outcome = run_cycle(&store, 4_000, &[], &one_file).await;
+        assert_eq!(
+            outcome.resolved,
+            vec![other_file.fingerprint.clone()],
+            "{backend}"
+        );
+        let stored = state_of(&store, &a.fingerprint).await;
+        assert_eq!(stored.state, FindingState::Open, "{backend}");
+        assert!(stored.stale, "{backend}");
+        assert!(
+            stored
+                .stale_reason
+                .as_deref()
+                .unwrap()
+                .contains("deploy/app.yaml"),
+            "{backend}: {:?}",
+            stored.stale_reason
+        );
+
+        // Reported again: fresh, one `fresh` history row.
+        run_cycle(&store, 5_000, std::slice::from_ref(&a), &clean()).await;
+        let (stored, history) = store.show_finding(&a.fingerprint).await.unwrap();
+        assert!(!stored.stale, "{backend}");
+        assert_eq!(stored.last_seen, 5_000, "{backend}");
+        let changes: Vec<&str> = history.iter().map(|h| h.change.as_str()).collect();
+        assert_eq!(changes, ["opened", "stale", "fresh"], "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbox_events_with_the_finding_and_dedup() {
+    for (backend, url, _dir) in backends("outbox") {
+        let store = Store::open(&url).await.unwrap();
+        let a = finding("probe.readiness", "shop/Deployment/web", Severity::High);
+        run_cycle(&store, 1_000, std::slice::from_ref(&a), &clean()).await;
+        run_cycle(&store, 2_000, std::slice::from_ref(&a), &clean()).await;
+        run_cycle(&store, 3_000, &[], &clean()).await;
+        run_cycle(&store, 4_000, std::slice::from_ref(&a), &clean()).await;
+        let events = store.outbox_after(0, 100).await.unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["finding.new", "finding.resolved", "finding.reopened"],
+            "{backend}"
+        );
+        let new = &events[0];
+        assert_eq!(new.subject, a.fingerprint, "{backend}");
+        assert_eq!(new.severity.as_deref(), Some("high"), "{backend}");
+        assert_eq!(new.payload["rule"], "probe.readiness", "{backend}");
+        assert_eq!(new.payload["resource"]["namespace"], "shop", "{backend}");
+        assert_eq!(
+            new.payload["remediation"]["set"], "readinessProbe",
+            "{backend}"
+        );
+        assert_eq!(events[2].payload["times_reopened"], 1, "{backend}");
+        assert!(events.windows(2).all(|w| w[0].id < w[1].id), "{backend}");
+        assert_eq!(
+            store.outbox_after(events[1].id, 100).await.unwrap().len(),
+            1
+        );
+
+        // The same dedup key written again (a retried step) is one event.
+        let mut tx = store.begin_write().await.unwrap();
+        let again = OutboxEvent {
+            id: 0,
+            at: 9_000,
+            kind: "finding.new".into(),
+            subject: a.fingerprint.clone(),
+            severity: None,
+            cycle: None,
+            payload: serde_json::json!({}),
+            dedup_key: new.dedup_key.clone(),
+        };
+        store.enqueue_events(&mut tx, &[again]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.outbox_after(0, 100).await.unwrap().len(),
+            3,
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_is_written_with_the_change_and_is_append_only() {
+    for (backend, url, _dir) in backends("audit") {
+        let store = Store::open(&url).await.unwrap();
+
+        // An audit entry in a transaction that rolls back is gone with it.
+        let mut tx = store.begin_write().await.unwrap();
+        let record = AuditRecord {
+            at: 1_000,
+            actor: "user:alice".into(),
+            action: "remediation.approved".into(),
+            subject: "proposal:1".into(),
+            reason: Some("looks right".into()),
+            details: Some(serde_json::json!({"pr": 12})),
+        };
+        store
+            .audit_in(&mut tx, std::slice::from_ref(&record))
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert!(
+            store
+                .audit(&AuditQuery::default())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
+
+        let mut tx = store.begin_write().await.unwrap();
+        store.audit_in(&mut tx, &[record]).await.unwrap();
+        tx.commit().await.unwrap();
+        store
+            .record_audit(
+                "user:bob",
+                "silence.added",
+                "silence:1",
+                Some("maintenance"),
+            )
+            .await
+            .unwrap();
+        let entries = store.audit(&AuditQuery::default()).await.unwrap();
+        assert_eq!(entries.len(), 2, "{backend}");
+        let alice = entries.iter().find(|e| e.actor == "user:alice").unwrap();
+        assert_eq!(
+            alice.details,
+            Some(serde_json::json!({"pr": 12})),
+            "{backend}"
+        );
+        let since = store
+            .audit(&AuditQuery {
+                since: Some(1_001),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(since.len(), 1, "{backend}");
+        assert_eq!(since[0].actor, "user:bob", "{backend}");
+
+        // The schema refuses to rewrite history.
+        for sql in [
+            "UPDATE audit_log SET actor = 'mallory'",
+            "DELETE FROM audit_log",
+        ] {
+            let refused = sqlx::query(sql).execute(store.pool()).await;
+            assert!(refused.is_err(), "{backend}: {sql} was allowed");
+        }
+        assert_eq!(store.audit(&AuditQuery::default()).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_schema_is_refused_and_reopening_keeps_everything() {
+    for (backend, url, _dir) in backends("schema") {
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            aiops_state::SCHEMA_VERSION,
+            "{backend}"
+        );
+        let a = finding("probe.readiness", "shop/Deployment/web", Severity::Low);
+        run_cycle(&store, 1_000, std::slice::from_ref(&a), &clean()).await;
+        store.close().await;
+
+        // Opening again (a restart) migrates nothing and keeps the finding.
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(state_of(&store, &a.fingerprint).await.first_seen, 1_000);
+        // A newer aiops migrated this store: refuse, never downgrade.
+        let future_migration = match store.backend() {
+            Backend::Sqlite => {
+                "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+                 VALUES (99, 'from the future', CURRENT_TIMESTAMP, TRUE, X'00', 0)"
+            }
+            Backend::Postgres => {
+                "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+                 VALUES (99, 'from the future', now(), TRUE, '\\x00'::bytea, 0)"
+            }
+        };
+        sqlx::query(future_migration)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        let err = Store::open(&url)
+            .await
+            .err()
+            .expect("a newer schema is refused");
+        assert!(
+            matches!(err, StateError::SchemaTooNew { found: 99, .. }),
+            "{backend}: {err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("upgrade aiops"), "{backend}: {text}");
+        assert!(!text.contains(postgres::PASSWORD), "{backend}: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_name_the_store_without_its_password() {
+    let server = postgres::server();
+    // A wrong password and an unreachable server: the URL in the error is redacted.
+    let wrong = StoreUrl::parse(&server.url("postgres"))
+        .unwrap()
+        .with_password("not-the-password-s3cret")
+        .unwrap();
+    let err = Store::open(&wrong)
+        .await
+        .err()
+        .expect("a wrong password fails");
+    let text = err.to_string();
+    assert!(text.contains("127.0.0.1"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(text.contains("***"), "{text}");
+
+    let port = aiops_standins::moto::free_port();
+    let down = StoreUrl::parse(&format!("postgres://aiops@127.0.0.1:{port}/x"))
+        .unwrap()
+        .with_password("down-s3cret")
+        .unwrap();
+    let err = Store::open(&down)
+        .await
+        .err()
+        .expect("nothing listens there");
+    assert!(matches!(err, StateError::Open { .. }), "{err}");
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+
+    // A password in the config is refused; one from a file is used; a missing
+    // environment variable is named.
+    let inline = StoreUrl::parse(&format!(
+        "postgres://aiops:inline@127.0.0.1:{}/postgres",
+        server.port
+    ));
+    assert!(inline.unwrap_err().to_string().contains("password_env"));
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("pg-password");
+    std::fs::write(&secret, format!("{}\n", postgres::PASSWORD)).unwrap();
+    let config: StateConfig = serde_norway::from_str(&format!(
+        "url: {}\npassword_file: {}\n",
+        server.fresh_database("file"),
+        secret.display()
+    ))
+    .unwrap();
+    let url = config
+        .store_url(std::path::Path::new("/nonexistent"))
+        .unwrap();
+    assert!(!format!("{url:?}").contains(postgres::PASSWORD));
+    Store::open(&url).await.unwrap();
+    let unset: StateConfig = serde_norway::from_str(&format!(
+        "url: {}\npassword_env: AIOPS_TEST_NEVER_SET_PASSWORD\n",
+        server.url("postgres")
+    ))
+    .unwrap();
+    let err = unset
+        .store_url(std::path::Path::new("/x"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("state.password_env"), "{err}");
+    assert!(err.contains("AIOPS_TEST_NEVER_SET_PASSWORD"), "{err}");
+
+    // A corrupt SQLite file: a clear error naming the file.
+    let path = dir.path().join("state.db");
+    std::fs::write(
+        &path,
+        b"this is not a database, just text that goes on and on",
+    )
+    .unwrap();
+    let err = Store::open(&StoreUrl::sqlite(&path))
+        .await
+        .err()
+        .expect("corrupt");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_cycle_at_a_time_and_a_dead_holder_releases_the_lock() {
+    for (backend, url, _dir) in backends("lock") {
+        let store = Store::open(&url).await.unwrap();
+        let other = Store::open(&url).await.unwrap();
+        let held = store
+            .lock_cycles("first (pid 1)", Duration::from_secs(1))
+            .await
+            .unwrap();
+        let err = other
+            .lock_cycles("second", Duration::from_millis(300))
+            .await
+            .err()
+            .expect("the second cycle waits, then is refused");
+        assert!(matches!(err, StateError::Busy { .. }), "{backend}: {err}");
+        assert!(
+            err.to_string().contains("another aiops cycle"),
+            "{backend}: {err}"
+        );
+        drop(held);
+        other
+            .lock_cycles("second", Duration::from_secs(5))
+            .await
+            .expect("free once the holder is gone");
+
+        // A cycle left running by a dead process is abandoned by the next one, and
+        // cannot complete afterwards.
+        let dead = store.begin_cycle("killed").await.unwrap();
+        assert_eq!(
+            store.abandon_unfinished().await.unwrap(),
+            vec![dead],
+            "{backend}"
+        );
+        let late = store.reconcile(dead, 1, &[], &clean(), &[]).await;
+        assert!(late.is_err(), "{backend}");
+        let cycles = store.list_cycles(10).await.unwrap();
+        assert_eq!(cycles[0].status.as_str(), "abandoned", "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_prunes_old_resolved_findings_and_says_so() {
+    for (backend, url, _dir) in backends("retention") {
+        let store = Store::open(&url).await.unwrap();
+        let old = finding("probe.readiness", "shop/Deployment/old", Severity::Low);
+        let kept = finding("probe.readiness", "shop/Deployment/kept", Severity::Low);
+        let day = 86_400_000;
+        let now = aiops_state::now_millis();
+        run_cycle(
+            &store,
+            now - 100 * day,
+            &[old.clone(), kept.clone()],
+            &clean(),
+        )
+        .await;
+        run_cycle(
+            &store,
+            now - 95 * day,
+            std::slice::from_ref(&kept),
+            &clean(),
+        )
+        .await;
+        assert_eq!(store.prune(90, "cycle:3").await.unwrap(), 1, "{backend}");
+        assert!(
+            store.show_finding(&old.fingerprint).await.is_err(),
+            "{backend}"
+        );
+        assert!(
+            store.show_finding(&kept.fingerprint).await.is_ok(),
+            "{backend}"
+        );
+        let audit = store.audit(&AuditQuery::default()).await.unwrap();
+        assert!(
+            audit.iter().any(|e| e.action == "state.pruned"),
+            "{backend}"
+        );
+        assert_eq!(store.prune(90, "cycle:4").await.unwrap(), 0, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_filters_by_state_severity_rule_and_resource() {
+    for (backend, url, _dir) in backends("filters") {
+        let store = Store::open(&url).await.unwrap();
+        let a = finding("probe.readiness", "shop/Deployment/web", Severity::High);
+        let b = finding("limits.memory", "shop/Deployment/web", Severity::Low);
+        let c = finding("probe.liveness", "pay/Deployment/api", Severity::Medium);
+        run_cycle(&store, 1_000, &[a.clone(), b.clone(), c.clone()], &clean()).await;
+        run_cycle(&store, 2_000, &[a.clone(), c.clone()], &clean()).await;
+        let list = |filter: FindingFilter| {
+            let store = &store;
+            async move {
+                store
+                    .list_findings(&filter)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|f| f.rule)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            list(FindingFilter::default()).await,
+            ["probe.readiness", "probe.liveness", "limits.memory"],
+            "{backend}: most severe first"
+        );
+        let open = FindingFilter {
+            state: Some("open".into()),
+            ..Default::default()
+        };
+        assert_eq!(list(open).await.len(), 2, "{backend}");
+        let resolved = FindingFilter {
+            state: Some("resolved".into()),
+            ..Default::default()
+        };
+        assert_eq!(list(resolved).await, ["limits.memory"], "{backend}");
+        let probes = FindingFilter {
+            rule: Some(glob::Pattern::new("probe.*").unwrap()),
+            resource: Some(glob::Pattern::new("shop/*").unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(list(probes).await, ["probe.readiness"], "{backend}");
+        let medium = FindingFilter {
+            severities: vec![Severity::Medium],
+            ..Default::default()
+        };
+        assert_eq!(list(medium).await, ["probe.liveness"], "{backend}");
+    }
+}
