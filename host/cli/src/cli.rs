@@ -229,6 +229,15 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
         Arc::new(Progress::default()),
     ))?;
     let report = &detected.report;
+    let context = report::RenderContext {
+        scanned_dirs: sources
+            .iter()
+            .filter_map(|source| match source {
+                Source::Manifests(dir) => Some(dir.clone()),
+                _ => None,
+            })
+            .collect(),
+    };
     for failure in &report.plugin_failures {
         eprintln!("error: plugin {}: {}", failure.plugin, failure.message);
     }
@@ -242,13 +251,13 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            report::render(report, args.format, &mut out)?;
+            report::render_with(report, args.format, &context, &mut out)?;
             out.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            report::render(report, args.format, &mut out)?;
+            report::render_with(report, args.format, &context, &mut out)?;
             out.flush()?;
         }
     }
