@@ -147,6 +147,15 @@ fn host_options(args: &PluginArgs) -> HostOptions {
         builtin: !args.no_builtin,
         watch: false,
         builtins: crate::builtin::BUILTIN_PLUGINS,
+        on_builtin_compile: Some(announce_builtin_compile),
+    }
+}
+
+/// The line a first run shows while the built-in plugins compile (seconds, once per
+/// machine and aiops version): only when stderr is a terminal, so logs and pipes stay clean.
+fn announce_builtin_compile() {
+    if std::io::stderr().is_terminal() {
+        eprintln!("compiling built-in plugins (first run)");
     }
 }
 
