@@ -14,7 +14,7 @@ use crate::model::{Platform, RawObjectError, Resource};
 use crate::quantity::Quantity;
 
 /// Workload kinds whose objects carry a pod template.
-pub const WORKLOAD_KINDS: [&str; 6] = crate::kinds::WORKLOADS;
+pub const WORKLOAD_KINDS: [&str; 9] = crate::kinds::WORKLOADS;
 
 /// Object metadata.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,6 +28,26 @@ pub struct ObjectMeta {
     pub labels: BTreeMap<String, String>,
     /// Annotations.
     pub annotations: BTreeMap<String, String>,
+    /// Owners (`metadata.ownerReferences`): a controller that manages this object.
+    pub owner_references: Vec<OwnerReference>,
+}
+
+/// One entry of `metadata.ownerReferences`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OwnerReference {
+    /// Kind of the owner (`Deployment`).
+    pub kind: String,
+    /// Name of the owner.
+    pub name: String,
+}
+
+impl ObjectMeta {
+    /// True when another object owns this one, so rules judge the owner instead (a
+    /// Deployment's ReplicaSet, a ReplicaSet's Pod).
+    pub fn is_owned(&self) -> bool {
+        !self.owner_references.is_empty()
+    }
 }
 
 /// Requests and limits of a container.
@@ -141,9 +161,13 @@ pub struct Workload {
 /// JSON pointer of the pod spec for a workload kind.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet" => {
-            Some("/spec/template/spec")
-        }
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicaSet"
+        | "ReplicationController" => Some("/spec/template/spec"),
+        "PodTemplate" => Some("/template/spec"),
         "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
         "Pod" => Some("/spec"),
         _ => None,
@@ -164,6 +188,7 @@ impl Workload {
         let (metadata, pod_spec, replicas) = match pointer {
             "/spec" => shape::read::<PodSpec>(resource)?,
             "/spec/jobTemplate/spec/template/spec" => shape::read::<shape::CronJobSpec>(resource)?,
+            "/template/spec" => shape::read_pod_template(resource)?,
             _ => shape::read::<shape::TemplateSpec>(resource)?,
         };
         Ok(Some(Workload {
@@ -234,6 +259,24 @@ mod shape {
         Ok((object.metadata.unwrap_or_default(), pod_spec, replicas))
     }
 
+    /// A `PodTemplate` object: metadata and a top-level `template`.
+    #[derive(Deserialize)]
+    struct PodTemplateObject {
+        #[serde(default)]
+        metadata: Option<ObjectMeta>,
+        #[serde(default)]
+        template: Option<Template>,
+    }
+
+    /// Reads metadata and pod spec of a `PodTemplate` (no replicas).
+    pub(super) fn read_pod_template(
+        resource: &Resource,
+    ) -> Result<(ObjectMeta, PodSpec, Option<i64>), RawObjectError> {
+        let object: PodTemplateObject = resource.object()?;
+        let pod_spec = object.template.and_then(|t| t.spec).unwrap_or_default();
+        Ok((object.metadata.unwrap_or_default(), pod_spec, None))
+    }
+
     /// `spec.replicas` when it is an integer, else `None` (never an error).
     #[derive(Default)]
     struct Replicas(Option<i64>);
@@ -251,7 +294,7 @@ mod shape {
         spec: Option<PodSpec>,
     }
 
-    /// Spec of a Deployment, StatefulSet, DaemonSet, Job or ReplicaSet.
+    /// Spec of a Deployment, StatefulSet, DaemonSet, Job, ReplicaSet or ReplicationController.
     #[derive(Default, Deserialize)]
     #[serde(default)]
     pub(super) struct TemplateSpec {

@@ -16,6 +16,12 @@ pub const JOB: &str = "Job";
 pub const CRON_JOB: &str = "CronJob";
 /// Kubernetes `Pod`.
 pub const POD: &str = "Pod";
+/// Kubernetes `ReplicaSet` (judged on its own when no controller owns it).
+pub const REPLICA_SET: &str = "ReplicaSet";
+/// Kubernetes `ReplicationController`, the ReplicaSet's predecessor.
+pub const REPLICATION_CONTROLLER: &str = "ReplicationController";
+/// Kubernetes `PodTemplate` (a pod template kept as an object of its own).
+pub const POD_TEMPLATE: &str = "PodTemplate";
 /// Kubernetes `HorizontalPodAutoscaler`.
 pub const HORIZONTAL_POD_AUTOSCALER: &str = "HorizontalPodAutoscaler";
 /// Kubernetes `PodDisruptionBudget`.
@@ -28,7 +34,17 @@ pub const LIMIT_RANGE: &str = "LimitRange";
 pub const RESOURCE_QUOTA: &str = "ResourceQuota";
 
 /// Kubernetes workload kinds whose objects carry a pod template (or are a pod).
-pub const WORKLOADS: [&str; 6] = [DEPLOYMENT, STATEFUL_SET, DAEMON_SET, JOB, CRON_JOB, POD];
+pub const WORKLOADS: [&str; 9] = [
+    DEPLOYMENT,
+    STATEFUL_SET,
+    DAEMON_SET,
+    JOB,
+    CRON_JOB,
+    POD,
+    REPLICA_SET,
+    REPLICATION_CONTROLLER,
+    POD_TEMPLATE,
+];
 
 /// An RDS DB instance (`DescribeDBInstances` item).
 pub const AWS_RDS_DB_INSTANCE: &str = "aws.rds.db-instance";

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub use aiops_standins::{arm, k8s_api, moto, moto_proxy, moto_replay, moto_seed, repo_root};
+pub use aiops_standins::{
+    arm, k8s_api, moto, moto_calls, moto_proxy, moto_replay, moto_seed, repo_root,
+};
 
 include!(concat!(env!("OUT_DIR"), "/fixture_plugins.rs"));
 

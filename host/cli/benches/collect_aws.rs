@@ -7,11 +7,21 @@
 //! the metric aggregation itself, so most of the wall time against it is moto's. A
 //! second measurement replays moto's recorded answers (same bytes on the wire) from an
 //! in-process server, which shows aiops's own wall time.
+//!
+//! The AWS calls are counted by operation through a proxy in front of moto, twice: as
+//! moto 5.2.5 answers, and "like AWS" (the proxy adds `ConsumerCount` to
+//! `DescribeStreamSummary` and answers the tagging API's `GetResources` for Kinesis
+//! streams, as AWS documents; its own calls to moto are not counted, but its time is in
+//! that column's wall time), and like AWS 30 ms a call away. `AIOPS_BENCH_BEFORE=/path/to/older/aiops` measures an older
+//! binary the same way, for before/after figures.
 
 use std::process::Command;
 use std::time::Instant;
 
+use std::collections::BTreeMap;
+
 use aiops_standins::moto::{ACCESS_KEY_ID, Moto, SECRET_ACCESS_KEY};
+use aiops_standins::moto_calls::CallCounter;
 use aiops_standins::moto_replay::ReplayServer;
 use aiops_standins::moto_seed::{DbSpec, Seeder, StreamSpec, aligned_end};
 use aws_sdk_cloudwatch::types::StandardUnit;
@@ -84,6 +94,64 @@ fn main() {
         );
     }
     println!("  ({} distinct API requests replayed)", recorder.recorded());
+
+    let mut binaries = vec![("after", bin.to_string())];
+    if let Ok(before) = std::env::var("AIOPS_BENCH_BEFORE") {
+        // Its own warm-up: another build compiles the plugins under another cache key.
+        run(&before, &args, &moto.url(), false);
+        binaries.insert(0, ("before", before));
+    }
+    let modes = [
+        ("as moto 5.2.5 answers", false, 0),
+        (
+            "like AWS (ConsumerCount, GetResources for streams)",
+            true,
+            0,
+        ),
+        (
+            "like AWS, each answer 30 ms later (a region's round trip)",
+            true,
+            30,
+        ),
+    ];
+    for (title, like_aws, latency_ms) in modes {
+        let mut columns = Vec::new();
+        for (label, binary) in &binaries {
+            let counter = CallCounter::start(&moto.url());
+            if like_aws {
+                counter.like_aws();
+            }
+            counter.latency(std::time::Duration::from_millis(latency_ms));
+            let figures = measure(binary, &args, &counter.url());
+            assert_eq!(figures.0, moto_figures.0, "{label} found something else");
+            columns.push((*label, figures.1, counter.calls()));
+        }
+        print_calls(title, &columns);
+    }
+}
+
+/// Calls by operation and wall time, one column per binary.
+fn print_calls(title: &str, columns: &[(&str, f64, BTreeMap<String, usize>)]) {
+    println!("  AWS calls, {title}");
+    let header: Vec<String> = columns.iter().map(|c| format!("{:>10}", c.0)).collect();
+    println!("    {:<34} {}", "", header.join(" "));
+    let mut ops: Vec<&String> = columns.iter().flat_map(|c| c.2.keys()).collect();
+    ops.sort();
+    ops.dedup();
+    for op in ops {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{:>10}", c.2.get(op).copied().unwrap_or(0)))
+            .collect();
+        println!("    {op:<34} {}", cells.join(" "));
+    }
+    let totals: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{:>10}", c.2.values().sum::<usize>()))
+        .collect();
+    println!("    {:<34} {}", "total", totals.join(" "));
+    let walls: Vec<String> = columns.iter().map(|c| format!("{:>10.3}", c.1)).collect();
+    println!("    {:<34} {}", "wall time (s)", walls.join(" "));
 }
 
 /// One timed scan: findings, wall seconds, and user CPU, system CPU, peak RSS as
@@ -152,7 +220,11 @@ async fn seed(url: &str) {
         .collect();
     seed.create_db_instances(&dbs).await;
     let streams: Vec<StreamSpec> = (0..STREAMS)
-        .map(|i| StreamSpec::provisioned(format!("stream-{i:03}"), 1 + (i % 4) as i32))
+        .map(|i| StreamSpec {
+            // Tagged, as most estates are: the tagging API has something to return.
+            tags: vec![("team", if i % 2 == 0 { "ingest" } else { "search" })],
+            ..StreamSpec::provisioned(format!("stream-{i:03}"), 1 + (i % 4) as i32)
+        })
         .collect();
     seed.create_streams(&streams).await;
     let end = aligned_end(PERIOD);

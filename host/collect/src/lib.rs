@@ -22,6 +22,7 @@ pub mod aws;
 pub mod azure;
 #[cfg(feature = "k8s")]
 pub mod k8s;
+pub mod kustomize;
 pub mod manifests;
 mod progress;
 mod registry;

@@ -55,6 +55,8 @@ pub struct ScanReport {
     pub rules: Vec<(String, RuleInfo)>,
     /// Number of resources in the inventory.
     pub resources_scanned: usize,
+    /// Documents of the scanned files that are not Kubernetes objects, skipped.
+    pub skipped_documents: usize,
 }
 
 impl ScanReport {

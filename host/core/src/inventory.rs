@@ -19,6 +19,31 @@ pub struct SourceLocation {
     pub line: usize,
 }
 
+/// A Kustomize patch that changed a rendered resource: where the patch is and the
+/// fields it set, as JSON pointers into the rendered object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PatchedFields {
+    /// The patch's file and document (an inline patch: its kustomization).
+    pub location: SourceLocation,
+    /// The fields (RFC 6901 pointers) the patch set; a pointer to a mapping or list
+    /// means the patch set all of it.
+    pub fields: Vec<String>,
+}
+
+impl PatchedFields {
+    /// True when the patch set `pointer`, a field inside it, or a field containing it.
+    pub fn touches(&self, pointer: &str) -> bool {
+        let within = |outer: &str, inner: &str| {
+            inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        self.fields
+            .iter()
+            .any(|field| within(field, pointer) || within(pointer, field))
+    }
+}
+
 /// Something a collector could not read; the rest of the inventory is still used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InventoryProblem {
@@ -48,8 +73,14 @@ pub struct Inventory {
     index: HashMap<String, usize>,
     /// Source location by resource id, for resources read from files.
     locations: HashMap<String, SourceLocation>,
+    /// Kustomize patches applied to a rendered resource, by resource id, in the order
+    /// Kustomize applied them.
+    patches: HashMap<String, Vec<PatchedFields>>,
     /// What could not be read.
     pub problems: Vec<InventoryProblem>,
+    /// Documents read from files that are not Kubernetes objects (no `kind`: Helm values,
+    /// CI workflows, application config; Kustomize's own files), left alone.
+    pub skipped_documents: usize,
 }
 
 impl Inventory {
@@ -67,6 +98,42 @@ impl Inventory {
         }
         self.index.insert(resource.id.clone(), self.resources.len());
         self.resources.push(resource);
+    }
+
+    /// [`Inventory::push`] for a resource rendered by Kustomize, with the patches that
+    /// changed it.
+    pub fn push_patched(
+        &mut self,
+        resource: Resource,
+        location: Option<SourceLocation>,
+        patches: Vec<PatchedFields>,
+    ) {
+        self.push(resource, location);
+        if !patches.is_empty() {
+            let id = self.resources.last().expect("just pushed").id.clone();
+            self.patches.insert(id, patches);
+        }
+    }
+
+    /// The patches Kustomize applied to the resource with `id` (none when it was not
+    /// rendered or not patched).
+    pub fn patches(&self, id: &str) -> &[PatchedFields] {
+        self.patches.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where the field at `pointer` of the resource with `id` was set: the last
+    /// Kustomize patch that touched it, else where the resource was read from.
+    pub fn location_of_field(&self, id: &str, pointer: Option<&str>) -> Option<&SourceLocation> {
+        let patched = pointer.and_then(|pointer| {
+            self.patches(id)
+                .iter()
+                .rev()
+                .find(|patch| patch.touches(pointer))
+        });
+        match patched {
+            Some(patch) => Some(&patch.location),
+            None => self.location(id),
+        }
     }
 
     /// Every resource, in collection order.
@@ -94,12 +161,16 @@ impl Inventory {
         let Inventory {
             resources,
             mut locations,
+            mut patches,
             problems,
+            skipped_documents,
             ..
         } = other;
+        self.skipped_documents += skipped_documents;
         for r in resources {
             let loc = locations.remove(&r.id);
-            self.push(r, loc);
+            let patched = patches.remove(&r.id).unwrap_or_default();
+            self.push_patched(r, loc, patched);
         }
         self.problems.extend(problems);
     }
@@ -124,5 +195,90 @@ impl Inventory {
             .into_iter()
             .map(|(k, n)| (k.to_string(), n))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(file: &str, line: usize) -> SourceLocation {
+        SourceLocation {
+            file: file.into(),
+            document: 0,
+            line,
+        }
+    }
+
+    fn web() -> Resource {
+        Resource {
+            id: "k8s/Deployment/prod/web".into(),
+            kind: "Deployment".into(),
+            platform: aiops_sdk::Platform::Kubernetes,
+            name: "web".into(),
+            namespace: Some("prod".into()),
+            labels: vec![],
+            metrics: vec![],
+            raw: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_field_set_by_a_patch_is_located_at_the_last_patch_that_touched_it() {
+        let mut inventory = Inventory::default();
+        let limits = "/spec/template/spec/containers/0/resources/limits";
+        inventory.push_patched(
+            web(),
+            Some(at("base/web.yaml", 1)),
+            vec![
+                PatchedFields {
+                    location: at("prod/replicas.yaml", 1),
+                    fields: vec!["/spec/replicas".into(), format!("{limits}/cpu")],
+                },
+                PatchedFields {
+                    location: at("prod/limits.yaml", 3),
+                    fields: vec![format!("{limits}/cpu")],
+                },
+            ],
+        );
+        let id = "k8s/Deployment/prod/web";
+        let file = |pointer: Option<&str>| {
+            inventory
+                .location_of_field(id, pointer)
+                .map(|l| l.file.display().to_string())
+        };
+        assert_eq!(
+            file(Some(&format!("{limits}/cpu"))).unwrap(),
+            "prod/limits.yaml"
+        );
+        assert_eq!(file(Some("/spec/replicas")).unwrap(), "prod/replicas.yaml");
+        // A field inside what a patch set, or containing it, is the patch's too.
+        assert_eq!(file(Some(limits)).unwrap(), "prod/limits.yaml");
+        // Not a prefix at a token boundary: `/spec/replicasX` is not `/spec/replicas`.
+        assert_eq!(file(Some("/spec/replicasX")).unwrap(), "base/web.yaml");
+        assert_eq!(
+            file(Some("/spec/template/spec/containers/0/image")).unwrap(),
+            "base/web.yaml"
+        );
+        assert_eq!(file(None).unwrap(), "base/web.yaml");
+    }
+
+    #[test]
+    fn patches_follow_a_resource_into_a_merged_inventory() {
+        let mut first = Inventory::default();
+        first.push(web(), Some(at("other/web.yaml", 1)));
+        let mut second = Inventory::default();
+        second.push_patched(
+            web(),
+            Some(at("base/web.yaml", 1)),
+            vec![PatchedFields {
+                location: at("prod/patch.yaml", 1),
+                fields: vec!["/spec/replicas".into()],
+            }],
+        );
+        first.extend(second);
+        let renamed = &first.resources()[1].id;
+        assert_eq!(first.patches(renamed).len(), 1);
+        assert!(first.patches("k8s/Deployment/prod/web").is_empty());
     }
 }

@@ -17,4 +17,4 @@ pub use collector::{CollectError, CollectFuture, Collector, CollectorProgress};
 pub use finding::{PluginFailure, ReportedFinding, ResourceRef, ScanReport};
 pub use fingerprint::fingerprint;
 pub use fix_status::FixStatus;
-pub use inventory::{Inventory, InventoryProblem, SourceLocation};
+pub use inventory::{Inventory, InventoryProblem, PatchedFields, SourceLocation};

@@ -13,7 +13,7 @@ pub mod rules;
 use aiops_sdk::k8s::{WORKLOAD_KINDS, Workload};
 use aiops_sdk::knobs::PluginConfig;
 use aiops_sdk::rules::RuleId;
-use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource};
+use aiops_sdk::{Context, Detector, Finding, LogLevel, PluginInfo, Resource, kinds};
 
 use crate::config::Config;
 use crate::rules::Checker;
@@ -49,6 +49,9 @@ impl Detector for K8sResources {
                 continue;
             }
             match Workload::from_resource(resource) {
+                // A Deployment's ReplicaSet is judged through the Deployment.
+                Ok(Some(workload))
+                    if workload.kind == kinds::REPLICA_SET && workload.metadata.is_owned() => {}
                 Ok(Some(workload)) => {
                     for container in workload.containers() {
                         checker.check(resource, &container, &mut findings);

@@ -62,14 +62,10 @@ impl<'a> Subject<'a> {
             .unwrap_or_default()
     }
 
-    /// True for a Pod a controller owns: rules judge the owner instead.
-    pub fn is_owned_pod(&self) -> bool {
-        self.resource.kind == "Pod"
-            && self
-                .raw()
-                .pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .is_some_and(|owners| !owners.is_empty())
+    /// True for an object a controller owns (a Deployment's ReplicaSet, a ReplicaSet's
+    /// Pod): rules judge the owner instead.
+    pub fn is_owned(&self) -> bool {
+        self.workload.metadata.is_owned()
     }
 
     /// True for Jobs and CronJobs, whose pods run to completion.

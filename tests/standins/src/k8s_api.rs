@@ -30,6 +30,8 @@ pub fn kind_info(kind: &str) -> Option<(&'static str, &'static str, bool)> {
         "StatefulSet" => ("apps/v1", "statefulsets", true),
         "DaemonSet" => ("apps/v1", "daemonsets", true),
         "ReplicaSet" => ("apps/v1", "replicasets", true),
+        "ReplicationController" => ("v1", "replicationcontrollers", true),
+        "PodTemplate" => ("v1", "podtemplates", true),
         "Job" => ("batch/v1", "jobs", true),
         "CronJob" => ("batch/v1", "cronjobs", true),
         "PodDisruptionBudget" => ("policy/v1", "poddisruptionbudgets", true),

@@ -3,12 +3,15 @@
 //! What the tests talk to where the real service cannot run here, each speaking the
 //! real wire format: a Kubernetes API server ([`k8s_api`]), Azure Resource Manager with
 //! Entra ID ([`arm`]); and real AWS through `moto_server` ([`moto`]), with seeding
-//! ([`moto_seed`]), a fault proxy in front of it ([`moto_proxy`]) and a recorder that
-//! replays answers ([`moto_replay`]). Nothing here depends on the host.
+//! ([`moto_seed`]), a fault proxy in front of it ([`moto_proxy`]), a proxy counting the
+//! calls by operation ([`moto_calls`]) and a recorder that replays answers
+//! ([`moto_replay`]). Nothing here depends on the host.
 
 pub mod arm;
 pub mod k8s_api;
 pub mod moto;
+pub mod moto_calls;
+mod moto_gaps;
 pub mod moto_proxy;
 pub mod moto_replay;
 pub mod moto_seed;

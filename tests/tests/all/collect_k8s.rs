@@ -354,7 +354,74 @@ fn without_the_metrics_api_usage_is_skipped_quietly() {
         1,
         "asked once, got 404"
     );
-    assert!(state.requests_to("/apis/apps/v1/replicasets").is_empty());
+    assert_eq!(
+        state.requests_to("/apis/apps/v1/replicasets").len(),
+        1,
+        "listed once, as a workload kind"
+    );
+}
+
+#[test]
+fn replication_controllers_bare_replica_sets_and_pod_templates_are_read_owned_replica_sets_are_not()
+{
+    let server = FakeApiServer::start();
+    {
+        let mut state = server.state();
+        state.metrics_served = true;
+        state.add(object("Namespace", None, "shop", json!({})));
+        state.add(deployment("shop", "cart"));
+        let template = json!({"metadata": {"labels": {"app": "x"}},
+            "spec": {"containers": [{"name": "x", "image": "x:1"}]}});
+        state.add(object(
+            "ReplicaSet",
+            Some("shop"),
+            "cart-7d9f8c6b5",
+            owned("Deployment", "cart"),
+        ));
+        state.add(object(
+            "ReplicaSet",
+            Some("shop"),
+            "frontend",
+            json!({"spec": {"replicas": 3, "template": template}}),
+        ));
+        state.add(object(
+            "ReplicationController",
+            Some("shop"),
+            "redis-leader",
+            json!({"spec": {"replicas": 1, "template": template}}),
+        ));
+        state.add(object(
+            "PodTemplate",
+            Some("shop"),
+            "batch-runner",
+            json!({"template": template}),
+        ));
+        state.add(object(
+            "Pod",
+            Some("shop"),
+            "cart-7d9f8c6b5-x2kqp",
+            owned("ReplicaSet", "cart-7d9f8c6b5"),
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (result, _) = collect(&config(&server, &dir));
+    let inventory = result.unwrap();
+    assert_eq!(problems(&inventory), Vec::<String>::new());
+    assert_eq!(
+        ids(&inventory, "ReplicaSet"),
+        ["k8s/ReplicaSet/shop/frontend"]
+    );
+    assert_eq!(
+        ids(&inventory, "ReplicationController"),
+        ["k8s/ReplicationController/shop/redis-leader"]
+    );
+    assert_eq!(
+        ids(&inventory, "PodTemplate"),
+        ["k8s/PodTemplate/shop/batch-runner"]
+    );
+    // The owned ReplicaSet still maps the pod to its Deployment, from the same list.
+    let state = server.state();
+    assert_eq!(state.requests_to("/apis/apps/v1/replicasets").len(), 1);
 }
 
 fn owned(kind: &str, name: &str) -> Value {
@@ -629,7 +696,11 @@ fn malformed_json_is_a_problem_naming_k8s_and_the_kind() {
     let inventory = result.unwrap();
     assert!(inventory.is_empty());
     let problems = problems(&inventory);
-    assert_eq!(problems.len(), 11, "{problems:#?}");
+    assert_eq!(
+        problems.len(),
+        14,
+        "Namespace and the 13 kinds: {problems:#?}"
+    );
     assert!(problems[0].starts_with("k8s/Namespace: malformed response: /api/v1/namespaces: "));
     assert!(
         problems

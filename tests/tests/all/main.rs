@@ -1,6 +1,7 @@
 //! The integration tests, one test binary (one link) for all: collectors against moto
 //! and the stand-ins, hostile plugins, the sandbox, hot reload, and scan batching.
 
+mod aws_calls;
 mod collect_aws;
 mod collect_azure;
 mod collect_k8s;

@@ -6,4 +6,5 @@ mod collect_aws;
 mod collect_azure;
 mod collect_k8s;
 mod fix;
+mod kustomize;
 mod scan;

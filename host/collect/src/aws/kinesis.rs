@@ -1,11 +1,16 @@
 //! Kinesis data streams of one account and region: `ListStreams` page by page, then
 //! per stream (a bounded number at once) `DescribeStreamSummary` (mode, shards,
-//! retention, encryption), `ListTagsForStream` and, when the summary carries no
-//! `ConsumerCount`, `ListStreamConsumers` for the enhanced fan-out consumers.
+//! retention, encryption, `ConsumerCount`). Tags come from the Resource Groups Tagging
+//! API for all streams at once ([`tagging`]), asked while the streams are listed; one
+//! `ListTagsForStream` each only where that API cannot be trusted (see there). `ListStreamConsumers` is
+//! called only for a stream whose summary carries no `ConsumerCount` (AWS always sends
+//! it; moto 5.2.5 does not), so against AWS a stream costs one call.
 //!
 //! `ListStreams` pages are followed through `NextToken` when the service sends one and
 //! through `ExclusiveStartStreamName` (the last name seen) when it only says
 //! `HasMoreStreams`, so no stream past the first page is missed either way.
+//!
+//! [`tagging`]: super::tagging
 
 use aiops_sdk::{Platform, Resource};
 use aws_sdk_kinesis::Client;
@@ -14,21 +19,33 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use super::client::{CallError, Target};
 use super::metrics::{self, Pending};
 use super::raw;
+use super::tagging::{self, StreamTags};
 use aiops_core::CollectorProgress;
 
 /// The envelope kind of a data stream.
 pub const KIND: &str = aiops_sdk::kinds::AWS_KINESIS_STREAM;
 
-/// Reads every stream of the target, `concurrency` describes at a time.
+/// A described stream, before its tags.
+struct Described {
+    pending: Pending,
+    arn: String,
+}
+
+/// Reads every stream of the target, `concurrency` describes at a time; `tags` is the
+/// tagging API's client of the same target, `custom_endpoint` whether an endpoint
+/// override (an emulator) is set.
 pub async fn collect(
     client: &Client,
+    tags: &aws_sdk_resourcegroupstagging::Client,
+    custom_endpoint: bool,
     target: &Target,
     concurrency: usize,
     progress: &dyn CollectorProgress,
 ) -> Result<Vec<Pending>, CallError> {
-    let names = list_names(client).await?;
+    let (names, tag_answer) =
+        futures_util::future::join(list_names(client), tagging::kinesis_stream_tags(tags)).await;
     let prefix = target.id_prefix("kinesis");
-    let described: Vec<Option<Pending>> = stream::iter(names)
+    let described: Vec<Option<Described>> = stream::iter(names?)
         .map(|name| {
             let prefix = &prefix;
             async move {
@@ -42,7 +59,27 @@ pub async fn collect(
         .buffered(concurrency.max(1))
         .try_collect()
         .await?;
-    Ok(described.into_iter().flatten().collect())
+    let described: Vec<Described> = described.into_iter().flatten().collect();
+    let arns = described.iter().map(|d| d.arn.as_str());
+    match StreamTags::from_answer(tag_answer, arns, custom_endpoint) {
+        StreamTags::ByArn(mut by_arn) => Ok(described
+            .into_iter()
+            .map(|mut d| {
+                d.pending.resource.labels = by_arn.remove(&d.arn).unwrap_or_default();
+                d.pending
+            })
+            .collect()),
+        StreamTags::PerStream => {
+            stream::iter(described)
+                .map(|mut d| async move {
+                    d.pending.resource.labels = list_tags(client, &d.pending.resource.name).await?;
+                    Ok::<_, CallError>(d.pending)
+                })
+                .buffered(concurrency.max(1))
+                .try_collect()
+                .await
+        }
+    }
 }
 
 async fn list_names(client: &Client) -> Result<Vec<String>, CallError> {
@@ -68,13 +105,14 @@ async fn list_names(client: &Client) -> Result<Vec<String>, CallError> {
     }
 }
 
-/// One stream as a pending resource; `None` when it was deleted since the listing.
+/// One stream as a pending resource without tags; `None` when it was deleted since
+/// the listing.
 async fn describe(
     client: &Client,
     target: &Target,
     prefix: &str,
     name: &str,
-) -> Result<Option<Pending>, CallError> {
+) -> Result<Option<Described>, CallError> {
     let summary = match client
         .describe_stream_summary()
         .stream_name(name)
@@ -102,23 +140,28 @@ async fn describe(
         Some(_) => None,
         None => Some(count_consumers(client, summary.stream_arn()).await?),
     };
-    Ok(Some(Pending {
+    let pending = Pending {
         resource: Resource {
             id: format!("{prefix}/{name}"),
             kind: KIND.to_string(),
             platform: Platform::Aws,
             name: name.to_string(),
             namespace: Some(target.region.clone()),
-            labels: tags(client, name).await?,
+            labels: Vec::new(),
             metrics: Vec::new(),
             raw: raw::stream_summary(summary, consumers).to_string(),
         },
         dimension_value: name.to_string(),
         specs: &metrics::KINESIS,
+    };
+    Ok(Some(Described {
+        pending,
+        arn: summary.stream_arn().to_string(),
     }))
 }
 
-async fn tags(client: &Client, name: &str) -> Result<Vec<(String, String)>, CallError> {
+/// One stream's tags with `ListTagsForStream`, page by page.
+async fn list_tags(client: &Client, name: &str) -> Result<Vec<(String, String)>, CallError> {
     let mut labels: Vec<(String, String)> = Vec::new();
     loop {
         let mut request = client.list_tags_for_stream().stream_name(name);

@@ -7,9 +7,10 @@
 //!    per-attempt and connect timeouts, an endpoint override) and expands the config
 //!    into targets, one per account and region.
 //! 2. Every target is read concurrently: [`rds`] and [`kinesis`] list their resources
-//!    (paginated) and build the raw objects under the API's own names ([`raw`]);
-//!    [`metrics`] then fetches all their CloudWatch series in batched `GetMetricData`
-//!    calls and attaches avg, max and p95 over the window.
+//!    (paginated; Kinesis tags through [`tagging`]) and build the raw objects under the
+//!    API's own names ([`raw`]); as soon as one service's listing is done, [`metrics`]
+//!    fetches its CloudWatch series in batched `GetMetricData` calls and attaches avg,
+//!    max and p95 over the window (RDS metrics do not wait for the Kinesis describes).
 //! 3. What fails in one target (a region down, one service denied) becomes an
 //!    [`InventoryProblem`] naming `aws/ACCOUNT/REGION`; the other targets' resources
 //!    are kept. Only when nothing at all could be read is the whole source an error.
@@ -26,6 +27,7 @@ pub mod kinesis;
 pub mod metrics;
 pub mod raw;
 pub mod rds;
+pub mod tagging;
 
 use std::time::{Duration, SystemTime};
 
@@ -154,40 +156,78 @@ async fn collect_target(
     progress.status(&format!("{}: listing", target.label()));
     let rds_client = aws_sdk_rds::Client::new(sdk);
     let kinesis_client = aws_sdk_kinesis::Client::new(sdk);
+    let tagging_client = aws_sdk_resourcegroupstagging::Client::new(sdk);
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(sdk);
+    // Each service's metrics start as soon as its own listing is done.
     let (instances, streams) = futures_util::future::join(
-        rds::collect(&rds_client, target, progress),
-        kinesis::collect(&kinesis_client, target, config.concurrency, progress),
+        listed_with_metrics(
+            rds::collect(&rds_client, target, progress),
+            &cloudwatch,
+            window,
+            "rds",
+            target,
+        ),
+        listed_with_metrics(
+            kinesis::collect(
+                &kinesis_client,
+                &tagging_client,
+                sdk.endpoint_url().is_some(),
+                target,
+                config.concurrency,
+                progress,
+            ),
+            &cloudwatch,
+            window,
+            "kinesis",
+            target,
+        ),
     )
     .await;
 
-    let mut failures = Vec::new();
-    let mut any_read = false;
-    let mut pending: Vec<Pending> = Vec::new();
+    let mut outcome = TargetOutcome {
+        resources: Vec::new(),
+        failures: Vec::new(),
+        any_read: false,
+    };
     for result in [instances, streams] {
         match result {
-            Ok(found) => {
-                any_read = true;
-                pending.extend(found);
+            Ok((found, metrics_failure)) => {
+                outcome.any_read = true;
+                outcome
+                    .resources
+                    .extend(found.into_iter().map(|p| p.resource));
+                outcome.failures.extend(metrics_failure);
             }
-            Err(err) => failures.push(err),
+            Err(err) => outcome.failures.push(err),
         }
     }
-    if !pending.is_empty() {
-        progress.status(&format!("{}: metrics", target.label()));
-        let cloudwatch = aws_sdk_cloudwatch::Client::new(sdk);
-        match metrics::attach(&cloudwatch, &mut pending, window).await {
-            Ok(calls) => tracing::debug!(
+    outcome
+}
+
+/// One service's listing, then the CloudWatch metrics of what it found; a metrics
+/// failure keeps the resources.
+async fn listed_with_metrics(
+    listing: impl std::future::Future<Output = Result<Vec<Pending>, CallError>>,
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    window: Window,
+    service: &'static str,
+    target: &Target,
+) -> Result<(Vec<Pending>, Option<CallError>), CallError> {
+    let mut pending = listing.await?;
+    if pending.is_empty() {
+        return Ok((pending, None));
+    }
+    match metrics::attach(cloudwatch, &mut pending, window).await {
+        Ok(calls) => {
+            tracing::debug!(
                 target = %target.label(),
+                service,
                 resources = pending.len(),
                 calls,
                 "metrics fetched"
-            ),
-            Err(err) => failures.push(err),
+            );
+            Ok((pending, None))
         }
-    }
-    TargetOutcome {
-        resources: pending.into_iter().map(|p| p.resource).collect(),
-        failures,
-        any_read,
+        Err(err) => Ok((pending, Some(err))),
     }
 }

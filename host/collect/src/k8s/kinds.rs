@@ -57,12 +57,12 @@ pub fn namespaced() -> Vec<KindSpec> {
         KindSpec::of::<core::v1::ResourceQuota>(true),
         KindSpec::of::<policy::v1::PodDisruptionBudget>(true),
         KindSpec::of::<autoscaling::v2::HorizontalPodAutoscaler>(true),
+        // Also read to find which Deployment owns a Pod (for its metrics); one a
+        // Deployment owns is judged through it, not on its own.
+        KindSpec::of::<apps::v1::ReplicaSet>(true),
+        KindSpec::of::<core::v1::ReplicationController>(true),
+        KindSpec::of::<core::v1::PodTemplate>(true),
     ]
-}
-
-/// ReplicaSets: read only to find which Deployment owns a Pod (for its metrics).
-pub fn replica_set() -> KindSpec {
-    KindSpec::of::<apps::v1::ReplicaSet>(true)
 }
 
 /// `metrics.k8s.io/v1beta1` PodMetrics (served by metrics-server, when installed).
@@ -99,6 +99,9 @@ mod tests {
                 "/api/v1/resourcequotas",
                 "/apis/policy/v1/poddisruptionbudgets",
                 "/apis/autoscaling/v2/horizontalpodautoscalers",
+                "/apis/apps/v1/replicasets",
+                "/api/v1/replicationcontrollers",
+                "/api/v1/podtemplates",
             ]
         );
         assert_eq!(

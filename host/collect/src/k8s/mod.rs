@@ -194,10 +194,7 @@ impl K8sCollector {
             .pod_usage(&api, &namespaces, &scopes, &mut found)
             .await?;
         let owners = match &usage {
-            Some(_) => {
-                let replica_sets = self.replica_sets(&lister, &scopes, &mut found).await?;
-                Owners::new(&found.objects_of("Pod"), &replica_sets)
-            }
+            Some(_) => Owners::new(&found.objects_of("Pod"), &found.objects_of("ReplicaSet")),
             None => Owners::default(),
         };
 
@@ -205,6 +202,10 @@ impl K8sCollector {
         let objects = std::mem::take(&mut found.objects);
         for (kind, items) in objects {
             for item in items {
+                // A ReplicaSet its Deployment controls is judged through the Deployment.
+                if kind.kind() == "ReplicaSet" && has_controller(&item) {
+                    continue;
+                }
                 match aiops_sdk::k8s::resource_from_object(&item) {
                     Ok(resource) => resources.push(resource),
                     Err(err) => found.problem(kind.kind(), format!("an item: {err}")),
@@ -264,27 +265,18 @@ impl K8sCollector {
         }
         Ok(Some(usage))
     }
+}
 
-    /// ReplicaSets (to find the Deployment owning a pod); a failure is a problem.
-    async fn replica_sets(
-        &self,
-        lister: &Lister<'_>,
-        scopes: &[Option<String>],
-        found: &mut Found,
-    ) -> Result<Vec<Value>, CollectError> {
-        let quiet = Lister {
-            progress: None,
-            ..*lister
-        };
-        let mut replica_sets = Vec::new();
-        for (kind, result) in list_all(&quiet, vec![kinds::replica_set()], scopes).await {
-            match result {
-                Ok(items) => replica_sets.extend(items),
-                Err(err) => found.fail(kind.kind(), err)?,
-            }
-        }
-        Ok(replica_sets)
-    }
+/// Whether an object has a controlling owner (`ownerReferences[].controller`).
+fn has_controller(object: &Value) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|o| o.get("controller").and_then(Value::as_bool) == Some(true))
+        })
 }
 
 /// Lists every kind in every scope (`None`: cluster-wide), a few calls at a time,

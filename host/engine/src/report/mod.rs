@@ -225,6 +225,7 @@ pub(crate) mod sample {
                 ("k8s-resources".into(), high),
             ],
             resources_scanned: 7,
+            skipped_documents: 0,
         }
     }
 }

@@ -94,6 +94,13 @@ pub(super) fn render(
         counts.join(", "),
         report.resources_scanned
     )?;
+    if report.skipped_documents > 0 {
+        writeln!(
+            out,
+            "skipped {} non-Kubernetes documents",
+            report.skipped_documents
+        )?;
+    }
     for failure in &report.plugin_failures {
         writeln!(
             out,
@@ -243,6 +250,23 @@ mod tests {
             text.contains(
                 "0 findings (0 critical, 0 high, 0 medium, 0 low, 0 info) in 3 resources"
             ),
+            "{text}"
+        );
+        assert!(!text.contains("skipped"), "{text}");
+    }
+
+    #[test]
+    fn skipped_documents_are_counted_in_the_summary() {
+        let report = ScanReport {
+            resources_scanned: 3,
+            skipped_documents: 4,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("in 3 resources\nskipped 4 non-Kubernetes documents\n"),
             "{text}"
         );
     }

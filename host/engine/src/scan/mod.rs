@@ -138,6 +138,7 @@ pub fn run_scan(
 
     let mut report = ScanReport {
         resources_scanned: inventory.len(),
+        skipped_documents: inventory.skipped_documents,
         inventory_problems: inventory.problems.clone(),
         ..Default::default()
     };
@@ -336,11 +337,20 @@ fn reported(
                 name: resource.name.clone(),
                 component: finding.component.clone(),
             },
-            location: inventory.location(&resource.id).cloned(),
+            // A field an overlay's Kustomize patch set is located at that patch.
+            location: inventory
+                .location_of_field(&resource.id, hinted_field(&finding))
+                .cloned(),
             finding,
         });
     }
     part
+}
+
+/// The field a finding's remediation hint changes first, as a JSON pointer.
+fn hinted_field(finding: &Finding) -> Option<&str> {
+    let hint = finding.remediation.as_ref()?;
+    hint.changes.first().map(|change| change.path.as_str())
 }
 
 /// Whether `resource` (of the inventory) is one of `batch`. A batch holds references

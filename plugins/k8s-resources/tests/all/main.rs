@@ -3,5 +3,6 @@
 mod common;
 mod config;
 mod fixtures;
+mod kinds;
 mod rules;
 mod throughput;

@@ -8,14 +8,18 @@ use super::{Checker, Rule};
 use crate::inventory::{Hpa, Inventory, Subject};
 
 impl Checker<'_> {
-    /// `single-replica-without-pdb` on one Deployment or StatefulSet.
+    /// `single-replica-without-pdb` on one Deployment, StatefulSet, ReplicaSet or
+    /// ReplicationController.
     pub(super) fn availability(
         &self,
         inventory: &Inventory<'_>,
         subject: &Subject<'_>,
         out: &mut Vec<Finding>,
     ) {
-        if !matches!(subject.resource.kind.as_str(), "Deployment" | "StatefulSet") {
+        if !matches!(
+            subject.resource.kind.as_str(),
+            "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController"
+        ) {
             return;
         }
         let hpa = inventory.hpa_for(subject);

@@ -153,8 +153,7 @@ impl<'a> Checker<'a> {
     pub fn check(&self, inventory: &Inventory<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for subject in &inventory.workloads {
-            if self.config.excludes(subject.resource.namespace.as_deref()) || subject.is_owned_pod()
-            {
+            if self.config.excludes(subject.resource.namespace.as_deref()) || subject.is_owned() {
                 continue;
             }
             self.availability(inventory, subject, &mut out);

@@ -4,6 +4,7 @@ mod availability;
 mod common;
 mod containers;
 mod fixtures;
+mod kinds;
 mod namespaces;
 mod robustness;
 mod schema;
