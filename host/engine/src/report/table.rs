@@ -262,9 +262,7 @@ mod tests {
             skipped_documents: 4,
             ..Default::default()
         };
-        let mut out = Vec::new();
-        render(&report, &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = render_text(&report, &RenderContext::default());
         assert!(
             text.contains("in 3 resources\nskipped 4 non-Kubernetes documents\n"),
             "{text}"
