@@ -147,6 +147,15 @@ fn host_options(args: &PluginArgs) -> HostOptions {
         builtin: !args.no_builtin,
         watch: false,
         builtins: crate::builtin::BUILTIN_PLUGINS,
+        on_builtin_compile: Some(announce_builtin_compile),
+    }
+}
+
+/// The line a first run shows while the built-in plugins compile (seconds, once per
+/// machine and aiops version): only when stderr is a terminal, so logs and pipes stay clean.
+fn announce_builtin_compile() {
+    if std::io::stderr().is_terminal() {
+        eprintln!("compiling built-in plugins (first run)");
     }
 }
 
@@ -229,6 +238,15 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
         Arc::new(Progress::default()),
     ))?;
     let report = &detected.report;
+    let context = report::RenderContext {
+        scanned_dirs: sources
+            .iter()
+            .filter_map(|source| match source {
+                Source::Manifests(dir) => Some(dir.clone()),
+                _ => None,
+            })
+            .collect(),
+    };
     for failure in &report.plugin_failures {
         eprintln!("error: plugin {}: {}", failure.plugin, failure.message);
     }
@@ -242,13 +260,13 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            report::render(report, args.format, &mut out)?;
+            report::render_with(report, args.format, &context, &mut out)?;
             out.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            report::render(report, args.format, &mut out)?;
+            report::render_with(report, args.format, &context, &mut out)?;
             out.flush()?;
         }
     }

@@ -89,6 +89,17 @@ impl CompileCache {
         state.as_ref().ok()
     }
 
+    /// Whether loading a component of hash `hash` would compile it: no artifact (or no
+    /// MAC beside it) in the cache, or no usable cache at all. Only looks for the files;
+    /// a corrupt entry is found out (and recompiled) by [`CompileCache::load`].
+    pub fn would_compile(&self, engine: &SandboxEngine, hash: &str) -> bool {
+        let Some(dir) = &self.dir else {
+            return true;
+        };
+        let path = dir.join(artifact_name(engine, hash));
+        !(path.is_file() && mac_path(&path).is_file())
+    }
+
     /// Returns the compiled component for `bytes` (hash `hash`), from the cache when
     /// an authentic entry is there, else compiling and storing it.
     pub fn load(
@@ -103,7 +114,7 @@ impl CompileCache {
         let Some(key) = self.key(dir) else {
             return compile(engine, bytes);
         };
-        let name = format!("{hash}-{}.cwasm", engine.settings_fingerprint());
+        let name = artifact_name(engine, hash);
         let path = dir.join(&name);
         if is_authentic(&path, &name, key) {
             // SAFETY: the file carries a valid MAC under this installation's key over
@@ -128,6 +139,11 @@ impl CompileCache {
         unsafe { Component::deserialize(engine.engine(), &artifact) }
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))
     }
+}
+
+/// The file name of the artifact of the component of hash `hash` built by `engine`.
+fn artifact_name(engine: &SandboxEngine, hash: &str) -> String {
+    format!("{hash}-{}.cwasm", engine.settings_fingerprint())
 }
 
 fn compile(engine: &SandboxEngine, bytes: &[u8]) -> Result<Component, LoadError> {

@@ -61,6 +61,11 @@ impl Loader {
         &self.engine
     }
 
+    /// Whether loading `bytes` would compile them (not in the compile cache yet).
+    pub fn would_compile(&self, bytes: &[u8]) -> bool {
+        self.cache.would_compile(&self.engine, &content_hash(bytes))
+    }
+
     /// Loads a plugin file.
     pub fn load_file(&self, path: &Path) -> Result<LoadedPlugin, LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {

@@ -50,6 +50,7 @@ fn scan(config: &PluginsConfig, dir: Option<&Path>) -> ScanReport {
             builtin: true,
             builtins: aiops::builtin::BUILTIN_PLUGINS,
             watch: false,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -26,6 +26,7 @@ fn start(dir: &Path, cache: &Path) -> (PluginHost, PluginsConfig) {
             builtin: false,
             watch: true,
             builtins: &[],
+            ..Default::default()
         },
     )
     .unwrap();

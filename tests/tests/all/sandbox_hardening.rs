@@ -339,6 +339,7 @@ fn findings_about_foreign_resources_or_undeclared_rules_are_dropped_and_reported
             builtin: false,
             watch: false,
             builtins: &[],
+            ..Default::default()
         },
     )
     .unwrap();
@@ -399,6 +400,7 @@ fn a_file_reached_through_an_in_repo_symlink_is_fixed_once_under_its_real_name()
             builtin: true,
             builtins: aiops::builtin::BUILTIN_PLUGINS,
             watch: false,
+            ..Default::default()
         },
     )
     .unwrap();

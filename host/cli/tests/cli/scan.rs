@@ -618,3 +618,179 @@ fn scans_k8s_usage_snapshot_with_exact_findings_and_hints_through_wasm() {
         ]
     );
 }
+
+/// Runs a scan of the local-dev manifests in `format` and returns its stdout.
+fn scan_local_dev_manifests(format: &str, cache: &Path) -> String {
+    let out = aiops(
+        &[
+            "scan",
+            "--manifests",
+            "local-dev/manifests",
+            "--format",
+            format,
+        ],
+        cache,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn table_location_column_is_file_and_line_relative_to_the_scanned_directory() {
+    let cache = tempfile::tempdir().unwrap();
+    let findings: Vec<Value> =
+        serde_json::from_str(&scan_local_dev_manifests("json", cache.path())).unwrap();
+    let table = scan_local_dev_manifests("table", cache.path());
+    let header = table.lines().next().unwrap();
+    let column = header.find("LOCATION").expect("a location column");
+    let message = header.find("MESSAGE").unwrap();
+    let mut locations: Vec<String> = table
+        .lines()
+        .skip(1)
+        .take(MANIFEST_FINDINGS)
+        .map(|row| row[column..message].trim_end().to_string())
+        .collect();
+    locations.sort();
+    let mut expected: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let file = f["location"]["file"].as_str().unwrap();
+            let file = file.strip_prefix("local-dev/manifests/").unwrap();
+            format!("{file}:{}", f["location"]["line"])
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(locations, expected, "{table}");
+    assert!(
+        locations.iter().any(|l| l.starts_with("20-cart.yaml:")),
+        "{locations:?}"
+    );
+}
+
+#[test]
+fn policyreport_output_is_one_report_per_namespace_valid_against_the_crd_schema() {
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../../engine/src/report/testdata/openreports-v1alpha1.schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let findings: Vec<Value> =
+        serde_json::from_str(&scan_local_dev_manifests("json", cache.path())).unwrap();
+    let list: Value =
+        serde_json::from_str(&scan_local_dev_manifests("policyreport", cache.path())).unwrap();
+    assert_eq!(list["apiVersion"], "v1");
+    assert_eq!(list["kind"], "List");
+    let items = list["items"].as_array().unwrap();
+    let mut namespaces: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["resource"]["namespace"].as_str())
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let reports: Vec<&str> = items
+        .iter()
+        .filter(|i| i["kind"] == "Report")
+        .map(|i| i["metadata"]["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reports, namespaces,
+        "one Report per namespace, in name order"
+    );
+    assert_eq!(items.last().unwrap()["kind"], "ClusterReport");
+    let mut results = 0;
+    for item in items {
+        assert_eq!(item["apiVersion"], "openreports.io/v1alpha1");
+        let errors: Vec<String> = validator
+            .iter_errors(item)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let fails = item["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["result"] == "fail")
+            .count();
+        assert_eq!(item["summary"]["fail"], fails);
+        results += fails;
+        for r in item["results"].as_array().unwrap() {
+            assert_eq!(r["policy"], plugin_of(r["rule"].as_str().unwrap()), "{r}");
+            assert_eq!(
+                r["resources"][0]["namespace"], item["metadata"]["namespace"],
+                "{r}"
+            );
+        }
+    }
+    assert_eq!(results, MANIFEST_FINDINGS);
+    let cart = items
+        .iter()
+        .filter(|i| i["metadata"]["namespace"] == "shop")
+        .flat_map(|i| i["results"].as_array().unwrap())
+        .find(|r| {
+            r["resources"][0]["name"] == "cart" && r["rule"] == "k8s.resources.limit-below-request"
+        })
+        .expect("the cart finding in the shop Report");
+    assert_eq!(cart["severity"], "high");
+    assert_eq!(cart["resources"][0]["kind"], "Deployment");
+    assert!(
+        cart["properties"]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("20-cart.yaml:")
+    );
+}
+
+/// The line a first run prints on a terminal while the built-ins compile.
+const COMPILE_NOTICE: &str = "compiling built-in plugins (first run)";
+
+/// Runs `aiops scan` on the local-dev manifests under a pseudo-terminal (util-linux
+/// `script`), returning what the terminal showed (stdout and stderr).
+fn scan_on_a_terminal(cache: &Path) -> String {
+    let command = format!(
+        "{} scan --manifests local-dev/manifests",
+        env!("CARGO_BIN_EXE_aiops")
+    );
+    let out = Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .current_dir(repo())
+        .env("AIOPS_CACHE_DIR", cache)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("util-linux `script` runs a command under a pseudo-terminal");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn first_run_says_it_compiles_the_builtins_on_a_terminal_only() {
+    let cache = tempfile::tempdir().unwrap();
+    let first = scan_on_a_terminal(cache.path());
+    assert_eq!(first.matches(COMPILE_NOTICE).count(), 1, "{first}");
+    assert!(
+        first.find(COMPILE_NOTICE) < first.find("SEVERITY"),
+        "before the report: {first}"
+    );
+    let second = scan_on_a_terminal(cache.path());
+    assert!(second.contains("SEVERITY"), "{second}");
+    assert!(!second.contains(COMPILE_NOTICE), "cached: {second}");
+    let piped_cache = tempfile::tempdir().unwrap();
+    let piped = aiops(
+        &["scan", "--manifests", "local-dev/manifests"],
+        piped_cache.path(),
+    );
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    assert!(
+        !stderr(&piped).contains(COMPILE_NOTICE),
+        "not a terminal: {}",
+        stderr(&piped)
+    );
+    assert!(
+        std::fs::read_dir(piped_cache.path()).unwrap().any(|e| e
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "cwasm")),
+        "the piped run compiled too"
+    );
+}

@@ -1,11 +1,14 @@
 //! Rendering a [`ScanReport`]: a table for people, JSON for scripts, SARIF for code
-//! scanning UIs. One module per format.
+//! scanning UIs, OpenReports `Report`s for Kubernetes policy tooling. One module per
+//! format.
 
 mod json;
+mod policyreport;
 mod sarif;
 mod table;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use aiops_core::ScanReport;
 
@@ -18,11 +21,19 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// OpenReports `openreports.io/v1alpha1` `Report`s (one per namespace) and a
+    /// `ClusterReport`, as a Kubernetes `List`.
+    PolicyReport,
 }
 
 impl Format {
     /// Every format, in the order help texts list them.
-    pub const ALL: [Format; 3] = [Format::Table, Format::Json, Format::Sarif];
+    pub const ALL: [Format; 4] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::PolicyReport,
+    ];
 
     /// The name the command line and config spell it with.
     pub fn name(self) -> &'static str {
@@ -30,6 +41,7 @@ impl Format {
             Format::Table => "table",
             Format::Json => "json",
             Format::Sarif => "sarif",
+            Format::PolicyReport => "policyreport",
         }
     }
 }
@@ -47,16 +59,54 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown report format `{s}`: expected table, json or sarif"))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.map(Format::name).to_vec();
+                format!(
+                    "unknown report format `{s}`: expected one of {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 
-/// Writes `report` in `format`.
+/// What a report needs to know about the scan besides its findings.
+#[derive(Debug, Clone, Default)]
+pub struct RenderContext {
+    /// The directories the scan read manifests from (`--manifests DIR`,
+    /// `--source manifests:DIR`): the table shows file locations relative to them.
+    pub scanned_dirs: Vec<PathBuf>,
+}
+
+impl RenderContext {
+    /// `file` relative to the first scanned directory that holds it, else as given.
+    pub fn relative_file<'a>(&self, file: &'a Path) -> &'a Path {
+        self.scanned_dirs
+            .iter()
+            .find_map(|dir| file.strip_prefix(dir).ok())
+            .filter(|rel| !rel.as_os_str().is_empty())
+            .unwrap_or(file)
+    }
+}
+
+/// Writes `report` in `format`, with no scanned directories known.
 pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    render_with(report, format, &RenderContext::default(), out)
+}
+
+/// Writes `report` in `format`; `context` says which directories were scanned.
+pub fn render_with(
+    report: &ScanReport,
+    format: Format,
+    context: &RenderContext,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Table => table::render(report, out),
+        Format::Table => table::render(report, context, out),
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
+        Format::PolicyReport => {
+            policyreport::render(report, context, std::time::SystemTime::now(), out)
+        }
     }
 }
 
@@ -80,6 +130,25 @@ mod tests {
         let parsed: Format = "sarif".parse().unwrap();
         assert_eq!(parsed, Format::Sarif);
         assert_eq!(Format::Json.to_string(), "json");
+        let policy: Format = "policyreport".parse().unwrap();
+        assert_eq!(policy, Format::PolicyReport);
+        let err = "yaml".parse::<Format>().unwrap_err();
+        assert!(err.contains("table, json, sarif, policyreport"), "{err}");
+    }
+
+    #[test]
+    fn files_are_shown_relative_to_the_scanned_directory_that_holds_them() {
+        let context = RenderContext {
+            scanned_dirs: vec![PathBuf::from("./other"), PathBuf::from("./repo/k8s")],
+        };
+        assert_eq!(
+            context.relative_file(Path::new("./repo/k8s/base/cart.yaml")),
+            Path::new("base/cart.yaml")
+        );
+        assert_eq!(
+            context.relative_file(Path::new("/elsewhere/x.yaml")),
+            Path::new("/elsewhere/x.yaml")
+        );
     }
 }
 
