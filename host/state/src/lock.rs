@@ -23,6 +23,16 @@ pub struct CycleLock {
     _held: Held,
 }
 
+impl std::fmt::Debug for CycleLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self._held {
+            Held::File { .. } => "lock file",
+            Held::Postgres { .. } => "advisory lock",
+        };
+        f.debug_struct("CycleLock").field("held", &kind).finish()
+    }
+}
+
 /// What keeps the lock: dropping it releases it.
 enum Held {
     /// The flocked lock file (SQLite).

@@ -404,8 +404,7 @@ async fn a_newer_schema_is_refused_and_reopening_keeps_everything() {
         store.close().await;
         let err = Store::open(&url)
             .await
-            .err()
-            .expect("a newer schema is refused");
+            .expect_err("a newer schema is refused");
         assert!(
             matches!(err, StateError::SchemaTooNew { found: 99, .. }),
             "{backend}: {err}"
@@ -426,8 +425,7 @@ async fn errors_name_the_store_without_its_password() {
         .unwrap();
     let err = Store::open(&wrong)
         .await
-        .err()
-        .expect("a wrong password fails");
+        .expect_err("a wrong password fails");
     let text = err.to_string();
     assert!(text.contains("127.0.0.1"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
@@ -438,10 +436,7 @@ async fn errors_name_the_store_without_its_password() {
         .unwrap()
         .with_password("down-s3cret")
         .unwrap();
-    let err = Store::open(&down)
-        .await
-        .err()
-        .expect("nothing listens there");
+    let err = Store::open(&down).await.expect_err("nothing listens there");
     assert!(matches!(err, StateError::Open { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret"), "{err}");
 
@@ -487,8 +482,7 @@ async fn errors_name_the_store_without_its_password() {
     .unwrap();
     let err = Store::open(&StoreUrl::sqlite(&path))
         .await
-        .err()
-        .expect("corrupt");
+        .expect_err("corrupt");
     assert!(
         err.to_string().contains(&path.display().to_string()),
         "{err}"
@@ -507,8 +501,7 @@ async fn one_cycle_at_a_time_and_a_dead_holder_releases_the_lock() {
         let err = other
             .lock_cycles("second", Duration::from_millis(300))
             .await
-            .err()
-            .expect("the second cycle waits, then is refused");
+            .expect_err("the second cycle waits, then is refused");
         assert!(matches!(err, StateError::Busy { .. }), "{backend}: {err}");
         assert!(
             err.to_string().contains("another aiops cycle"),

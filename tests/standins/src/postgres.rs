@@ -24,6 +24,7 @@ pub struct PgServer {
     bin: PathBuf,
     _dir: PathBuf,
     _server: Mutex<Child>,
+    _watchdog: Mutex<Child>,
 }
 
 static SERVER: OnceLock<PgServer> = OnceLock::new();
@@ -188,12 +189,13 @@ fn start() -> PgServer {
         .stderr(log)
         .spawn()
         .expect("postgres starts");
-    watchdog(child.id(), &dir);
+    let watchdog = watchdog(child.id(), &dir);
     let server = PgServer {
         port,
         bin,
         _dir: dir.clone(),
         _server: Mutex::new(child),
+        _watchdog: Mutex::new(watchdog),
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -216,7 +218,7 @@ fn start() -> PgServer {
 
 /// Stops the server (fast shutdown) and removes its directory once this process is
 /// gone, however it ends.
-fn watchdog(server_pid: u32, dir: &Path) {
+fn watchdog(server_pid: u32, dir: &Path) -> Child {
     // The postmaster's own pid (not `runuser`'s) is the first line of its pid file.
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 1; done; \
@@ -234,7 +236,7 @@ fn watchdog(server_pid: u32, dir: &Path) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the watchdog starts");
+        .expect("the watchdog starts")
 }
 
 fn run(command: &mut Command) {
