@@ -75,6 +75,15 @@ async fn run_cycle(
         .unwrap()
 }
 
+/// Asserts the finding is still open, stale, and says why with `because`.
+async fn assert_open_and_stale(store: &Store, fingerprint: &str, because: &str, backend: &str) {
+    let stored = state_of(store, fingerprint).await;
+    assert_eq!(stored.state, FindingState::Open, "{backend}");
+    assert!(stored.stale, "{backend}");
+    let reason = stored.stale_reason.unwrap_or_default();
+    assert!(reason.contains(because), "{backend}: {reason:?}");
+}
+
 async fn state_of(store: &Store, fingerprint: &str) -> aiops_state::StoredFinding {
     store.show_finding(fingerprint).await.unwrap().0
 }
@@ -175,18 +184,7 @@ async fn coverage_rule_failing_source_or_plugin_marks_stale_never_resolves() {
         let outcome = run_cycle(&store, 2_000, &[], &crashed).await;
         assert_eq!(outcome.summary.total.resolved, 0, "{backend}");
         assert_eq!(outcome.summary.total.stale, 2, "{backend}");
-        let stored = state_of(&store, &a.fingerprint).await;
-        assert_eq!(stored.state, FindingState::Open, "{backend}");
-        assert!(stored.stale, "{backend}");
-        assert!(
-            stored
-                .stale_reason
-                .as_deref()
-                .unwrap()
-                .contains("out of fuel"),
-            "{backend}: {:?}",
-            stored.stale_reason
-        );
+        assert_open_and_stale(&store, &a.fingerprint, "out of fuel", backend).await;
         let stale = store
             .list_findings(&FindingFilter {
                 state: Some("stale".into()),
@@ -222,18 +220,7 @@ async fn coverage_rule_failing_source_or_plugin_marks_stale_never_resolves() {
             vec![other_file.fingerprint.clone()],
             "{backend}"
         );
-        let stored = state_of(&store, &a.fingerprint).await;
-        assert_eq!(stored.state, FindingState::Open, "{backend}");
-        assert!(stored.stale, "{backend}");
-        assert!(
-            stored
-                .stale_reason
-                .as_deref()
-                .unwrap()
-                .contains("deploy/app.yaml"),
-            "{backend}: {:?}",
-            stored.stale_reason
-        );
+        assert_open_and_stale(&store, &a.fingerprint, "deploy/app.yaml", backend).await;
 
         // Reported again: fresh, one `fresh` history row.
         run_cycle(&store, 5_000, std::slice::from_ref(&a), &clean()).await;

@@ -61,7 +61,8 @@ fn install(venv: &Path) {
     ]));
 }
 
-fn run(command: &mut Command) {
+/// Runs `command`, panicking with its stderr when it fails (the stand-ins' setup steps).
+pub(crate) fn run(command: &mut Command) {
     let out = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::moto::run;
+
 /// The role the tests connect as.
 pub const USER: &str = "aiops";
 /// Its password (a test secret: tests pass it through the environment, like users).
@@ -237,15 +239,4 @@ fn watchdog(server_pid: u32, dir: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the watchdog starts")
-}
-
-fn run(command: &mut Command) {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
