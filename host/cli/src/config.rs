@@ -1,13 +1,17 @@
-//! The config file (YAML), composed of each crate's section: `plugins:` (the runtime's)
-//! and `collectors:` (the collectors'). Each section is validated by its crate when the
-//! file is loaded, so a bad value stops the start, not a later cycle.
+//! The config file (YAML), composed of each crate's section: `plugins:` (the runtime's),
+//! `collectors:` (the collectors'), `state:` (the store's), plus the cycle's `sources:`
+//! and the `data_dir`. Each section is validated by its crate when the file is loaded, so
+//! a bad value stops the start, not a later cycle.
 //!
 //! Unknown keys are errors, and every error names the file, the line and the field.
+//! Relative paths in the file (file sources, `data_dir`, `state.password_file`) are
+//! relative to the directory of the config file, not to where aiops was started.
 
 use std::path::{Path, PathBuf};
 
-use aiops_collect::CollectorsConfig;
+use aiops_collect::{CollectorsConfig, Source};
 use aiops_runtime::PluginsConfig;
+use aiops_state::StateConfig;
 use serde::Deserialize;
 
 /// Why the config could not be used.
@@ -39,6 +43,32 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Settings of the live collectors.
     pub collectors: CollectorsConfig,
+    /// What `aiops cycle` collects, spelled as `--source` (`k8s`, `aws`, `azure`,
+    /// `manifests:DIR`, `snapshot:FILE`).
+    pub sources: Vec<ConfiguredSource>,
+    /// The state store.
+    pub state: StateConfig,
+    /// Where aiops keeps its state (`state.db`); unset: `$AIOPS_DATA_DIR`, else
+    /// `$XDG_DATA_HOME/aiops`, else `~/.local/share/aiops`.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// One entry of `sources:`: as the config spells it (the name the store records) and
+/// what it reads.
+#[derive(Debug, Clone)]
+pub struct ConfiguredSource {
+    /// The spelling in the config, e.g. `manifests:k8s/`.
+    pub name: String,
+    /// The source, file paths resolved against the config file's directory.
+    pub source: Source,
+}
+
+impl<'de> Deserialize<'de> for ConfiguredSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        let source = name.parse::<Source>().map_err(serde::de::Error::custom)?;
+        Ok(ConfiguredSource { name, source })
+    }
 }
 
 impl Config {
@@ -60,14 +90,65 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut config: Config =
+            serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
         config
             .plugins
             .validate()
             .map_err(|e| invalid(e.to_string()))?;
         config.collectors.validate().map_err(invalid)?;
+        config
+            .state
+            .validate()
+            .map_err(|e| invalid(e.to_string()))?;
+        config.rebase(path.parent().unwrap_or(Path::new("")));
         Ok(config)
     }
+
+    /// The data directory: `data_dir`, or the default.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(aiops_state::default_data_dir)
+    }
+
+    /// Makes the file's relative paths relative to `base` (its directory).
+    fn rebase(&mut self, base: &Path) {
+        for configured in &mut self.sources {
+            match &mut configured.source {
+                Source::Manifests(path) | Source::Snapshot(path) => *path = beside(base, path),
+                Source::Live(_) => {}
+            }
+        }
+        if let Some(dir) = &mut self.data_dir {
+            *dir = beside(base, dir);
+        }
+        if let Some(file) = &mut self.state.password_file {
+            *file = beside(base, file);
+        }
+    }
+}
+
+/// `path` joined onto `base` unless absolute, with `.` and `dir/..` folded away so
+/// reports show `local-dev/manifests/app.yaml`, not `config/../local-dev/…`.
+fn beside(base: &Path, path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in base.join(path).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -129,6 +210,51 @@ mod tests {
             err.to_string()
                 .contains("collectors.aws.metrics_period_seconds"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn sources_state_and_data_dir_are_read_relative_to_the_config_file() {
+        let config = Config::parse(
+            "sources: [k8s, 'manifests:../local-dev/manifests', 'snapshot:/abs/inv.json']\n\
+             data_dir: ./data\nstate: {retention_days: 7}\n",
+            Path::new("config/aiops.yaml"),
+        )
+        .unwrap();
+        let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["k8s", "manifests:../local-dev/manifests", "snapshot:/abs/inv.json"]
+        );
+        let paths: Vec<String> = config
+            .sources
+            .iter()
+            .map(|s| s.source.to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            ["k8s", "manifests:local-dev/manifests", "snapshot:/abs/inv.json"]
+        );
+        assert_eq!(config.data_dir(), Path::new("config/data"));
+        assert_eq!(config.state.retention_days, 7);
+    }
+
+    #[test]
+    fn a_bad_source_or_state_key_names_the_file_line_and_key() {
+        let err = Config::parse("sources:\n  - k8s\n  - ftp:x\n", Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid config c.yaml: sources: source `ftp:x`: expected"),
+            "{err}"
+        );
+        assert!(err.contains(" at line 2"), "{err}");
+        let err = Config::parse("state: {retention_days: 0}\n", Path::new("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid config c.yaml: state.retention_days: must be at least 1"
         );
     }
 

@@ -28,6 +28,9 @@ pub enum CycleError {
     /// The plugin host could not start (plugin directory missing, engine failure).
     #[error("{0:#}")]
     Host(anyhow::Error),
+    /// The state store failed (unreachable, locked by another cycle, a query failed).
+    #[error(transparent)]
+    State(aiops_state::StateError),
     /// A stage's task panicked or was cancelled.
     #[error("the {stage} stage did not finish: {message}")]
     Stage {
@@ -118,27 +121,46 @@ pub async fn collect_and_detect(
     plugins: Plugins,
     observer: Arc<dyn DetectObserver>,
 ) -> Result<Detected, CycleError> {
-    let (inventory, registry, host) = match plugins {
+    let collecting = collect_sources(input.sources, input.collectors, input.progress);
+    let (inventory, registry, host) = beside_plugins(plugins, input.plugins, collecting).await?;
+    let inventory = Arc::new(inventory?);
+    detect_with(registry, host, inventory, input.plugins, observer).await
+}
+
+/// Runs `work` (a collect stage) while the plugin host starts, when the cycle brings
+/// its own; returns what `work` gave and the plugins to detect with.
+pub(crate) async fn beside_plugins<T>(
+    plugins: Plugins,
+    config: &PluginsConfig,
+    work: impl std::future::Future<Output = T>,
+) -> Result<(T, Arc<PluginRegistry>, Option<PluginHost>), CycleError> {
+    Ok(match plugins {
         Plugins::Start(options) => {
-            let config = input.plugins.clone();
+            let config = config.clone();
             let starting =
                 tokio::task::spawn_blocking(move || PluginHost::start(&config, &options));
-            let inventory = collect_sources(input.sources, input.collectors, input.progress).await;
+            let done = work.await;
             let host = starting
                 .await
                 .map_err(|err| stage_error("plugin host", err))?
                 .map_err(CycleError::Host)?;
-            (inventory?, host.registry.clone(), Some(host))
+            let registry = host.registry.clone();
+            (done, registry, Some(host))
         }
-        Plugins::Running(registry) => {
-            let inventory =
-                collect_sources(input.sources, input.collectors, input.progress).await?;
-            (inventory, registry, None)
-        }
-    };
+        Plugins::Running(registry) => (work.await, registry, None),
+    })
+}
+
+/// The detect stage over a collected inventory, as a [`Detected`].
+pub(crate) async fn detect_with(
+    registry: Arc<PluginRegistry>,
+    host: Option<PluginHost>,
+    inventory: Arc<Inventory>,
+    config: &PluginsConfig,
+    observer: Arc<dyn DetectObserver>,
+) -> Result<Detected, CycleError> {
     let plugins = registry.snapshot();
-    let inventory = Arc::new(inventory);
-    let report = detect(&plugins, &inventory, input.plugins, observer).await?;
+    let report = detect(&plugins, &inventory, config, observer).await?;
     Ok(Detected {
         inventory,
         report: Arc::new(report),
@@ -218,7 +240,7 @@ impl Detected {
     }
 }
 
-fn stage_error(stage: &'static str, err: impl std::fmt::Display) -> CycleError {
+pub(crate) fn stage_error(stage: &'static str, err: impl std::fmt::Display) -> CycleError {
     CycleError::Stage {
         stage,
         message: err.to_string(),
