@@ -1,5 +1,6 @@
 //! The `aiops` command line: `scan` runs one cycle over the inventory and reports,
-//! `collect` writes a snapshot, `plugins` lists plugins and their load status. It
+//! `collect` writes a snapshot, `plugins` lists plugins and their load status, `cycle`
+//! runs a recorded cycle and `findings`, `cycles`, `audit` read the state store. It
 //! parses arguments, runs the engine's stages and prints between them.
 
 use std::io::{IsTerminal, Write};
@@ -18,6 +19,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::cycle_cmd::{self, CycleArgs};
+use crate::store_cmd::{self, AuditArgs, CyclesCommand, FindingsCommand};
 
 /// Exit code when a finding at or above `--fail-on` exists.
 pub const EXIT_FINDINGS: u8 = 1;
@@ -48,6 +51,17 @@ pub enum Command {
     /// Read inventory sources and write them as one snapshot file (capture once, replay
     /// with `scan --snapshot`).
     Collect(CollectArgs),
+    /// Run one cycle over the config's `sources:` and record it in the state store: new,
+    /// still open, resolved, reopened and stale findings.
+    Cycle(CycleArgs),
+    /// Read the findings the state store holds.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+    /// Read the cycles the state store recorded.
+    #[command(subcommand)]
+    Cycles(CyclesCommand),
+    /// Read the audit log: every change of a finding, who or what made it, and why.
+    Audit(AuditArgs),
 }
 
 /// Where plugins come from.
@@ -124,6 +138,16 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Scan(args) => run_scan(cli.config.as_deref(), args),
         Command::Plugins(args) => run_plugins(cli.config.as_deref(), args),
         Command::Collect(args) => run_collect(cli.config.as_deref(), args),
+        Command::Cycle(args) => {
+            load_config(cli.config.as_deref()).and_then(|c| cycle_cmd::run_cycle(&c, args))
+        }
+        Command::Findings(command) => load_config(cli.config.as_deref())
+            .and_then(|c| store_cmd::run_findings(&c, command)),
+        Command::Cycles(command) => load_config(cli.config.as_deref())
+            .and_then(|c| store_cmd::run_cycles(&c, command)),
+        Command::Audit(args) => {
+            load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_audit(&c, args))
+        }
     };
     match result {
         Ok(code) => code,
@@ -141,7 +165,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     })
 }
 
-fn host_options(args: &PluginArgs) -> HostOptions {
+pub(crate) fn host_options(args: &PluginArgs) -> HostOptions {
     HostOptions {
         plugin_dir: args.plugins.clone(),
         builtin: !args.no_builtin,
@@ -160,7 +184,7 @@ fn announce_builtin_compile() {
 }
 
 /// The runtime the engine's async stages run on (collectors, blocking scans).
-fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -228,6 +252,7 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
     let sources = scan_sources(args);
     let input = CycleInput {
         sources: &sources,
+        source_names: None,
         collectors: &config.collectors,
         plugins: &config.plugins,
         progress: &CollectProgress::for_stderr(),
@@ -398,7 +423,7 @@ fn run_plugins(config_path: Option<&Path>, args: &PluginArgs) -> anyhow::Result<
 
 /// A progress bar on stderr, only on an interactive terminal and for long scans.
 #[derive(Default)]
-struct Progress(std::sync::OnceLock<indicatif::ProgressBar>);
+pub(crate) struct Progress(std::sync::OnceLock<indicatif::ProgressBar>);
 
 impl Progress {
     const MIN_RESOURCES: usize = 1_000;

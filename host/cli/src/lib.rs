@@ -9,3 +9,5 @@
 pub mod builtin;
 pub mod cli;
 pub mod config;
+pub mod cycle_cmd;
+pub mod store_cmd;

@@ -72,6 +72,9 @@ impl DetectObserver for Quiet {}
 pub struct CycleInput<'a> {
     /// The inventory sources, in order.
     pub sources: &'a [Source],
+    /// What the store calls each source (as the config spells it); unset: the
+    /// sources' own spelling.
+    pub source_names: Option<&'a [String]>,
     /// The `collectors:` config section.
     pub collectors: &'a CollectorsConfig,
     /// The `plugins:` config section.

@@ -111,7 +111,12 @@ async fn stages(
     store: &Store,
     id: i64,
 ) -> Result<Staged, CycleError> {
-    let collecting = collect_each(input.sources, input.collectors, input.progress);
+    let collecting = collect_each(
+        input.sources,
+        input.source_names,
+        input.collectors,
+        input.progress,
+    );
     let (mut collected, registry, host) = beside_plugins(plugins, input.plugins, collecting).await?;
     let inventory = Arc::new(std::mem::take(&mut collected.inventory));
     let detected = detect_with(registry, host, inventory, input.plugins, observer).await?;

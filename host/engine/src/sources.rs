@@ -38,20 +38,24 @@ impl CollectedSources {
     }
 }
 
-/// Reads each of `sources` on its own, all at once, and merges them in order.
+/// Reads each of `sources` on its own, all at once, and merges them in order; each is
+/// called by its entry in `names` when given.
 pub async fn collect_each(
     sources: &[Source],
+    names: Option<&[String]>,
     config: &CollectorsConfig,
     progress: &CollectProgress,
 ) -> CollectedSources {
-    let reads = sources.iter().map(|source| async move {
+    let reads = sources.iter().enumerate().map(|(i, source)| async move {
         let result = collect_sources(std::slice::from_ref(source), config, progress).await;
-        (source, result)
+        let name = names
+            .and_then(|names| names.get(i).cloned())
+            .unwrap_or_else(|| source.to_string());
+        (source, name, result)
     });
     let outcomes = futures_util::future::join_all(reads).await;
     let mut collected = CollectedSources::default();
-    for (source, result) in outcomes {
-        let name = source.to_string();
+    for (source, name, result) in outcomes {
         let file_source = !matches!(source, Source::Live(_));
         let start = collected.inventory.len();
         let status = match result {
@@ -133,6 +137,7 @@ mod tests {
         ];
         let collected = collect_each(
             &sources,
+            None,
             &CollectorsConfig::default(),
             &CollectProgress::hidden(),
         )

@@ -1,0 +1,251 @@
+//! `aiops cycle`: one recorded cycle over the config's `sources:` — collect, detect,
+//! reconcile with the state store — and its summary.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aiops_collect::{CollectProgress, Source};
+use aiops_engine::cycle::{CycleInput, Plugins, Verdict};
+use aiops_engine::recorded::{RecordOptions, RecordedCycle, run_recorded};
+use aiops_sdk::Severity;
+use aiops_state::{ObservedFinding, SeverityCounts};
+use clap::Args;
+
+use crate::cli::{EXIT_FINDINGS, EXIT_INCOMPLETE, PluginArgs, Progress, async_runtime, host_options};
+use crate::config::Config;
+use crate::store_cmd::{OutputFormat, open_store};
+
+/// Findings of each kind (new, resolved) the table lists before it says "and N more".
+const LISTED: usize = 20;
+
+/// Arguments of `aiops cycle`.
+#[derive(Debug, Args)]
+pub struct CycleArgs {
+    /// More sources, after the config's `sources:`: `k8s`, `aws`, `azure`,
+    /// `manifests:DIR` or `snapshot:FILE` (repeatable).
+    #[arg(long = "source")]
+    pub sources: Vec<Source>,
+    /// Plugin sources.
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Exit 1 when a finding at or above this severity is open after the cycle.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Wait this long for another cycle on the same store to finish, then refuse.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+}
+
+/// Runs `aiops cycle`.
+pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> {
+    let mut sources: Vec<Source> = config.sources.iter().map(|s| s.source.clone()).collect();
+    sources.extend(args.sources.iter().cloned());
+    if sources.is_empty() {
+        anyhow::bail!(
+            "no sources: list them under `sources:` in the config (e.g. `sources: [\"manifests:k8s/\"]`) or give --source"
+        );
+    }
+    let names: Vec<String> = config
+        .sources
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(args.sources.iter().map(ToString::to_string))
+        .collect();
+    let runtime = async_runtime()?;
+    let started = Instant::now();
+    let cycle = runtime.block_on(async {
+        let store = open_store(config).await?;
+        let input = CycleInput {
+            sources: &sources,
+            source_names: Some(&names),
+            collectors: &config.collectors,
+            plugins: &config.plugins,
+            progress: &CollectProgress::for_stderr(),
+        };
+        let options = RecordOptions {
+            store: &store,
+            owner: owner(),
+            lock_wait: Duration::from_secs(args.wait),
+            retention_days: config.state.retention_days,
+        };
+        let cycle = run_recorded(
+            input,
+            Plugins::Start(host_options(&args.plugins)),
+            Arc::new(Progress::default()),
+            options,
+        )
+        .await?;
+        anyhow::Ok(cycle)
+    })?;
+    for problem in &cycle.observation.problems {
+        match (&problem.plugin, &problem.source, problem.line) {
+            (Some(plugin), _, _) => eprintln!("error: plugin {plugin}: {}", problem.message),
+            (None, Some(source), Some(line)) => {
+                eprintln!("error: {source}:{line}: {}", problem.message)
+            }
+            (None, Some(source), None) => eprintln!("error: {source}: {}", problem.message),
+            (None, None, _) => eprintln!("error: {}", problem.message),
+        }
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &summary_json(&cycle))?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => print_summary(&mut out, &cycle, started.elapsed())?,
+    }
+    out.flush()?;
+    let code = match cycle.verdict(args.fail_on) {
+        Verdict::Findings => ExitCode::from(EXIT_FINDINGS),
+        Verdict::Incomplete => ExitCode::from(EXIT_INCOMPLETE),
+        Verdict::Clean => ExitCode::SUCCESS,
+    };
+    drop(cycle);
+    // As `scan`: the process ends next, the system takes the runtime's threads back.
+    std::mem::forget(runtime);
+    Ok(code)
+}
+
+/// Who runs the cycle, as the store records it and a waiting cycle is told.
+fn owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown host".into());
+    format!("aiops cycle (pid {} on {host})", std::process::id())
+}
+
+/// The `--format json` summary: the fields the issue names first, then the details.
+fn summary_json(cycle: &RecordedCycle) -> serde_json::Value {
+    let t = cycle.outcome.summary.total;
+    serde_json::json!({
+        "cycle": cycle.id,
+        "new": t.new,
+        "open": t.open,
+        "resolved": t.resolved,
+        "reopened": t.reopened,
+        "stale": t.stale,
+        "problems": cycle.observation.problems,
+        "by_severity": cycle.outcome.summary.by_severity,
+        "sources": cycle.sources,
+        "opened": cycle.outcome.opened,
+        "resolved_fingerprints": cycle.outcome.resolved,
+        "abandoned_cycles": cycle.abandoned,
+        "pruned": cycle.pruned,
+    })
+}
+
+fn counts_line(t: &SeverityCounts) -> String {
+    format!(
+        "{} new, {} open, {} resolved, {} reopened, {} stale",
+        t.new, t.open, t.resolved, t.reopened, t.stale
+    )
+}
+
+fn print_summary(
+    out: &mut impl Write,
+    cycle: &RecordedCycle,
+    took: Duration,
+) -> anyhow::Result<()> {
+    let summary = &cycle.outcome.summary;
+    for id in &cycle.abandoned {
+        writeln!(
+            out,
+            "cycle {id} was abandoned (its process stopped before it finished; nothing of it was stored)"
+        )?;
+    }
+    writeln!(
+        out,
+        "cycle {}: {} ({:.1} s)",
+        cycle.id,
+        counts_line(&summary.total),
+        took.as_secs_f64()
+    )?;
+    if !summary.by_severity.is_empty() {
+        writeln!(
+            out,
+            "  {:<9} {:>5} {:>5} {:>8} {:>8} {:>5}",
+            "SEVERITY", "NEW", "OPEN", "RESOLVED", "REOPENED", "STALE"
+        )?;
+        let mut rows: Vec<_> = summary.by_severity.iter().collect();
+        let rank = |s: &str| s.parse::<Severity>().map_or(0, |s| s as i32);
+        rows.sort_by_key(|(s, _)| -rank(s));
+        for (severity, c) in rows {
+            writeln!(
+                out,
+                "  {severity:<9} {:>5} {:>5} {:>8} {:>8} {:>5}",
+                c.new, c.open, c.resolved, c.reopened, c.stale
+            )?;
+        }
+    }
+    let by_fingerprint: std::collections::HashMap<&str, &ObservedFinding> = cycle
+        .observation
+        .findings
+        .iter()
+        .map(|f| (f.fingerprint.as_str(), f))
+        .collect();
+    let opened: Vec<&ObservedFinding> = cycle
+        .outcome
+        .opened
+        .iter()
+        .filter_map(|fp| by_fingerprint.get(fp.as_str()).copied())
+        .collect();
+    for f in opened.iter().take(LISTED) {
+        let component = f.component.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        writeln!(
+            out,
+            "  + {:<8} {} {}{component}  {}",
+            f.severity.as_str(),
+            f.rule,
+            f.resource_id,
+            &f.fingerprint[..12.min(f.fingerprint.len())]
+        )?;
+    }
+    if opened.len() > LISTED {
+        writeln!(
+            out,
+            "  … and {} more new or reopened (aiops findings list)",
+            opened.len() - LISTED
+        )?;
+    }
+    for fp in cycle.outcome.resolved.iter().take(LISTED) {
+        writeln!(out, "  - resolved {}", &fp[..12.min(fp.len())])?;
+    }
+    if cycle.outcome.resolved.len() > LISTED {
+        writeln!(
+            out,
+            "  … and {} more resolved (aiops findings list --state resolved)",
+            cycle.outcome.resolved.len() - LISTED
+        )?;
+    }
+    for s in &cycle.sources {
+        let outcome = if s.failed {
+            "failed".to_string()
+        } else if s.problems.is_empty() {
+            "ok".to_string()
+        } else {
+            format!("{} problem(s)", s.problems.len())
+        };
+        writeln!(
+            out,
+            "  source {}: {} resources, {outcome}",
+            s.source, s.resources
+        )?;
+    }
+    if cycle.pruned > 0 {
+        writeln!(
+            out,
+            "  pruned {} resolved finding(s) past retention",
+            cycle.pruned
+        )?;
+    }
+    Ok(())
+}
