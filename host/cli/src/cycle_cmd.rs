@@ -124,23 +124,42 @@ fn owner() -> String {
 }
 
 /// The `--format json` summary: the fields the issue names first, then the details.
-fn summary_json(cycle: &RecordedCycle) -> serde_json::Value {
+#[derive(serde::Serialize)]
+struct SummaryJson<'a> {
+    cycle: i64,
+    new: usize,
+    open: usize,
+    resolved: usize,
+    reopened: usize,
+    stale: usize,
+    problems: &'a [aiops_state::CycleProblem],
+    by_severity: &'a std::collections::BTreeMap<String, SeverityCounts>,
+    sources: &'a [aiops_state::SourceStatus],
+    /// Fingerprints opened or reopened by this cycle.
+    opened: &'a [String],
+    /// Fingerprints resolved by this cycle.
+    resolved_fingerprints: &'a [String],
+    abandoned_cycles: &'a [i64],
+    pruned: usize,
+}
+
+fn summary_json(cycle: &RecordedCycle) -> SummaryJson<'_> {
     let t = cycle.outcome.summary.total;
-    serde_json::json!({
-        "cycle": cycle.id,
-        "new": t.new,
-        "open": t.open,
-        "resolved": t.resolved,
-        "reopened": t.reopened,
-        "stale": t.stale,
-        "problems": cycle.observation.problems,
-        "by_severity": cycle.outcome.summary.by_severity,
-        "sources": cycle.sources,
-        "opened": cycle.outcome.opened,
-        "resolved_fingerprints": cycle.outcome.resolved,
-        "abandoned_cycles": cycle.abandoned,
-        "pruned": cycle.pruned,
-    })
+    SummaryJson {
+        cycle: cycle.id,
+        new: t.new,
+        open: t.open,
+        resolved: t.resolved,
+        reopened: t.reopened,
+        stale: t.stale,
+        problems: &cycle.observation.problems,
+        by_severity: &cycle.outcome.summary.by_severity,
+        sources: &cycle.sources,
+        opened: &cycle.outcome.opened,
+        resolved_fingerprints: &cycle.outcome.resolved,
+        abandoned_cycles: &cycle.abandoned,
+        pruned: cycle.pruned,
+    }
 }
 
 fn counts_line(t: &SeverityCounts) -> String {

@@ -86,7 +86,7 @@ pub struct AuditArgs {
     /// Only entries since this time: a duration back (`30m`, `12h`, `7d`) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only entries about this subject (`finding:FINGERPRINT`, `cycle:ID`).
+    /// Only entries about this subject (a finding's full fingerprint, or `cycle:ID`).
     #[arg(long)]
     pub subject: Option<String>,
     /// At most this many entries, the newest.

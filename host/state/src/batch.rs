@@ -6,8 +6,12 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 use crate::error::StateError;
 use crate::store::Store;
 
-/// Most bound parameters in one statement (SQLite allows 32,766, PostgreSQL 65,535).
-const MAX_PARAMS: usize = 30_000;
+/// Most bound parameters in one statement on PostgreSQL (it allows 65,535).
+const MAX_PARAMS_POSTGRES: usize = 30_000;
+/// Most bound parameters in one statement on SQLite. It allows 32,766, but sqlx looks
+/// each parameter's name up with `sqlite3_bind_parameter_name`, a linear walk: binding
+/// is quadratic in the parameters of a statement, and 30,000 of them took 1 s each.
+const MAX_PARAMS_SQLITE: usize = 512;
 /// Most rows in one statement.
 const MAX_ROWS: usize = 1_000;
 
@@ -46,6 +50,14 @@ impl From<Option<String>> for Value {
     }
 }
 
+/// Most bound parameters in one statement on `store`'s backend.
+pub(crate) fn max_params(store: &Store) -> usize {
+    match store.backend() {
+        crate::store::Backend::Sqlite => MAX_PARAMS_SQLITE,
+        crate::store::Backend::Postgres => MAX_PARAMS_POSTGRES,
+    }
+}
+
 /// Inserts `rows` into `table` (`columns` in order), `suffix` appended to each
 /// statement (e.g. an `ON CONFLICT` clause).
 pub(crate) async fn insert_many(
@@ -59,7 +71,7 @@ pub(crate) async fn insert_many(
     if rows.is_empty() {
         return Ok(());
     }
-    let per_statement = (MAX_PARAMS / columns.len()).clamp(1, MAX_ROWS);
+    let per_statement = (max_params(store) / columns.len()).clamp(1, MAX_ROWS);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
@@ -73,8 +85,7 @@ pub(crate) async fn insert_many(
                 if j > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                sql.push_str(&store.backend().placeholder(n));
             }
             sql.push(')');
         }
@@ -104,14 +115,14 @@ pub(crate) async fn update_where_in(
     params: &[Value],
     keys: &[String],
 ) -> Result<(), StateError> {
-    for chunk in keys.chunks(MAX_ROWS) {
+    let per_statement = (max_params(store) - params.len()).clamp(1, MAX_ROWS);
+    for chunk in keys.chunks(per_statement) {
         let mut sql = head.to_string();
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(params.len() + i + 1).to_string());
+            sql.push_str(&store.backend().placeholder(params.len() + i + 1));
         }
         sql.push(')');
         let mut query = sqlx::query(AssertSqlSafe(sql));

@@ -189,13 +189,13 @@ impl Store {
 
         // Findings not open: reopened when the store knows them, else new.
         let mut known: HashSet<String> = HashSet::new();
-        for chunk in candidates.chunks(1_000) {
+        for chunk in candidates.chunks(crate::batch::max_params(self).min(1_000)) {
             let mut sql = String::from("SELECT fingerprint FROM findings WHERE fingerprint IN (");
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", i + 1));
+                sql.push_str(&self.backend().placeholder(i + 1));
             }
             sql.push(')');
             let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
@@ -432,8 +432,10 @@ impl Store {
         let q = |e| self.query_error(e);
         let mut events = Vec::with_capacity(opened.len() + resolved.len());
         let wanted: Vec<&String> = opened.iter().chain(resolved).collect();
-        for chunk in wanted.chunks(1_000) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        for chunk in wanted.chunks(crate::batch::max_params(self).min(1_000)) {
+            let placeholders: Vec<String> = (1..=chunk.len())
+                .map(|i| self.backend().placeholder(i))
+                .collect();
             let sql = format!(
                 "SELECT fingerprint, plugin, rule, resource_id, resource_kind, resource_namespace, \
                  resource_name, component, source, file, line, state, severity, title, message, \

@@ -5,7 +5,8 @@ use std::sync::Once;
 use std::time::Duration;
 
 use sqlx::AnyPool;
-use sqlx::any::AnyPoolOptions;
+use sqlx::ConnectOptions as _;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Executor as _, Row as _};
 
 use crate::error::StateError;
@@ -19,6 +20,18 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
+}
+
+impl Backend {
+    /// Bound parameter `n` (1-based) in generated statements: `$n` on PostgreSQL, `?n`
+    /// on SQLite, where `$n` is a *named* parameter that SQLite looks up by a linear
+    /// scan — quadratic in a multi-row insert of thousands of parameters.
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => format!("?{n}"),
+            Backend::Postgres => format!("${n}"),
+        }
+    }
 }
 
 /// An open, migrated state store.
@@ -74,7 +87,7 @@ impl Store {
                 })
             });
         let pool = options
-            .connect(&url.connect_url())
+            .connect_with(connect_options(url).map_err(|err| open_error(describe(&err)))?)
             .await
             .map_err(|err| open_error(describe(&err)))?;
         let store = Store {
@@ -199,4 +212,14 @@ fn describe(err: &sqlx::Error) -> String {
     .next()
     .unwrap_or("")
     .to_string()
+}
+
+/// The connection options of `url`: statements are logged at trace level and slow ones
+/// at debug, never as warnings (a slow multi-row insert would print every placeholder).
+fn connect_options(url: &StoreUrl) -> Result<AnyConnectOptions, sqlx::Error> {
+    Ok(url
+        .connect_url()
+        .parse::<AnyConnectOptions>()?
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(5)))
 }
