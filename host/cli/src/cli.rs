@@ -141,10 +141,12 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Cycle(args) => {
             load_config(cli.config.as_deref()).and_then(|c| cycle_cmd::run_cycle(&c, args))
         }
-        Command::Findings(command) => load_config(cli.config.as_deref())
-            .and_then(|c| store_cmd::run_findings(&c, command)),
-        Command::Cycles(command) => load_config(cli.config.as_deref())
-            .and_then(|c| store_cmd::run_cycles(&c, command)),
+        Command::Findings(command) => {
+            load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_findings(&c, command))
+        }
+        Command::Cycles(command) => {
+            load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_cycles(&c, command))
+        }
         Command::Audit(args) => {
             load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_audit(&c, args))
         }

@@ -224,7 +224,11 @@ mod tests {
         let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
-            ["k8s", "manifests:../local-dev/manifests", "snapshot:/abs/inv.json"]
+            [
+                "k8s",
+                "manifests:../local-dev/manifests",
+                "snapshot:/abs/inv.json"
+            ]
         );
         let paths: Vec<String> = config
             .sources
@@ -233,7 +237,11 @@ mod tests {
             .collect();
         assert_eq!(
             paths,
-            ["k8s", "manifests:local-dev/manifests", "snapshot:/abs/inv.json"]
+            [
+                "k8s",
+                "manifests:local-dev/manifests",
+                "snapshot:/abs/inv.json"
+            ]
         );
         assert_eq!(config.data_dir(), Path::new("config/data"));
         assert_eq!(config.state.retention_days, 7);

@@ -13,7 +13,9 @@ use aiops_sdk::Severity;
 use aiops_state::{ObservedFinding, SeverityCounts};
 use clap::Args;
 
-use crate::cli::{EXIT_FINDINGS, EXIT_INCOMPLETE, PluginArgs, Progress, async_runtime, host_options};
+use crate::cli::{
+    EXIT_FINDINGS, EXIT_INCOMPLETE, PluginArgs, Progress, async_runtime, host_options,
+};
 use crate::config::Config;
 use crate::store_cmd::{OutputFormat, open_store};
 
@@ -218,7 +220,11 @@ fn print_summary(
         .filter_map(|fp| by_fingerprint.get(fp.as_str()).copied())
         .collect();
     for f in opened.iter().take(LISTED) {
-        let component = f.component.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        let component = f
+            .component
+            .as_deref()
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
         writeln!(
             out,
             "  + {:<8} {} {}{component}  {}",

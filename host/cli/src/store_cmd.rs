@@ -127,7 +127,9 @@ pub fn run_findings(config: &Config, command: &FindingsCommand) -> anyhow::Resul
                 rule: args.rule.clone(),
                 resource: args.resource.clone(),
             };
-            let found = with_store(config, async |store| Ok(store.list_findings(&filter).await?))?;
+            let found = with_store(config, async |store| {
+                Ok(store.list_findings(&filter).await?)
+            })?;
             match args.format {
                 OutputFormat::Json => print_json(&mut out, &found)?,
                 OutputFormat::Table => print_findings(&mut out, &found)?,
@@ -197,11 +199,7 @@ fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> anyhow::Re
 
 /// A finding's state as a column shows it.
 fn state_label(f: &StoredFinding) -> &'static str {
-    if f.stale {
-        "stale"
-    } else {
-        f.state.as_str()
-    }
+    if f.stale { "stale" } else { f.state.as_str() }
 }
 
 fn resource_label(f: &StoredFinding) -> String {
@@ -286,7 +284,11 @@ fn print_finding(
             (None, Some(to)) => format!("{} {to}", h.change),
             _ => h.change.clone(),
         };
-        let reason = h.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        let reason = h
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
         writeln!(
             out,
             "    {}  cycle {:<5} {change}{reason}",
@@ -318,7 +320,11 @@ fn print_cycles(out: &mut impl Write, cycles: &[CycleRecord]) -> anyhow::Result<
             Some(first) => format!(
                 "{} ({}{})",
                 c.problems.len(),
-                first.source.as_deref().or(first.plugin.as_deref()).unwrap_or(""),
+                first
+                    .source
+                    .as_deref()
+                    .or(first.plugin.as_deref())
+                    .unwrap_or(""),
                 if c.problems.len() > 1 { ", …" } else { "" }
             ),
         };
@@ -345,7 +351,11 @@ fn print_audit(out: &mut impl Write, entries: &[AuditEntry]) -> anyhow::Result<(
         return Ok(());
     }
     for e in entries {
-        let reason = e.reason.as_deref().map(|r| format!("  {r}")).unwrap_or_default();
+        let reason = e
+            .reason
+            .as_deref()
+            .map(|r| format!("  {r}"))
+            .unwrap_or_default();
         writeln!(
             out,
             "{}  {:<10}  {:<18}  {}{reason}",

@@ -74,7 +74,8 @@ pub fn observe(
         .iter()
         .filter_map(|f| {
             let observed = observed(collected, inventory, f);
-            seen.insert(observed.fingerprint.clone()).then_some(observed)
+            seen.insert(observed.fingerprint.clone())
+                .then_some(observed)
         })
         .collect();
     Observation {
@@ -88,7 +89,11 @@ pub fn observe(
     }
 }
 
-fn observed(collected: &CollectedSources, inventory: &Inventory, f: &ReportedFinding) -> ObservedFinding {
+fn observed(
+    collected: &CollectedSources,
+    inventory: &Inventory,
+    f: &ReportedFinding,
+) -> ObservedFinding {
     let source = inventory
         .position(&f.resource.id)
         .and_then(|position| collected.source_at(position))

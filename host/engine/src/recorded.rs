@@ -16,8 +16,7 @@ use aiops_sdk::Severity;
 use aiops_state::{CycleLock, ReconcileOutcome, SourceStatus, StateError, Store, now_millis};
 
 use crate::cycle::{
-    CycleError, CycleInput, DetectObserver, Detected, Plugins, Verdict, beside_plugins,
-    detect_with,
+    CycleError, CycleInput, DetectObserver, Detected, Plugins, Verdict, beside_plugins, detect_with,
 };
 use crate::observe::{Observation, observe};
 use crate::sources::collect_each;
@@ -73,9 +72,7 @@ pub async fn run_recorded(
     options: RecordOptions<'_>,
 ) -> Result<RecordedCycle, CycleError> {
     let store = options.store;
-    let lock = store
-        .lock_cycles(&options.owner, options.lock_wait)
-        .await?;
+    let lock = store.lock_cycles(&options.owner, options.lock_wait).await?;
     let abandoned = store.abandon_unfinished().await?;
     let id = store.begin_cycle(&options.owner).await?;
     match stages(input, plugins, observer, store, id).await {
@@ -117,7 +114,8 @@ async fn stages(
         input.collectors,
         input.progress,
     );
-    let (mut collected, registry, host) = beside_plugins(plugins, input.plugins, collecting).await?;
+    let (mut collected, registry, host) =
+        beside_plugins(plugins, input.plugins, collecting).await?;
     let inventory = Arc::new(std::mem::take(&mut collected.inventory));
     let detected = detect_with(registry, host, inventory, input.plugins, observer).await?;
     let observation = observe(

@@ -97,11 +97,16 @@ pub async fn collect_each(
         collected
             .inventory
             .problems
-            .extend(status.problems.iter().map(|p| aiops_core::InventoryProblem {
-                source: p.source.clone().unwrap_or_default(),
-                line: p.line,
-                message: p.message.clone(),
-            }));
+            .extend(
+                status
+                    .problems
+                    .iter()
+                    .map(|p| aiops_core::InventoryProblem {
+                        source: p.source.clone().unwrap_or_default(),
+                        line: p.line,
+                        message: p.message.clone(),
+                    }),
+            );
         collected.ranges.push(start..collected.inventory.len());
         collected.statuses.push(status);
     }

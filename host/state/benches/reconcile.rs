@@ -84,7 +84,10 @@ async fn bench(label: &str, url: StoreUrl, n: usize) {
     let first: Vec<ObservedFinding> = (0..n).map(|i| finding(i, 0)).collect();
     let cycle = store.begin_cycle("bench").await.unwrap();
     let started = Instant::now();
-    let outcome = store.reconcile(cycle, 1_000, &first, &covered, &[]).await.unwrap();
+    let outcome = store
+        .reconcile(cycle, 1_000, &first, &covered, &[])
+        .await
+        .unwrap();
     let first_took = started.elapsed();
     assert_eq!(outcome.summary.total.new, n);
     let after_first = size_of(&store, &url).await;
@@ -108,14 +111,21 @@ async fn bench(label: &str, url: StoreUrl, n: usize) {
             .unwrap();
         times.push(started.elapsed());
         grew.push(size_of(&store, &url).await as i64 - before as i64);
-        assert!(outcome.summary.total.resolved >= n / step, "{:?}", outcome.summary);
+        assert!(
+            outcome.summary.total.resolved >= n / step,
+            "{:?}",
+            outcome.summary
+        );
     }
     let best = times.iter().min().unwrap();
     println!(
         "{label:<9} first cycle ({n} new): {:>7.2} s   steady cycle ({n} seen, 1% changed): best {:.3} s, all {:?}   db after first {:.1} MiB, growth per steady cycle {:?} KiB   peak RSS {:.0} MiB",
         first_took.as_secs_f64(),
         best.as_secs_f64(),
-        times.iter().map(|t| format!("{:.3}", t.as_secs_f64())).collect::<Vec<_>>(),
+        times
+            .iter()
+            .map(|t| format!("{:.3}", t.as_secs_f64()))
+            .collect::<Vec<_>>(),
         after_first as f64 / 1048576.0,
         grew.iter().map(|g| g / 1024).collect::<Vec<_>>(),
         peak_rss_mib()
@@ -134,7 +144,11 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    runtime.block_on(bench("sqlite", StoreUrl::sqlite(dir.path().join("state.db")), n));
+    runtime.block_on(bench(
+        "sqlite",
+        StoreUrl::sqlite(dir.path().join("state.db")),
+        n,
+    ));
     let pg = StoreUrl::parse(&postgres::server().fresh_database("bench_reconcile"))
         .unwrap()
         .with_password(postgres::PASSWORD)

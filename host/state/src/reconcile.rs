@@ -100,8 +100,17 @@ impl OpenRow {
     /// in [`OpenRow`] order; `None` when a value held the separator itself.
     fn unpack(packed: &str) -> Option<(String, OpenRow)> {
         let parts: Vec<&str> = packed.split(UNIT).collect();
-        let [fingerprint, hash, severity, stale, reason, source, file, plugin, seen] =
-            parts.as_slice()
+        let [
+            fingerprint,
+            hash,
+            severity,
+            stale,
+            reason,
+            source,
+            file,
+            plugin,
+            seen,
+        ] = parts.as_slice()
         else {
             return None;
         };

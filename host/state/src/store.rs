@@ -5,8 +5,8 @@ use std::sync::Once;
 use std::time::Duration;
 
 use sqlx::AnyPool;
-use sqlx::ConnectOptions as _;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{ConnectOptions as _, Connection as _};
 use sqlx::{Executor as _, Row as _};
 
 use crate::error::StateError;
@@ -86,8 +86,22 @@ impl Store {
                     Ok(())
                 })
             });
+        let connect = connect_options(url).map_err(|err| open_error(describe(&err)))?;
+        // One connection first: the pool retries a failing connection until its acquire
+        // timeout, and an unreachable server or a corrupt file should fail at once.
+        let mut probe = connect
+            .connect()
+            .await
+            .map_err(|err| open_error(describe(&err)))?;
+        if backend == Backend::Sqlite {
+            probe
+                .execute("SELECT count(*) FROM sqlite_master")
+                .await
+                .map_err(|err| open_error(describe(&err)))?;
+        }
+        let _ = probe.close().await;
         let pool = options
-            .connect_with(connect_options(url).map_err(|err| open_error(describe(&err)))?)
+            .connect_with(connect)
             .await
             .map_err(|err| open_error(describe(&err)))?;
         let store = Store {
