@@ -276,6 +276,24 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_configs_name_their_sources_and_store() {
+        let local = shipped("config.local.yaml");
+        let sources: Vec<String> = local.sources.iter().map(|s| s.source.to_string()).collect();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../local-dev/manifests");
+        assert_eq!(sources.len(), 1);
+        assert_eq!(
+            Path::new(sources[0].strip_prefix("manifests:").unwrap()).canonicalize().unwrap(),
+            dir.canonicalize().unwrap()
+        );
+        assert_eq!(local.state.url, None, "the embedded default is SQLite");
+        let production = shipped("config.yaml");
+        let names: Vec<&str> = production.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["k8s", "aws", "azure"]);
+        assert_eq!(production.data_dir(), Path::new("/var/lib/aiops"));
+        assert_eq!(production.state.password_env.as_deref(), Some("AIOPS_STATE_PASSWORD"));
+    }
+
+    #[test]
     fn the_azure_example_in_config_yaml_is_valid() {
         let config = shipped("config.yaml");
         let azure = &config.collectors.azure;
