@@ -282,7 +282,9 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../local-dev/manifests");
         assert_eq!(sources.len(), 1);
         assert_eq!(
-            Path::new(sources[0].strip_prefix("manifests:").unwrap()).canonicalize().unwrap(),
+            Path::new(sources[0].strip_prefix("manifests:").unwrap())
+                .canonicalize()
+                .unwrap(),
             dir.canonicalize().unwrap()
         );
         assert_eq!(local.state.url, None, "the embedded default is SQLite");
@@ -290,7 +292,10 @@ mod tests {
         let names: Vec<&str> = production.sources.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["k8s", "aws", "azure"]);
         assert_eq!(production.data_dir(), Path::new("/var/lib/aiops"));
-        assert_eq!(production.state.password_env.as_deref(), Some("AIOPS_STATE_PASSWORD"));
+        assert_eq!(
+            production.state.password_env.as_deref(),
+            Some("AIOPS_STATE_PASSWORD")
+        );
     }
 
     #[test]

@@ -604,3 +604,34 @@ async fn list_filters_by_state_severity_rule_and_resource() {
         assert_eq!(list(medium).await, ["probe.liveness"], "{backend}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_holding_the_packing_separator_reconciles_like_any_other() {
+    for (backend, url, _dir) in backends("separator") {
+        let store = Store::open(&url).await.unwrap();
+        let mut odd = finding("probes.readiness", "k8s/Deployment/shop/odd", Severity::Low);
+        odd.file = Some("deploy/odd\u{1f}name.yaml".into());
+        let plain = finding(
+            "probes.readiness",
+            "k8s/Deployment/shop/plain",
+            Severity::Low,
+        );
+        let first = run_cycle(&store, 1_000, &[odd.clone(), plain.clone()], &clean()).await;
+        assert_eq!(first.summary.total.new, 2, "{backend}");
+        let again = run_cycle(&store, 2_000, &[odd.clone(), plain.clone()], &clean()).await;
+        assert_eq!(
+            (again.summary.total.new, again.summary.total.open),
+            (0, 2),
+            "{backend}"
+        );
+        let gone = run_cycle(&store, 3_000, std::slice::from_ref(&plain), &clean()).await;
+        assert_eq!(gone.resolved, vec![odd.fingerprint.clone()], "{backend}");
+        let stored = state_of(&store, &odd.fingerprint).await;
+        assert_eq!(
+            stored.file.as_deref(),
+            Some("deploy/odd\u{1f}name.yaml"),
+            "{backend}"
+        );
+        store.close().await;
+    }
+}
