@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::cycle_cmd::{self, CycleArgs};
+use crate::plugin_cmd::{self, PluginCommand};
 use crate::store_cmd::{self, AuditArgs, CyclesCommand, FindingsCommand};
 
 /// Exit code when a finding at or above `--fail-on` exists.
@@ -62,6 +63,9 @@ pub enum Command {
     Cycles(CyclesCommand),
     /// Read the audit log: every change of a finding, who or what made it, and why.
     Audit(AuditArgs),
+    /// The plugin author's tools.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
 }
 
 /// Where plugins come from.
@@ -146,6 +150,9 @@ pub fn main(cli: Cli) -> ExitCode {
         }
         Command::Cycles(command) => {
             load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_cycles(&c, command))
+        }
+        Command::Plugin(command) => {
+            load_config(cli.config.as_deref()).and_then(|c| plugin_cmd::run_plugin(&c, command))
         }
         Command::Audit(args) => {
             load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_audit(&c, args))

@@ -10,4 +10,5 @@ pub mod builtin;
 pub mod cli;
 pub mod config;
 pub mod cycle_cmd;
+pub mod plugin_cmd;
 pub mod store_cmd;

@@ -23,6 +23,7 @@ mod executor;
 mod guest_log;
 mod host;
 mod hostcall_fuel;
+mod inspect;
 mod limits;
 mod loader;
 mod plugin;
@@ -35,6 +36,7 @@ pub use config::{LimitOverrides, PluginSettings, PluginsConfig, PluginsConfigErr
 pub use engine::{MAX_PLUGIN_MEMORY, SandboxEngine};
 pub use error::{LoadError, PluginError};
 pub use host::{BuiltinPlugin, HostOptions, PluginHost, builtin_origin};
+pub use inspect::{Import, Inspection, inspect};
 pub use limits::PluginLimits;
 pub use loader::Loader;
 pub use plugin::{CallSettings, LoadedPlugin, PluginKind};

@@ -120,14 +120,18 @@ impl Loader {
     }
 }
 
+/// Whether aiops grants import `name` to plugins.
+pub(crate) fn is_granted(name: &str) -> bool {
+    ALLOWED_IMPORTS
+        .iter()
+        .any(|allowed| name.starts_with(allowed))
+}
+
 /// Refuses a component that imports anything outside [`ALLOWED_IMPORTS`].
 fn check_imports(engine: &SandboxEngine, component: &Component) -> Result<(), LoadError> {
     let component_type = component.component_type();
     for (name, _) in component_type.imports(engine.engine()) {
-        if !ALLOWED_IMPORTS
-            .iter()
-            .any(|allowed| name.starts_with(allowed))
-        {
+        if !is_granted(name) {
             return Err(LoadError::ForbiddenImport(name.to_string()));
         }
     }

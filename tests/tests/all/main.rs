@@ -7,6 +7,7 @@ mod collect_azure;
 mod collect_k8s;
 mod hostile_plugins;
 mod hot_reload;
+mod inspect;
 mod sandbox;
 mod sandbox_hardening;
 mod scan_batches;

@@ -8,4 +8,5 @@ mod collect_k8s;
 mod cycle;
 mod fix;
 mod kustomize;
+mod plugin_inspect;
 mod scan;
