@@ -19,6 +19,7 @@ mod lock;
 mod model;
 mod outbox;
 mod reconcile;
+mod remediations;
 mod retention;
 mod schema;
 mod store;
@@ -36,6 +37,7 @@ pub use model::{
 };
 pub use outbox::OutboxEvent;
 pub use reconcile::ReconcileOutcome;
+pub use remediations::{Remediation, RemediationFinding, RemediationState, RemediationStep};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Backend, Store};
 pub use time::{format_millis, now_millis, parse_since};

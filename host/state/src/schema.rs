@@ -10,15 +10,23 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::store::Backend;
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `(version, description, SQLite script, PostgreSQL script)`, oldest first.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "state",
-    include_str!("../migrations/sqlite/0001_state.sql"),
-    include_str!("../migrations/postgres/0001_state.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "state",
+        include_str!("../migrations/sqlite/0001_state.sql"),
+        include_str!("../migrations/postgres/0001_state.sql"),
+    ),
+    (
+        2,
+        "gitops",
+        include_str!("../migrations/sqlite/0002_gitops.sql"),
+        include_str!("../migrations/postgres/0002_gitops.sql"),
+    ),
+];
 
 /// The table sqlx records applied migrations in.
 pub(crate) const MIGRATIONS_TABLE: &str = "_sqlx_migrations";

@@ -9,7 +9,8 @@ use aiops_sdk::Severity;
 use aiops_standins::postgres;
 use aiops_state::{
     AuditQuery, AuditRecord, Backend, Coverage, CycleProblem, FindingFilter, FindingState,
-    ObservedFinding, OutboxEvent, SourceStatus, StateConfig, StateError, Store, StoreUrl,
+    ObservedFinding, OutboxEvent, RemediationState, RemediationStep, SourceStatus, StateConfig,
+    StateError, Store, StoreUrl,
 };
 
 /// The two stores a test runs on, freshly made: (label, URL with password, temp dir).
@@ -633,5 +634,187 @@ async fn a_value_holding_the_packing_separator_reconciles_like_any_other() {
             "{backend}"
         );
         store.close().await;
+    }
+}
+
+fn remediation(group: &str, change: &str) -> aiops_state::Remediation {
+    aiops_state::Remediation {
+        id: 0,
+        group_fingerprint: group.into(),
+        group_key: "shop/Deployment/web".into(),
+        branch: format!("aiops/{group}"),
+        provider: "local".into(),
+        state: RemediationState::AwaitingApproval,
+        action: "approval".into(),
+        policy: vec!["severity medium → approval".into()],
+        change_hash: change.into(),
+        diff: "--- a/x\n+++ b/x\n".into(),
+        files: vec!["x".into()],
+        title: "fix web".into(),
+        body: "body".into(),
+        base_commit: Some("b".into()),
+        head_commit: Some("h".into()),
+        pr_number: None,
+        pr_url: None,
+        created_at: 5,
+        updated_at: 5,
+        cycle: Some(1),
+        merged_at: None,
+        merged_cycle: None,
+        merge_commit: None,
+        decided_by: None,
+        decision_reason: None,
+        note: None,
+        findings: vec![aiops_state::RemediationFinding {
+            fingerprint: "fp-1".into(),
+            rule: "probe.readiness".into(),
+            severity: "medium".into(),
+        }],
+    }
+}
+
+fn step(actor: &str, action: &str, event: &str) -> RemediationStep {
+    RemediationStep {
+        actor: actor.into(),
+        action: action.into(),
+        reason: Some("why".into()),
+        events: vec![OutboxEvent {
+            id: 0,
+            at: 5,
+            kind: event.into(),
+            subject: String::new(),
+            severity: Some("medium".into()),
+            cycle: Some(1),
+            payload: serde_json::json!({"n": 1}),
+            dedup_key: format!("{event}:{{id}}"),
+        }],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remediations_one_live_per_group_compare_and_set_audited_with_events() {
+    for (backend, url, _dir) in backends("remediations") {
+        let store = Store::open(&url).await.unwrap();
+        let first = remediation("g1", "c1");
+        let id = store
+            .insert_remediation(
+                &first,
+                &step("cycle:1", "remediation.proposed", "remediation.proposed"),
+            )
+            .await
+            .unwrap();
+        // A second live proposal for the same group is refused by the store itself.
+        let again = store
+            .insert_remediation(
+                &first,
+                &step("cycle:2", "remediation.proposed", "remediation.proposed"),
+            )
+            .await;
+        assert!(
+            again.is_err(),
+            "{backend}: a duplicate live proposal was written"
+        );
+        let live = store.live_remediation("g1").await.unwrap().expect("live");
+        assert_eq!(live.id, id, "{backend}");
+        assert_eq!(live.findings, first.findings, "{backend}");
+        assert_eq!(live.policy, first.policy, "{backend}");
+
+        // Approve from awaiting_approval: wins once; a second approval from the same
+        // read state loses (someone changed it first).
+        let mut approved = live.clone();
+        approved.state = RemediationState::Approved;
+        approved.decided_by = Some("alice".into());
+        approved.updated_at = 6;
+        let approve = step("user:alice", "remediation.approved", "remediation.approved");
+        assert!(
+            store
+                .update_remediation(&approved, RemediationState::AwaitingApproval, &approve)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .update_remediation(&approved, RemediationState::AwaitingApproval, &approve)
+                .await
+                .unwrap()
+        );
+        let read = store.remediation(id).await.unwrap();
+        assert_eq!(read.state, RemediationState::Approved, "{backend}");
+        assert_eq!(read.decided_by.as_deref(), Some("alice"), "{backend}");
+
+        // Once it is no longer live, the group may get a new proposal.
+        let mut merged = read.clone();
+        merged.state = RemediationState::Merged;
+        store
+            .update_remediation(
+                &merged,
+                RemediationState::Approved,
+                &step("user:alice", "remediation.merged", "remediation.merged"),
+            )
+            .await
+            .unwrap();
+        let second = store
+            .insert_remediation(
+                &remediation("g1", "c2"),
+                &step("cycle:3", "remediation.proposed", "remediation.proposed"),
+            )
+            .await
+            .unwrap();
+        assert_ne!(second, id, "{backend}");
+        assert_eq!(
+            store.group_remediations("g1").await.unwrap().len(),
+            2,
+            "{backend}"
+        );
+        let merged_only = store
+            .list_remediations(&[RemediationState::Merged])
+            .await
+            .unwrap();
+        assert_eq!(
+            merged_only.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![id],
+            "{backend}"
+        );
+
+        let audit = store
+            .audit(&AuditQuery {
+                subject: Some(format!("remediation:{id}")),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let actions: Vec<(&str, &str)> = audit
+            .iter()
+            .map(|a| (a.actor.as_str(), a.action.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                ("cycle:1", "remediation.proposed"),
+                ("user:alice", "remediation.approved"),
+                ("user:alice", "remediation.merged"),
+            ],
+            "{backend}"
+        );
+        let events = store.outbox_after(0, 100).await.unwrap();
+        let kinds: Vec<(&str, &str)> = events
+            .iter()
+            .map(|e| (e.kind.as_str(), e.subject.as_str()))
+            .collect();
+        let subject = format!("remediation:{id}");
+        assert_eq!(
+            &kinds[..3],
+            &[
+                ("remediation.proposed", subject.as_str()),
+                ("remediation.approved", subject.as_str()),
+                ("remediation.merged", subject.as_str()),
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            events[0].dedup_key,
+            format!("remediation.proposed:{id}"),
+            "{backend}"
+        );
     }
 }
