@@ -160,14 +160,20 @@ mod tests {
             .iter()
             .map(|g| (g.key.as_str(), g.members.as_slice()))
             .collect();
-        assert_eq!(members, vec![("api", &[2][..]), ("db", &[3]), ("web", &[0, 1])]);
+        assert_eq!(
+            members,
+            vec![("api", &[2][..]), ("db", &[3]), ("web", &[0, 1])]
+        );
         assert_eq!(group(&f, GroupBy::Finding).len(), 4);
         let by_file = group(&f, GroupBy::File);
         let members: Vec<(&str, &[usize])> = by_file
             .iter()
             .map(|g| (g.key.as_str(), g.members.as_slice()))
             .collect();
-        assert_eq!(members, vec![("apps/shop.yaml", &[0, 1, 2][..]), ("db", &[3])]);
+        assert_eq!(
+            members,
+            vec![("apps/shop.yaml", &[0, 1, 2][..]), ("db", &[3])]
+        );
     }
 
     #[test]
@@ -178,13 +184,19 @@ mod tests {
         let b = group(&reordered, GroupBy::Resource);
         let fp = |g: &[Group]| g.iter().map(|g| g.fingerprint.clone()).collect::<Vec<_>>();
         assert_eq!(fp(&a), fp(&b));
-        assert_eq!(a[0].fingerprint, group_fingerprint(GroupBy::Resource, "api"));
+        assert_eq!(
+            a[0].fingerprint,
+            group_fingerprint(GroupBy::Resource, "api")
+        );
         assert_ne!(
             group_fingerprint(GroupBy::Resource, "x"),
             group_fingerprint(GroupBy::File, "x")
         );
         let branch = a[0].branch();
-        assert!(branch.starts_with("aiops/") && branch.len() == 18, "{branch}");
+        assert!(
+            branch.starts_with("aiops/") && branch.len() == 18,
+            "{branch}"
+        );
     }
 
     #[test]
@@ -192,7 +204,10 @@ mod tests {
         let h1 = change_hash([("a.yaml", "x: 1\n"), ("b.yaml", "y: 2\n")]);
         let h2 = change_hash([("b.yaml", "y: 2\n"), ("a.yaml", "x: 1\n")]);
         assert_eq!(h1, h2);
-        assert_ne!(h1, change_hash([("a.yaml", "x: 2\n"), ("b.yaml", "y: 2\n")]));
+        assert_ne!(
+            h1,
+            change_hash([("a.yaml", "x: 2\n"), ("b.yaml", "y: 2\n")])
+        );
         // Boundaries between path and content are part of the hash.
         assert_ne!(change_hash([("ab", "c")]), change_hash([("a", "bc")]));
     }

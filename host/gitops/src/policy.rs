@@ -227,13 +227,11 @@ impl CompiledMatcher {
             && matches_opt(&self.namespace, f.namespace.as_deref())
             && matches_opt(&self.account, f.account.as_deref())
             && matches_opt(&self.region, f.region.as_deref())
-            && self.labels.iter().all(|(k, p)| {
-                f.labels
-                    .iter()
-                    .any(|(lk, lv)| lk == k && p.matches(lv))
-            })
-            && (self.severity.is_empty()
-                || f.severity.is_some_and(|s| self.severity.contains(&s)))
+            && self
+                .labels
+                .iter()
+                .all(|(k, p)| f.labels.iter().any(|(lk, lv)| lk == k && p.matches(lv)))
+            && (self.severity.is_empty() || f.severity.is_some_and(|s| self.severity.contains(&s)))
     }
 }
 
@@ -337,7 +335,10 @@ impl Policy {
     }
 
     /// The action for a group: the strictest of its findings' (approval for an empty group).
-    pub fn decide_group<'a>(&self, findings: impl IntoIterator<Item = &'a FindingFacts>) -> Decision {
+    pub fn decide_group<'a>(
+        &self,
+        findings: impl IntoIterator<Item = &'a FindingFacts>,
+    ) -> Decision {
         let mut strictest: Option<Decision> = None;
         for f in findings {
             let d = self.decide(f);
@@ -382,7 +383,11 @@ mod tests {
             (Severity::High, Action::Approval),
             (Severity::Critical, Action::NotifyOnly),
         ] {
-            assert_eq!(p.decide(&facts("r", severity)).action, action, "{severity:?}");
+            assert_eq!(
+                p.decide(&facts("r", severity)).action,
+                action,
+                "{severity:?}"
+            );
         }
     }
 
@@ -408,12 +413,19 @@ never_edit: ["secrets/*.yaml"]
             ("low builtin", base.clone(), Action::AutoMerge),
             (
                 "env=prod label",
-                FindingFacts { labels: vec![("env".into(), "prod".into())], ..base.clone() },
+                FindingFacts {
+                    labels: vec![("env".into(), "prod".into())],
+                    ..base.clone()
+                },
                 Action::Approval,
             ),
             (
                 "rule glob and namespace relax medium",
-                FindingFacts { rule: "k8s.hpa.min".into(), severity: Some(Severity::Medium), ..base.clone() },
+                FindingFacts {
+                    rule: "k8s.hpa.min".into(),
+                    severity: Some(Severity::Medium),
+                    ..base.clone()
+                },
                 Action::AutoMerge,
             ),
             (
@@ -428,27 +440,45 @@ never_edit: ["secrets/*.yaml"]
             ),
             (
                 "third-party plugin waits",
-                FindingFacts { plugin: "contrib".into(), builtin_plugin: false, ..base.clone() },
+                FindingFacts {
+                    plugin: "contrib".into(),
+                    builtin_plugin: false,
+                    ..base.clone()
+                },
                 Action::Approval,
             ),
             (
                 "third-party plugin named by the policy",
-                FindingFacts { plugin: "acme-cost".into(), builtin_plugin: false, ..base.clone() },
+                FindingFacts {
+                    plugin: "acme-cost".into(),
+                    builtin_plugin: false,
+                    ..base.clone()
+                },
                 Action::AutoMerge,
             ),
             (
                 "account and region",
-                FindingFacts { account: Some("1234".into()), region: Some("eu-west-1".into()), ..base.clone() },
+                FindingFacts {
+                    account: Some("1234".into()),
+                    region: Some("eu-west-1".into()),
+                    ..base.clone()
+                },
                 Action::NotifyOnly,
             ),
             (
                 "region alone does not match",
-                FindingFacts { region: Some("eu-west-1".into()), ..base.clone() },
+                FindingFacts {
+                    region: Some("eu-west-1".into()),
+                    ..base.clone()
+                },
                 Action::AutoMerge,
             ),
             (
                 "never_auto_merge path",
-                FindingFacts { paths: vec!["prod/eu/app.yaml".into()], ..base.clone() },
+                FindingFacts {
+                    paths: vec!["prod/eu/app.yaml".into()],
+                    ..base.clone()
+                },
                 Action::Approval,
             ),
             (
@@ -462,12 +492,18 @@ never_edit: ["secrets/*.yaml"]
             ),
             (
                 "never_edit path",
-                FindingFacts { paths: vec!["secrets/db.yaml".into()], ..base.clone() },
+                FindingFacts {
+                    paths: vec!["secrets/db.yaml".into()],
+                    ..base.clone()
+                },
                 Action::NeverEdit,
             ),
             (
                 "never_edit single star stays in one directory",
-                FindingFacts { paths: vec!["secrets/sub/db.yaml".into()], ..base.clone() },
+                FindingFacts {
+                    paths: vec!["secrets/sub/db.yaml".into()],
+                    ..base.clone()
+                },
                 Action::AutoMerge,
             ),
         ];
