@@ -6,5 +6,6 @@
 //!   with a stable fingerprint that names its branch, and hashes a group's proposed change
 //!   so a later cycle knows when the proposal changed.
 
+pub mod git;
 pub mod group;
 pub mod policy;
