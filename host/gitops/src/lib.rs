@@ -6,6 +6,11 @@
 //!   with a stable fingerprint that names its branch, and hashes a group's proposed change
 //!   so a later cycle knows when the proposal changed.
 
+pub mod approvals;
+pub mod config;
 pub mod git;
 pub mod group;
 pub mod policy;
+pub mod proposal;
+pub mod remediate;
+pub mod workflow;

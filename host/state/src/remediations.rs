@@ -256,19 +256,8 @@ impl Store {
             .await
             .map_err(|e| self.query_error(e))?;
         let id: i64 = row.try_get("id").map_err(|e| self.query_error(e))?;
-        for f in &remediation.findings {
-            sqlx::query(
-                "INSERT INTO remediation_findings (remediation_id, fingerprint, rule, severity) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(f.fingerprint.clone())
-            .bind(f.rule.clone())
-            .bind(f.severity.clone())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.query_error(e))?;
-        }
+        self.write_findings(&mut tx, id, &remediation.findings)
+            .await?;
         self.record_step(&mut tx, id, remediation, step).await?;
         tx.commit().await.map_err(|e| self.query_error(e))?;
         Ok(id)
@@ -304,10 +293,40 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
+        // The group's findings may have changed with the proposal.
+        sqlx::query("DELETE FROM remediation_findings WHERE remediation_id = $1")
+            .bind(remediation.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        self.write_findings(&mut tx, remediation.id, &remediation.findings)
+            .await?;
         self.record_step(&mut tx, remediation.id, remediation, step)
             .await?;
         tx.commit().await.map_err(|e| self.query_error(e))?;
         Ok(true)
+    }
+
+    async fn write_findings(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        id: i64,
+        findings: &[RemediationFinding],
+    ) -> Result<(), StateError> {
+        for f in findings {
+            sqlx::query(
+                "INSERT INTO remediation_findings (remediation_id, fingerprint, rule, severity) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(f.fingerprint.clone())
+            .bind(f.rule.clone())
+            .bind(f.severity.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        }
+        Ok(())
     }
 
     async fn record_step(
