@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::cycle_cmd::{self, CycleArgs};
 use crate::plugin_cmd::{self, PluginCommand};
+use crate::remediations_cmd;
 use crate::store_cmd::{self, AuditArgs, CyclesCommand, FindingsCommand};
 
 /// Exit code when a finding at or above `--fail-on` exists.
@@ -63,6 +64,9 @@ pub enum Command {
     Cycles(CyclesCommand),
     /// Read the audit log: every change of a finding, who or what made it, and why.
     Audit(AuditArgs),
+    /// The changes aiops proposed in the IaC repository, and the decisions on them.
+    #[command(subcommand)]
+    Remediations(remediations_cmd::RemediationsCommand),
     /// The plugin author's tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -157,6 +161,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Audit(args) => {
             load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_audit(&c, args))
         }
+        Command::Remediations(command) => load_config(cli.config.as_deref())
+            .and_then(|c| remediations_cmd::run_remediations(&c, command)),
     };
     match result {
         Ok(code) => code,

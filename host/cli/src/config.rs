@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use aiops_collect::{CollectorsConfig, Source};
+use aiops_gitops::config::GitopsConfig;
+use aiops_gitops::policy::{Policy, PolicyConfig};
 use aiops_runtime::PluginsConfig;
 use aiops_state::StateConfig;
 use serde::Deserialize;
@@ -51,6 +53,11 @@ pub struct Config {
     /// Where aiops keeps its state (`state.db`); unset: `$AIOPS_DATA_DIR`, else
     /// `$XDG_DATA_HOME/aiops`, else `~/.local/share/aiops`.
     pub data_dir: Option<PathBuf>,
+    /// The IaC repository and how fixes become proposals; unset: `aiops cycle` does not
+    /// remediate.
+    pub gitops: Option<GitopsConfig>,
+    /// What may merge at once, what waits for approval, what is never changed.
+    pub policy: PolicyConfig,
 }
 
 /// One entry of `sources:`: as the config spells it (the name the store records) and
@@ -101,6 +108,10 @@ impl Config {
             .state
             .validate()
             .map_err(|e| invalid(e.to_string()))?;
+        if let Some(gitops) = &config.gitops {
+            gitops.validate().map_err(invalid)?;
+        }
+        Policy::new(&config.policy).map_err(|e| invalid(e.to_string()))?;
         config.rebase(path.parent().unwrap_or(Path::new("")));
         Ok(config)
     }
@@ -125,6 +136,9 @@ impl Config {
         }
         if let Some(file) = &mut self.state.password_file {
             *file = beside(base, file);
+        }
+        if let Some(gitops) = &mut self.gitops {
+            gitops.resolve_paths(base);
         }
     }
 }

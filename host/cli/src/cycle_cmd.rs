@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 use aiops_collect::{CollectProgress, Source};
 use aiops_engine::cycle::{CycleInput, Plugins, Verdict};
 use aiops_engine::recorded::{RecordOptions, RecordedCycle, run_recorded};
+use aiops_gitops::config::GitopsConfig;
+use aiops_gitops::remediate::{GroupOutcome, RemediateInput, RemediationReport};
+use aiops_gitops::workflow::Gitops;
 use aiops_sdk::Severity;
-use aiops_state::{ObservedFinding, SeverityCounts};
+use aiops_state::{ObservedFinding, SeverityCounts, Store};
+use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::{
@@ -41,6 +45,13 @@ pub struct CycleArgs {
     /// Wait this long for another cycle on the same store to finish, then refuse.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,
+    /// Detect and record only: propose no change in the IaC repository.
+    #[arg(long)]
+    pub no_remediate: bool,
+    /// Show the branches and proposals the remediation stage would make; change nothing
+    /// in the repository (the cycle's findings are still recorded).
+    #[arg(long, conflicts_with = "no_remediate")]
+    pub dry_run: bool,
 }
 
 /// Runs `aiops cycle`.
@@ -82,8 +93,15 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
             options,
         )
         .await?;
-        anyhow::Ok(cycle)
+        let remediation = match (&config.gitops, args.no_remediate) {
+            (Some(gitops), false) => {
+                Some(remediate(config, gitops, &store, &cycle, args.dry_run).await?)
+            }
+            _ => None,
+        };
+        anyhow::Ok((cycle, remediation))
     })?;
+    let (cycle, remediation) = cycle;
     for problem in &cycle.observation.problems {
         match (&problem.plugin, &problem.source, problem.line) {
             (Some(plugin), _, _) => eprintln!("error: plugin {plugin}: {}", problem.message),
@@ -97,21 +115,60 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &summary_json(&cycle))?;
+            let mut summary = serde_json::to_value(summary_json(&cycle))?;
+            if let Some(r) = &remediation {
+                summary["remediation"] = serde_json::to_value(r)?;
+            }
+            serde_json::to_writer_pretty(&mut out, &summary)?;
             writeln!(out)?;
         }
-        OutputFormat::Table => print_summary(&mut out, &cycle, started.elapsed())?,
+        OutputFormat::Table => {
+            print_summary(&mut out, &cycle, started.elapsed())?;
+            if let Some(r) = &remediation {
+                print_remediation(&mut out, r)?;
+            }
+        }
     }
     out.flush()?;
+    let remediation_failed = remediation.as_ref().is_some_and(|r| {
+        r.groups
+            .iter()
+            .any(|g| matches!(g.outcome, GroupOutcome::Failed { .. }))
+    });
     let code = match cycle.verdict(args.fail_on) {
         Verdict::Findings => ExitCode::from(EXIT_FINDINGS),
         Verdict::Incomplete => ExitCode::from(EXIT_INCOMPLETE),
+        Verdict::Clean if remediation_failed => ExitCode::from(EXIT_INCOMPLETE),
         Verdict::Clean => ExitCode::SUCCESS,
     };
     drop(cycle);
     // As `scan`: the process ends next, the system takes the runtime's threads back.
     std::mem::forget(runtime);
     Ok(code)
+}
+
+/// The remediation stage of the cycle, on aiops's clone of `gitops.repo`.
+async fn remediate(
+    config: &Config,
+    gitops: &GitopsConfig,
+    store: &Store,
+    cycle: &RecordedCycle,
+    dry_run: bool,
+) -> anyhow::Result<RemediationReport> {
+    let gitops =
+        Gitops::open(gitops.clone(), &config.policy, &config.data_dir()).context("gitops")?;
+    let input = RemediateInput {
+        store,
+        cycle: cycle.id,
+        inventory: &cycle.detected.inventory,
+        report: &cycle.detected.report,
+        plugins: &cycle.detected.plugins,
+        plugins_config: &config.plugins,
+        dry_run,
+    };
+    Ok(aiops_gitops::remediate::remediate(&gitops, input)
+        .await
+        .context("remediation")?)
 }
 
 /// Who runs the cycle, as the store records it and a waiting cycle is told.
@@ -270,6 +327,66 @@ fn print_summary(
             out,
             "  pruned {} resolved finding(s) past retention",
             cycle.pruned
+        )?;
+    }
+    Ok(())
+}
+
+/// Short form of an outcome for the table.
+fn outcome_line(outcome: &GroupOutcome) -> String {
+    match outcome {
+        GroupOutcome::Proposed { id } => format!("proposed (remediation {id}, awaiting approval)"),
+        GroupOutcome::AutoMerged { id } => format!("merged at once (remediation {id})"),
+        GroupOutcome::Updated { id } => format!("updated (remediation {id})"),
+        GroupOutcome::Unchanged { id } => format!("unchanged (remediation {id})"),
+        GroupOutcome::Held { id, reason } => format!("approved, held (remediation {id}): {reason}"),
+        GroupOutcome::HumanPushed { id } => {
+            format!("left alone: a human pushed to the branch (remediation {id})")
+        }
+        GroupOutcome::RejectedBefore { id } => {
+            format!("not proposed: the same change was rejected (remediation {id})")
+        }
+        GroupOutcome::FixedInSource => "fixed in source: the fix is already on base".into(),
+        GroupOutcome::NotProposed { action } => format!("not proposed: {action}"),
+        GroupOutcome::Deferred { reason } => format!("deferred: {reason}"),
+        GroupOutcome::CannotFix { reasons } => format!("cannot fix: {}", reasons.join("; ")),
+        GroupOutcome::WouldPropose { .. } => "would propose (dry run)".into(),
+        GroupOutcome::Failed { error } => format!("failed: {error}"),
+    }
+}
+
+fn print_remediation(out: &mut impl Write, report: &RemediationReport) -> anyhow::Result<()> {
+    let verb = if report.dry_run {
+        "remediation (dry run: nothing changed)"
+    } else {
+        "remediation"
+    };
+    writeln!(out, "{verb}: {} group(s)", report.groups.len())?;
+    for g in &report.groups {
+        writeln!(
+            out,
+            "  {:<19} {:<13} {}: {}",
+            g.branch,
+            g.action,
+            g.key,
+            outcome_line(&g.outcome)
+        )?;
+        if let GroupOutcome::WouldPropose { diff } = &g.outcome {
+            for line in diff.lines() {
+                writeln!(out, "      {line}")?;
+            }
+        }
+    }
+    for id in &report.verified {
+        writeln!(
+            out,
+            "  verified: remediation {id} (its findings are resolved)"
+        )?;
+    }
+    for id in &report.not_effective {
+        writeln!(
+            out,
+            "  merged but not effective: remediation {id} (its findings are still reported)"
         )?;
     }
     Ok(())

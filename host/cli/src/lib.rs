@@ -11,4 +11,5 @@ pub mod cli;
 pub mod config;
 pub mod cycle_cmd;
 pub mod plugin_cmd;
+pub mod remediations_cmd;
 pub mod store_cmd;
