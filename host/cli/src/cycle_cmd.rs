@@ -337,6 +337,7 @@ fn outcome_line(outcome: &GroupOutcome) -> String {
     match outcome {
         GroupOutcome::Proposed { id } => format!("proposed (remediation {id}, awaiting approval)"),
         GroupOutcome::AutoMerged { id } => format!("merged at once (remediation {id})"),
+        GroupOutcome::Merged { id } => format!("merged (remediation {id}, approved earlier)"),
         GroupOutcome::Updated { id } => format!("updated (remediation {id})"),
         GroupOutcome::Unchanged { id } => format!("unchanged (remediation {id})"),
         GroupOutcome::Held { id, reason } => format!("approved, held (remediation {id}): {reason}"),

@@ -52,6 +52,7 @@ pub async fn approve(
     {
         return Err(GitopsError::Raced { id });
     }
+    crate::crash::point(crate::crash::APPROVED);
     gitops.merge(store, r, &actor).await
 }
 

@@ -8,6 +8,7 @@
 
 pub mod approvals;
 pub mod config;
+pub mod crash;
 pub mod git;
 pub mod group;
 pub mod policy;

@@ -52,6 +52,11 @@ pub enum GroupOutcome {
         /// The remediation.
         id: i64,
     },
+    /// An approved proposal this cycle merged (its merge had been cut short).
+    Merged {
+        /// The remediation.
+        id: i64,
+    },
     /// Its open proposal was updated (the change differs, or base moved under it).
     Updated {
         /// The remediation.
@@ -310,6 +315,10 @@ async fn handle_group(
             return Ok(GroupOutcome::FixedInSource);
         }
         match live {
+            Some(r) if r.state == RemediationState::Approved && merged_into(gitops, &r, base) => {
+                // Merged by a process killed before it recorded so: record it now.
+                return merge_outcome(gitops.merge(store, r, &actor).await?, false);
+            }
             Some(mut r) => {
                 let expected = r.state;
                 r.state = RemediationState::FixedInSource;
@@ -327,7 +336,16 @@ async fn handle_group(
             }
             None => {
                 let latest = store.group_remediations(&g.fingerprint).await?.pop();
-                if latest.is_none_or(|l| l.state != RemediationState::FixedInSource) {
+                // A merged fix waiting for its deploy, or one already marked, says it.
+                let recorded = latest.is_some_and(|l| {
+                    matches!(
+                        l.state,
+                        RemediationState::FixedInSource
+                            | RemediationState::Merged
+                            | RemediationState::NotEffective
+                    )
+                });
+                if !recorded {
                     let r = new_remediation(
                         gitops,
                         input,
@@ -365,6 +383,7 @@ async fn handle_group(
     if let Some(mut r) = live {
         let head = r.head_commit.as_deref().and_then(|h| Oid::from_str(h).ok());
         let remote = clone.remote_branch(&branch);
+        let mut adopted = false;
         if remote != head {
             // Not where aiops left it: adopt it when it is ours for this very change
             // (a cycle killed after the push), else a human pushed or deleted it.
@@ -374,6 +393,7 @@ async fn handle_group(
                         && gitops.change_of(tip)?.as_deref() == Some(&hash) =>
                 {
                     r.head_commit = Some(tip.to_string());
+                    adopted = true;
                 }
                 Some(_) => {
                     if r.note.as_deref() != Some(HUMAN_PUSHED) && !input.dry_run {
@@ -384,6 +404,13 @@ async fn handle_group(
                         store.update_remediation(&r, expected, &s).await?;
                     }
                     return Ok(GroupOutcome::HumanPushed { id: r.id });
+                }
+                None if r.state == RemediationState::Approved && merged_into(gitops, &r, base) => {
+                    // Merged by a process killed before it recorded so: record it now.
+                    if input.dry_run {
+                        return Ok(GroupOutcome::Unchanged { id: r.id });
+                    }
+                    return merge_outcome(gitops.merge(store, r, &actor).await?, false);
                 }
                 None => {
                     // The branch was deleted without a merge: a rejection, remembered.
@@ -412,15 +439,30 @@ async fn handle_group(
             None => true,
         };
         if r.change_hash == hash && !conflicts {
-            if r.state == RemediationState::Approved && !input.dry_run {
+            if input.dry_run {
+                return Ok(GroupOutcome::Unchanged { id: r.id });
+            }
+            if adopted {
+                // Pushed by a process killed before it recorded the push.
+                let expected = r.state;
+                r.updated_at = now_millis();
+                let s = step(
+                    &actor,
+                    "remediation.adopted",
+                    Some(format!("{branch} was pushed before the record")),
+                    Vec::new(),
+                );
+                if !store.update_remediation(&r, expected, &s).await? {
+                    return Err(GitopsError::Raced { id: r.id });
+                }
+            }
+            if r.state == RemediationState::Approved {
                 // Approved but not merged yet (killed, or held last time): merge now.
-                return Ok(match gitops.merge(store, r, &actor).await? {
-                    MergeOutcome::Merged(m) => GroupOutcome::AutoMerged { id: m.id },
-                    MergeOutcome::Held(h) => GroupOutcome::Held {
-                        id: h.id,
-                        reason: h.note.unwrap_or_default(),
-                    },
-                });
+                return merge_outcome(gitops.merge(store, r, &actor).await?, false);
+            }
+            if decision.action == Action::AutoMerge && r.decided_by.is_none() {
+                // Recorded by a process killed before the policy approved it.
+                return approve_by_policy(gitops, store, r, decision, &actor).await;
             }
             return Ok(GroupOutcome::Unchanged { id: r.id });
         }
@@ -431,7 +473,9 @@ async fn handle_group(
         }
         // The proposal changed or base moved under it: rebuild on the current base.
         let commit = clone.commit_files(base, &files, &message, &gitops.config.author)?;
+        crate::crash::point(crate::crash::COMMITTED);
         clone.push(&branch, Some(commit), head)?;
+        crate::crash::point(crate::crash::PUSHED);
         let expected = r.state;
         let changed = r.change_hash != hash;
         let fresh = new_remediation(gitops, input, g, members, fixed, paths, decision, r.state);
@@ -550,6 +594,7 @@ async fn handle_group(
         }
         Some(tip) if gitops.is_ours(tip, &g.fingerprint)? => {
             let commit = clone.commit_files(base, &files, &message, &gitops.config.author)?;
+            crate::crash::point(crate::crash::COMMITTED);
             clone.push(&branch, Some(commit), Some(tip))?;
             commit
         }
@@ -560,10 +605,12 @@ async fn handle_group(
         }
         None => {
             let commit = clone.commit_files(base, &files, &message, &gitops.config.author)?;
+            crate::crash::point(crate::crash::COMMITTED);
             clone.push(&branch, Some(commit), None)?;
             commit
         }
     };
+    crate::crash::point(crate::crash::PUSHED);
     let mut r = new_remediation(
         gitops,
         input,
@@ -585,16 +632,28 @@ async fn handle_group(
     );
     r.id = store.insert_remediation(&r, &s).await?;
     *new_this_cycle += 1;
+    crate::crash::point(crate::crash::RECORDED);
     if decision.action != Action::AutoMerge {
         return Ok(GroupOutcome::Proposed { id: r.id });
     }
+    approve_by_policy(gitops, store, r, decision, &actor).await
+}
+
+/// Approves `r` on the policy's behalf (auto-merge) and merges it.
+async fn approve_by_policy(
+    gitops: &Gitops,
+    store: &Store,
+    mut r: Remediation,
+    decision: &Decision,
+    actor: &str,
+) -> Result<GroupOutcome, GitopsError> {
     let expected = r.state;
     r.state = RemediationState::Approved;
     r.decided_by = Some("policy".into());
     r.decision_reason = Some(decision.reasons.join("; "));
     r.updated_at = now_millis();
     let s = step(
-        &actor,
+        actor,
         "remediation.approved",
         r.decision_reason.clone(),
         Vec::new(),
@@ -602,8 +661,23 @@ async fn handle_group(
     if !store.update_remediation(&r, expected, &s).await? {
         return Err(GitopsError::Raced { id: r.id });
     }
-    Ok(match gitops.merge(store, r, &actor).await? {
-        MergeOutcome::Merged(m) => GroupOutcome::AutoMerged { id: m.id },
+    crate::crash::point(crate::crash::APPROVED);
+    merge_outcome(gitops.merge(store, r, actor).await?, true)
+}
+
+/// True when `r`'s head commit is on `base` (merged).
+fn merged_into(gitops: &Gitops, r: &Remediation, base: Oid) -> bool {
+    r.head_commit
+        .as_deref()
+        .and_then(|h| Oid::from_str(h).ok())
+        .is_some_and(|h| gitops.clone().is_ancestor(h, base).unwrap_or(false))
+}
+
+/// A group's outcome from a merge's (`by_policy`: approved by the policy just now).
+fn merge_outcome(outcome: MergeOutcome, by_policy: bool) -> Result<GroupOutcome, GitopsError> {
+    Ok(match outcome {
+        MergeOutcome::Merged(m) if by_policy => GroupOutcome::AutoMerged { id: m.id },
+        MergeOutcome::Merged(m) => GroupOutcome::Merged { id: m.id },
         MergeOutcome::Held(h) => GroupOutcome::Held {
             id: h.id,
             reason: h.note.unwrap_or_default(),

@@ -184,6 +184,7 @@ impl Gitops {
                 Merged::FastForward(to) | Merged::MergeCommit(to) => {
                     self.clone
                         .push(&self.config.repo.base, Some(to), Some(base))?;
+                    crate::crash::point(crate::crash::MERGED);
                     to
                 }
                 Merged::Conflict(paths) => {

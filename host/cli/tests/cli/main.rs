@@ -9,4 +9,5 @@ mod cycle;
 mod fix;
 mod kustomize;
 mod plugin_inspect;
+mod remediate;
 mod scan;
