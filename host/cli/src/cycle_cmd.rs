@@ -166,9 +166,9 @@ async fn remediate(
         plugins_config: &config.plugins,
         dry_run,
     };
-    Ok(aiops_gitops::remediate::remediate(&gitops, input)
+    aiops_gitops::remediate::remediate(&gitops, input)
         .await
-        .context("remediation")?)
+        .context("remediation")
 }
 
 /// Who runs the cycle, as the store records it and a waiting cycle is told.

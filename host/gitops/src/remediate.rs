@@ -154,7 +154,7 @@ pub async fn remediate(
     gitops: &Gitops,
     input: RemediateInput<'_>,
 ) -> Result<RemediationReport, GitopsError> {
-    let clone = gitops.clone();
+    let clone = gitops.iac_clone();
     clone.fetch()?;
     let base = clone.base_tip()?;
     clone.checkout(base)?;
@@ -377,7 +377,7 @@ async fn handle_group(
         .iter()
         .map(|(p, _, after)| (gitops.repo_path(p), after.clone()))
         .collect();
-    let clone = gitops.clone();
+    let clone = gitops.iac_clone();
     let branch = g.branch();
 
     if let Some(mut r) = live {
@@ -670,7 +670,7 @@ fn merged_into(gitops: &Gitops, r: &Remediation, base: Oid) -> bool {
     r.head_commit
         .as_deref()
         .and_then(|h| Oid::from_str(h).ok())
-        .is_some_and(|h| gitops.clone().is_ancestor(h, base).unwrap_or(false))
+        .is_some_and(|h| gitops.iac_clone().is_ancestor(h, base).unwrap_or(false))
 }
 
 /// A group's outcome from a merge's (`by_policy`: approved by the policy just now).

@@ -100,7 +100,7 @@ impl Gitops {
     }
 
     /// aiops's clone.
-    pub fn clone(&self) -> &IacClone {
+    pub fn iac_clone(&self) -> &IacClone {
         &self.clone
     }
 
