@@ -155,8 +155,9 @@ async fn remediate(
     cycle: &RecordedCycle,
     dry_run: bool,
 ) -> anyhow::Result<RemediationReport> {
-    let gitops =
-        Gitops::open(gitops.clone(), &config.policy, &config.data_dir()).context("gitops")?;
+    let gitops = Gitops::open(gitops.clone(), &config.policy, &config.data_dir())
+        .await
+        .context("gitops")?;
     let input = RemediateInput {
         store,
         cycle: cycle.id,
@@ -338,6 +339,14 @@ fn outcome_line(outcome: &GroupOutcome) -> String {
         GroupOutcome::Proposed { id } => format!("proposed (remediation {id}, awaiting approval)"),
         GroupOutcome::AutoMerged { id } => format!("merged at once (remediation {id})"),
         GroupOutcome::Merged { id } => format!("merged (remediation {id}, approved earlier)"),
+        GroupOutcome::MergeQueued { id } => {
+            format!(
+                "approved, auto-merge enabled (remediation {id}): merged when the required checks pass"
+            )
+        }
+        GroupOutcome::Reopened { id } => {
+            format!("re-opened (remediation {id}): the rejection is taken back, awaiting approval")
+        }
         GroupOutcome::Updated { id } => format!("updated (remediation {id})"),
         GroupOutcome::Unchanged { id } => format!("unchanged (remediation {id})"),
         GroupOutcome::Held { id, reason } => format!("approved, held (remediation {id}): {reason}"),

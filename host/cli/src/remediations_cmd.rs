@@ -96,12 +96,12 @@ pub fn run_remediations(
 }
 
 /// Opens the config's IaC repository for a decision.
-pub fn open_gitops(config: &Config) -> anyhow::Result<Gitops> {
+pub async fn open_gitops(config: &Config) -> anyhow::Result<Gitops> {
     let gitops = config
         .gitops
         .clone()
         .context("no `gitops:` section in the config: aiops has no repository to merge into")?;
-    Ok(Gitops::open(gitops, &config.policy, &config.data_dir())?)
+    Ok(Gitops::open(gitops, &config.policy, &config.data_dir()).await?)
 }
 
 async fn list(store: &Store, args: &ListArgs) -> anyhow::Result<ExitCode> {
@@ -213,7 +213,7 @@ fn print_one(
 }
 
 async fn approve(config: &Config, store: &Store, args: &ApproveArgs) -> anyhow::Result<ExitCode> {
-    let gitops = open_gitops(config)?;
+    let gitops = open_gitops(config).await?;
     match approvals::approve(store, &gitops, args.id, &args.by, args.reason.as_deref()).await? {
         MergeOutcome::Merged(r) => {
             println!(
@@ -234,11 +234,20 @@ async fn approve(config: &Config, store: &Store, args: &ApproveArgs) -> anyhow::
             );
             Ok(ExitCode::from(crate::cli::EXIT_INCOMPLETE))
         }
+        MergeOutcome::Queued(r) => {
+            println!(
+                "remediation {} approved by {}; {}",
+                r.id,
+                args.by,
+                r.note.unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 async fn reject(config: &Config, store: &Store, args: &RejectArgs) -> anyhow::Result<ExitCode> {
-    let gitops = open_gitops(config)?;
+    let gitops = open_gitops(config).await?;
     let r = approvals::reject(store, &gitops, args.id, &args.by, &args.reason).await?;
     println!(
         "remediation {} rejected by {}: {}",

@@ -6,6 +6,7 @@
 
 use aiops_state::{Remediation, RemediationState, Store, now_millis};
 
+use crate::provider::Provider;
 use crate::workflow::{Gitops, GitopsError, MergeOutcome, event, step};
 
 /// Who decided, as the audit log records it: `user:NAME`.
@@ -56,7 +57,8 @@ pub async fn approve(
     gitops.merge(store, r, &actor).await
 }
 
-/// Rejects remediation `id` for `by` because of `reason` and deletes its branch; a
+/// Rejects remediation `id` for `by` because of `reason` and withdraws it (deletes the
+/// branch, or closes the pull request with a comment saying why); a
 /// later cycle proposes nothing for its group until the proposed change differs.
 pub async fn reject(
     store: &Store,
@@ -83,8 +85,8 @@ pub async fn reject(
     {
         return Err(GitopsError::Raced { id });
     }
-    if let Err(err) = gitops.delete_branch(&r) {
-        tracing::warn!(branch = %r.branch, error = %err, "could not delete a rejected branch");
+    if let Err(err) = gitops.provider().close(gitops, &r, reason).await {
+        tracing::warn!(branch = %r.branch, error = %err, "could not withdraw a rejected proposal");
     }
     Ok(r)
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::git::Identity;
+use crate::github::GithubConfig;
 use crate::group::GroupBy;
 
 /// The IaC repository (`gitops.repo`).
@@ -37,6 +38,8 @@ pub enum ProviderKind {
     /// The branch in the repository is the proposal; approving merges it into base.
     #[default]
     Local,
+    /// A GitHub (or GitHub Enterprise Server) pull request per branch (`gitops.github`).
+    Github,
 }
 
 impl ProviderKind {
@@ -44,6 +47,7 @@ impl ProviderKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Local => "local",
+            ProviderKind::Github => "github",
         }
     }
 }
@@ -73,9 +77,12 @@ impl Default for Limits {
 pub struct GitopsConfig {
     /// The IaC repository.
     pub repo: RepoConfig,
-    /// The provider (`local`).
+    /// The provider (`local` or `github`).
     #[serde(default)]
     pub provider: ProviderKind,
+    /// The GitHub provider's settings (`provider: github`).
+    #[serde(default)]
+    pub github: Option<GithubConfig>,
     /// How fixes are grouped into proposals.
     #[serde(default)]
     pub group_by: GroupBy,
@@ -107,6 +114,16 @@ impl GitopsConfig {
         {
             self.repo.seed = Some(dir.join(seed));
         }
+        if let Some(github) = &mut self.github {
+            github.resolve_paths(dir);
+        }
+    }
+
+    /// The GitHub section completed from `repo.url` (owner, repo), for `provider: github`.
+    pub fn github(&self) -> Result<GithubConfig, String> {
+        let mut github = self.github.clone().unwrap_or_default();
+        github.complete(&self.repo.url)?;
+        Ok(github)
     }
 
     /// Checks what serde cannot: a supported address, a sane `path`.
@@ -119,6 +136,11 @@ impl GitopsConfig {
             return Err(format!(
                 "gitops.repo.url: {url:?} is not supported by this build (a local path or file://; https and ssh need the github provider, not built yet)"
             ));
+        }
+        if self.provider == ProviderKind::Github {
+            self.github()?;
+        } else if self.github.is_some() {
+            return Err("gitops.github: given, but gitops.provider is not github".into());
         }
         if let Some(path) = &self.repo.path
             && (path.starts_with('/') || path.split('/').any(|c| c == ".."))

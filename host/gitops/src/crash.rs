@@ -8,6 +8,8 @@
 pub const COMMITTED: &str = "gitops.committed";
 /// After a proposal's branch is pushed, before the store records it.
 pub const PUSHED: &str = "gitops.pushed";
+/// After a pull request is opened, before the store records its number.
+pub const PR_OPENED: &str = "gitops.pr_opened";
 /// After a new proposal is recorded, before the policy approves it.
 pub const RECORDED: &str = "gitops.recorded";
 /// After an approval is stored, before the merge.

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::group::{Group, change_hash, group};
 use crate::policy::{Action, Decision, FindingFacts};
 use crate::proposal::describe;
+use crate::provider::{Provider, ReviewState};
 use crate::workflow::{Gitops, GitopsError, MergeOutcome, event, step};
 
 /// What the stage works on.
@@ -54,6 +55,16 @@ pub enum GroupOutcome {
     },
     /// An approved proposal this cycle merged (its merge had been cut short).
     Merged {
+        /// The remediation.
+        id: i64,
+    },
+    /// Approved; the provider merges it once the required checks pass.
+    MergeQueued {
+        /// The remediation.
+        id: i64,
+    },
+    /// A rejected proposal whose pull request was re-opened: it waits for review again.
+    Reopened {
         /// The remediation.
         id: i64,
     },
@@ -299,7 +310,15 @@ async fn handle_group(
 ) -> Result<GroupOutcome, GitopsError> {
     let store = input.store;
     let actor = format!("cycle:{}", input.cycle);
-    let live = store.live_remediation(&g.fingerprint).await?;
+    let mut live = store.live_remediation(&g.fingerprint).await?;
+    if !input.dry_run
+        && let Some(r) = live.take()
+    {
+        match sync_review(gitops, store, r, &actor).await? {
+            Ok(r) => live = Some(r),
+            Err(outcome) => return Ok(outcome),
+        }
+    }
     if fixed.changes.is_empty() {
         let already = !fixed.statuses.is_empty()
             && fixed
@@ -417,18 +436,8 @@ async fn handle_group(
                     if input.dry_run {
                         return Ok(GroupOutcome::RejectedBefore { id: r.id });
                     }
-                    let expected = r.state;
-                    r.state = RemediationState::Rejected;
-                    r.decided_by = Some("git".into());
-                    r.decision_reason = Some(format!("{branch} was deleted without a merge"));
-                    r.updated_at = now_millis();
-                    let s = step(
-                        &actor,
-                        "remediation.rejected",
-                        r.decision_reason.clone(),
-                        event("remediation.rejected", &r),
-                    );
-                    store.update_remediation(&r, expected, &s).await?;
+                    let reason = format!("{branch} was deleted without a merge");
+                    let r = record_rejection(store, r, "git", &reason, &actor).await?;
                     return Ok(GroupOutcome::RejectedBefore { id: r.id });
                 }
             }
@@ -455,6 +464,11 @@ async fn handle_group(
                 if !store.update_remediation(&r, expected, &s).await? {
                     return Err(GitopsError::Raced { id: r.id });
                 }
+            }
+            if r.pr_number.is_none() {
+                // Killed after the pull request was opened and before it was recorded
+                // (found by its head branch), or before it was opened.
+                r = open_review(gitops, store, r, &actor).await?;
             }
             if r.state == RemediationState::Approved {
                 // Approved but not merged yet (killed, or held last time): merge now.
@@ -512,6 +526,11 @@ async fn handle_group(
         if !store.update_remediation(&r, expected, &s).await? {
             return Err(GitopsError::Raced { id: r.id });
         }
+        if r.pr_number.is_some() {
+            gitops.provider().update(&r).await?;
+        } else {
+            r = open_review(gitops, store, r, &actor).await?;
+        }
         return Ok(GroupOutcome::Updated { id: r.id });
     }
 
@@ -520,7 +539,12 @@ async fn handle_group(
         && prior.change_hash == hash
     {
         match prior.state {
-            RemediationState::Rejected => return Ok(GroupOutcome::RejectedBefore { id: prior.id }),
+            RemediationState::Rejected => {
+                if prior.pr_number.is_some() && !input.dry_run {
+                    return reopened_or_rejected(gitops, store, prior, &actor).await;
+                }
+                return Ok(GroupOutcome::RejectedBefore { id: prior.id });
+            }
             RemediationState::NotifyOnly | RemediationState::NeverEdit
                 if !decision.action.proposes() =>
             {
@@ -633,10 +657,187 @@ async fn handle_group(
     r.id = store.insert_remediation(&r, &s).await?;
     *new_this_cycle += 1;
     crate::crash::point(crate::crash::RECORDED);
+    let r = open_review(gitops, store, r, &actor).await?;
     if decision.action != Action::AutoMerge {
         return Ok(GroupOutcome::Proposed { id: r.id });
     }
     approve_by_policy(gitops, store, r, decision, &actor).await
+}
+
+/// Opens `r`'s review request at the provider (a pull request) and records it.
+async fn open_review(
+    gitops: &Gitops,
+    store: &Store,
+    mut r: Remediation,
+    actor: &str,
+) -> Result<Remediation, GitopsError> {
+    let Some(request) = gitops.provider().open(gitops, &r).await? else {
+        return Ok(r);
+    };
+    let expected = r.state;
+    r.pr_number = Some(request.number);
+    r.pr_url = Some(request.url.clone());
+    r.updated_at = now_millis();
+    let s = step(
+        actor,
+        "remediation.pr_opened",
+        Some(format!("pull request #{} {}", request.number, request.url)),
+        event("remediation.pr_opened", &r),
+    );
+    if !store.update_remediation(&r, expected, &s).await? {
+        return Err(GitopsError::Raced { id: r.id });
+    }
+    Ok(r)
+}
+
+/// Records `r` rejected by `by` for `reason`.
+async fn record_rejection(
+    store: &Store,
+    mut r: Remediation,
+    by: &str,
+    reason: &str,
+    actor: &str,
+) -> Result<Remediation, GitopsError> {
+    let expected = r.state;
+    r.state = RemediationState::Rejected;
+    r.decided_by = Some(by.into());
+    r.decision_reason = Some(reason.into());
+    r.updated_at = now_millis();
+    let s = step(
+        actor,
+        "remediation.rejected",
+        Some(reason.into()),
+        event("remediation.rejected", &r),
+    );
+    if !store.update_remediation(&r, expected, &s).await? {
+        return Err(GitopsError::Raced { id: r.id });
+    }
+    Ok(r)
+}
+
+const REOPENED: &str = "its pull request was re-opened: the rejection is taken back";
+
+/// Reads back `r`'s review request: merged or closed at the provider, approved or
+/// changes requested by a reviewer (recorded with the reviewer's name), its checks.
+/// `Err(outcome)` when that settles the group for this cycle.
+async fn sync_review(
+    gitops: &Gitops,
+    store: &Store,
+    mut r: Remediation,
+    actor: &str,
+) -> Result<Result<Remediation, GroupOutcome>, GitopsError> {
+    let Some(number) = r.pr_number else {
+        return Ok(Ok(r));
+    };
+    match gitops.provider().review_state(&r).await? {
+        ReviewState::Merged { commit, by } => {
+            let expected = r.state;
+            if r.decided_by.is_none() {
+                r.decided_by = by.clone();
+            }
+            let who = format!("github:{}", by.as_deref().unwrap_or("unknown"));
+            let m = gitops
+                .record_merged(store, r, &who, expected, &commit.unwrap_or_default())
+                .await?;
+            Ok(Err(GroupOutcome::Merged { id: m.id }))
+        }
+        ReviewState::Closed => {
+            let reason = format!("pull request #{number} was closed without merging");
+            let r = record_rejection(store, r, "github", &reason, actor).await?;
+            Ok(Err(GroupOutcome::RejectedBefore { id: r.id }))
+        }
+        ReviewState::Open {
+            approved_by,
+            changes_requested_by,
+            checks,
+        } => {
+            if r.state != RemediationState::AwaitingApproval {
+                return Ok(Ok(r));
+            }
+            if let Some((user, body)) = changes_requested_by
+                && r.note.as_deref() != Some(REOPENED)
+            {
+                let reason = if body.trim().is_empty() {
+                    "changes requested".to_string()
+                } else {
+                    format!("changes requested: {}", body.trim())
+                };
+                let r =
+                    record_rejection(store, r, &user, &reason, &format!("github:{user}")).await?;
+                if let Err(err) = gitops.provider().close(gitops, &r, &reason).await {
+                    tracing::warn!(id = r.id, error = %err, "could not close a rejected pull request");
+                }
+                return Ok(Err(GroupOutcome::RejectedBefore { id: r.id }));
+            }
+            if let Some((user, body)) = approved_by {
+                r.state = RemediationState::Approved;
+                r.decided_by = Some(user.clone());
+                r.decision_reason = Some(body).filter(|b| !b.trim().is_empty());
+                r.updated_at = now_millis();
+                let s = step(
+                    &format!("github:{user}"),
+                    "remediation.approved",
+                    Some(format!("approving review on pull request #{number}")),
+                    event("remediation.approved", &r),
+                );
+                if !store
+                    .update_remediation(&r, RemediationState::AwaitingApproval, &s)
+                    .await?
+                {
+                    return Err(GitopsError::Raced { id: r.id });
+                }
+                return Ok(Ok(r));
+            }
+            if let Some(checks) = checks
+                && r.note.as_deref() != Some(checks.as_str())
+                && r.note.as_deref().is_none_or(|n| n.starts_with("checks:"))
+            {
+                r.note = Some(checks);
+                r.updated_at = now_millis();
+                let s = step(actor, "remediation.checks", r.note.clone(), Vec::new());
+                if !store
+                    .update_remediation(&r, RemediationState::AwaitingApproval, &s)
+                    .await?
+                {
+                    return Err(GitopsError::Raced { id: r.id });
+                }
+            }
+            Ok(Ok(r))
+        }
+    }
+}
+
+/// A rejected remediation whose pull request a user re-opened waits for review again.
+async fn reopened_or_rejected(
+    gitops: &Gitops,
+    store: &Store,
+    mut r: Remediation,
+    actor: &str,
+) -> Result<GroupOutcome, GitopsError> {
+    if !matches!(
+        gitops.provider().review_state(&r).await?,
+        ReviewState::Open { .. }
+    ) {
+        return Ok(GroupOutcome::RejectedBefore { id: r.id });
+    }
+    r.state = RemediationState::AwaitingApproval;
+    r.decided_by = None;
+    r.decision_reason = None;
+    r.note = Some(REOPENED.into());
+    r.updated_at = now_millis();
+    let s = step(
+        actor,
+        "remediation.reopened",
+        r.note.clone(),
+        event("remediation.reopened", &r),
+    );
+    if !store
+        .update_remediation(&r, RemediationState::Rejected, &s)
+        .await?
+    {
+        return Err(GitopsError::Raced { id: r.id });
+    }
+    Ok(GroupOutcome::Reopened { id: r.id })
 }
 
 /// Approves `r` on the policy's behalf (auto-merge) and merges it.
@@ -682,6 +883,7 @@ fn merge_outcome(outcome: MergeOutcome, by_policy: bool) -> Result<GroupOutcome,
             id: h.id,
             reason: h.note.unwrap_or_default(),
         },
+        MergeOutcome::Queued(q) => GroupOutcome::MergeQueued { id: q.id },
     })
 }
 

@@ -15,10 +15,12 @@ use aiops_state::{
 };
 use git2::Oid;
 
-use crate::config::GitopsConfig;
-use crate::git::{GitError, IacClone, Merged, seed_bare};
+use crate::config::{GitopsConfig, ProviderKind};
+use crate::git::{GitError, IacClone, seed_bare};
+use crate::github::{GithubApi, GithubError};
 use crate::policy::{Policy, PolicyConfig, PolicyError};
 use crate::proposal::{CHANGE_TRAILER, GROUP_TRAILER, trailer};
+use crate::provider::{self, AnyProvider, Provider, ProviderMerge};
 
 /// What can stop a remediation step.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,9 @@ pub enum GitopsError {
     /// The store.
     #[error(transparent)]
     State(#[from] StateError),
+    /// GitHub.
+    #[error(transparent)]
+    Github(GithubError),
     /// The `policy:` section.
     #[error(transparent)]
     Policy(#[from] PolicyError),
@@ -60,6 +65,7 @@ pub struct Gitops {
     /// The `policy:` section, compiled.
     pub policy: Policy,
     clone: IacClone,
+    provider: AnyProvider,
 }
 
 /// How merging an approved remediation went.
@@ -70,12 +76,15 @@ pub enum MergeOutcome {
     /// Not merged: it stays approved, and the next cycle recreates the branch from
     /// the new base (a conflict) or leaves it to the human who pushed to it.
     Held(Remediation),
+    /// Not merged yet: the provider merges it (auto-merge once the required checks
+    /// pass); the next cycle records the merge.
+    Queued(Remediation),
 }
 
 impl Gitops {
     /// Opens aiops's clone of `config.repo` under `data_dir` (seeding a local bare
-    /// repository first when `repo.seed` says so) and fetches.
-    pub fn open(
+    /// repository first when `repo.seed` says so), fetches, and connects the provider.
+    pub async fn open(
         config: GitopsConfig,
         policy: &PolicyConfig,
         data_dir: &Path,
@@ -92,11 +101,25 @@ impl Gitops {
             &config.repo.base,
         )?;
         clone.fetch()?;
+        let provider = match config.provider {
+            ProviderKind::Local => AnyProvider::Local(provider::Local),
+            ProviderKind::Github => {
+                let github = config.github().map_err(GitopsError::Repo)?;
+                let api = GithubApi::connect(&github).await?;
+                AnyProvider::Github(Box::new(provider::Github { api }))
+            }
+        };
         Ok(Gitops {
             config,
             policy,
             clone,
+            provider,
         })
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &AnyProvider {
+        &self.provider
     }
 
     /// aiops's clone.
@@ -148,64 +171,48 @@ impl Gitops {
             });
         }
         self.clone.fetch()?;
-        let base = self.clone.base_tip()?;
-        let head = r.head_commit.as_deref().and_then(|h| Oid::from_str(h).ok());
-        let remote = self.clone.remote_branch(&r.branch);
-        // Already merged by an earlier attempt killed before it recorded so: the head
-        // is on base and the branch is gone or still at the head.
-        let held = |r: &mut Remediation, note: String| {
-            r.note = Some(note);
-            r.updated_at = now_millis();
-        };
-        let Some(head) = head else {
-            held(&mut r, "no commit to merge".into());
-            return self.hold(store, r, actor).await;
-        };
-        if remote.is_some_and(|t| t != head) {
-            let note = format!(
-                "{} was pushed to by someone else ({}); aiops leaves it alone",
-                r.branch,
-                remote.map(|o| o.to_string()).unwrap_or_default()
-            );
-            held(&mut r, note);
-            return self.hold(store, r, actor).await;
-        }
-        let merge_commit = if self.clone.is_ancestor(head, base)? {
-            base
-        } else {
-            let message = format!(
-                "Merge {}: {}\n\n{GROUP_TRAILER}: {}\n",
-                r.branch, r.title, r.group_fingerprint
-            );
-            match self
-                .clone
-                .merge(base, head, &message, &self.config.author)?
-            {
-                Merged::FastForward(to) | Merged::MergeCommit(to) => {
-                    self.clone
-                        .push(&self.config.repo.base, Some(to), Some(base))?;
-                    crate::crash::point(crate::crash::MERGED);
-                    to
+        let merge_commit = match self.provider.merge(self, &r).await? {
+            ProviderMerge::Merged(commit) => commit,
+            ProviderMerge::Held(note) => {
+                r.note = Some(note);
+                r.updated_at = now_millis();
+                return self.hold(store, r, actor).await;
+            }
+            ProviderMerge::Queued(note) => {
+                if r.note.as_deref() == Some(note.as_str()) {
+                    return Ok(MergeOutcome::Queued(r));
                 }
-                Merged::Conflict(paths) => {
-                    held(
-                        &mut r,
-                        format!(
-                            "conflicts with {} in {}; the next cycle recreates it from the new base",
-                            self.config.repo.base,
-                            paths.join(", ")
-                        ),
-                    );
-                    return self.hold(store, r, actor).await;
+                r.note = Some(note);
+                r.updated_at = now_millis();
+                let s = step(
+                    actor,
+                    "remediation.merge_queued",
+                    r.note.clone(),
+                    Vec::new(),
+                );
+                if !store
+                    .update_remediation(&r, RemediationState::Approved, &s)
+                    .await?
+                {
+                    return Err(GitopsError::Raced { id: r.id });
                 }
+                return Ok(MergeOutcome::Queued(r));
             }
         };
-        if remote.is_some() {
-            // Best effort: a branch left behind is deleted by the next merge or cycle.
-            if let Err(err) = self.clone.push(&r.branch, None, Some(head)) {
-                tracing::warn!(branch = %r.branch, error = %err, "could not delete a merged branch");
-            }
-        }
+        self.record_merged(store, r, actor, RemediationState::Approved, &merge_commit)
+            .await
+            .map(MergeOutcome::Merged)
+    }
+
+    /// Records `r` (in state `expected`) merged into base as `merge_commit`.
+    pub async fn record_merged(
+        &self,
+        store: &Store,
+        mut r: Remediation,
+        actor: &str,
+        expected: RemediationState,
+        merge_commit: &str,
+    ) -> Result<Remediation, GitopsError> {
         let now = now_millis();
         r.state = RemediationState::Merged;
         r.merged_at = Some(now);
@@ -222,13 +229,10 @@ impl Gitops {
             )),
             event("remediation.merged", &r),
         );
-        if !store
-            .update_remediation(&r, RemediationState::Approved, &step)
-            .await?
-        {
+        if !store.update_remediation(&r, expected, &step).await? {
             return Err(GitopsError::Raced { id: r.id });
         }
-        Ok(MergeOutcome::Merged(r))
+        Ok(r)
     }
 
     async fn hold(

@@ -370,7 +370,7 @@ fn parse_token(token: &str) -> Option<usize> {
     token.rsplit_once('.')?.1.parse().ok()
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
