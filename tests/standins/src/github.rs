@@ -209,7 +209,16 @@ pub struct GithubServer {
     /// The REST root, like GitHub Enterprise Server's: `http://127.0.0.1:PORT/api/v3`.
     pub api: String,
     state: Arc<Mutex<GithubState>>,
-    _runtime: tokio::runtime::Runtime,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for GithubServer {
+    fn drop(&mut self) {
+        // Tests drop it inside their own runtime: no blocking shutdown there.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl GithubServer {
@@ -239,7 +248,7 @@ impl GithubServer {
         GithubServer {
             api,
             state,
-            _runtime: runtime,
+            runtime: Some(runtime),
         }
     }
 
