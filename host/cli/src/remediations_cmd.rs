@@ -133,6 +133,9 @@ async fn list(store: &Store, args: &ListArgs) -> anyhow::Result<ExitCode> {
                     format_millis(r.updated_at),
                     r.title
                 )?;
+                if let Some(url) = &r.pr_url {
+                    writeln!(out, "      pull request: {url}")?;
+                }
                 if let Some(note) = &r.note {
                     writeln!(out, "      note: {note}")?;
                 }
@@ -172,6 +175,9 @@ fn print_one(
     writeln!(out, "remediation {}: {}", r.id, r.title)?;
     writeln!(out, "  state:    {}", r.state)?;
     writeln!(out, "  branch:   {} ({})", r.branch, r.provider)?;
+    if let Some(url) = &r.pr_url {
+        writeln!(out, "  pull:     {url}")?;
+    }
     writeln!(out, "  policy:   {} ({})", r.action, r.policy.join("; "))?;
     if let Some(by) = &r.decided_by {
         writeln!(

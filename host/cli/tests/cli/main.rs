@@ -7,6 +7,7 @@ mod collect_azure;
 mod collect_k8s;
 mod cycle;
 mod fix;
+mod github;
 mod kustomize;
 mod plugin_inspect;
 mod remediate;

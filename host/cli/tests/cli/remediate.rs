@@ -13,16 +13,16 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// Compiled components are cached once for all tests of this file.
-fn cache() -> PathBuf {
+pub(crate) fn cache() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("remediate-cli-cache")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs `git` in `dir` with a fixed identity; panics with its output on failure.
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -50,7 +50,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
     text(&out.stdout).trim_end().to_string()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
@@ -64,14 +64,14 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// The remote, the human's and the deploy working copies, the config and data dir.
-struct GitWork {
+pub(crate) struct GitWork {
     dir: tempfile::TempDir,
 }
 
-const AUTHOR_EMAIL: &str = "aiops-bot@example.test";
+pub(crate) const AUTHOR_EMAIL: &str = "aiops-bot@example.test";
 
 impl GitWork {
-    fn new(extra_config: &str) -> GitWork {
+    pub(crate) fn new(extra_config: &str) -> GitWork {
         let dir = tempfile::tempdir().unwrap();
         let work = GitWork { dir };
         let root = work.path();
@@ -97,19 +97,19 @@ impl GitWork {
         work
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn human(&self) -> PathBuf {
+    pub(crate) fn human(&self) -> PathBuf {
         self.path().join("human")
     }
 
-    fn remote(&self) -> PathBuf {
+    pub(crate) fn remote(&self) -> PathBuf {
         self.path().join("remote.git")
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_aiops"));
         command
             .arg("--config")
@@ -123,12 +123,12 @@ impl GitWork {
         command
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 
     /// `aiops cycle --format json` (exit 0: no `--fail-on`); the summary.
-    fn cycle(&self, extra: &[&str]) -> Value {
+    pub(crate) fn cycle(&self, extra: &[&str]) -> Value {
         let mut args = vec!["cycle", "--format", "json"];
         args.extend(extra);
         let out = self.run(&args);
@@ -137,7 +137,7 @@ impl GitWork {
     }
 
     /// Runs `args` with `AIOPS_CRASH_AT=point` and expects the process to die of SIGKILL.
-    fn crash(&self, args: &[&str], point: &str) {
+    pub(crate) fn crash(&self, args: &[&str], point: &str) {
         let out = self
             .command(args)
             .env("AIOPS_CRASH_AT", point)
@@ -152,7 +152,7 @@ impl GitWork {
         );
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let mut args = args.to_vec();
         args.extend(["--format", "json"]);
         let out = self.run(&args);
@@ -165,19 +165,19 @@ impl GitWork {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
-    fn remediations(&self) -> Vec<Value> {
+    pub(crate) fn remediations(&self) -> Vec<Value> {
         self.json(&["remediations", "list"])
             .as_array()
             .unwrap()
             .clone()
     }
 
-    fn remediation(&self, id: i64) -> Value {
+    pub(crate) fn remediation(&self, id: i64) -> Value {
         self.json(&["remediations", "show", &id.to_string()])
     }
 
     /// The remote's refs: name → commit.
-    fn refs(&self) -> BTreeMap<String, String> {
+    pub(crate) fn refs(&self) -> BTreeMap<String, String> {
         git(
             &self.remote(),
             &["for-each-ref", "--format=%(refname) %(objectname)"],
@@ -190,7 +190,7 @@ impl GitWork {
         .collect()
     }
 
-    fn aiops_branches(&self) -> BTreeSet<String> {
+    pub(crate) fn aiops_branches(&self) -> BTreeSet<String> {
         self.refs()
             .keys()
             .filter_map(|r| r.strip_prefix("refs/heads/"))
@@ -200,13 +200,13 @@ impl GitWork {
     }
 
     /// A file as the remote's `rev` has it.
-    fn show(&self, rev: &str, path: &str) -> String {
+    pub(crate) fn show(&self, rev: &str, path: &str) -> String {
         git(&self.remote(), &["show", &format!("{rev}:{path}")])
     }
 }
 
 /// The groups of a cycle's summary: key → group.
-fn groups(summary: &Value) -> BTreeMap<String, Value> {
+pub(crate) fn groups(summary: &Value) -> BTreeMap<String, Value> {
     summary["remediation"]["groups"]
         .as_array()
         .unwrap_or_else(|| panic!("no remediation in {summary}"))
@@ -215,25 +215,25 @@ fn groups(summary: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn outcome(groups: &BTreeMap<String, Value>, key: &str) -> String {
+pub(crate) fn outcome(groups: &BTreeMap<String, Value>, key: &str) -> String {
     let group = groups
         .get(key)
         .unwrap_or_else(|| panic!("no group {key} in {:?}", groups.keys()));
     group["outcome"].as_str().unwrap().to_string()
 }
 
-fn id_of(groups: &BTreeMap<String, Value>, key: &str) -> i64 {
+pub(crate) fn id_of(groups: &BTreeMap<String, Value>, key: &str) -> i64 {
     groups[key]["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("{key}: {}", groups[key]))
 }
 
-const CART: &str = "k8s/Deployment/shop/cart";
-const HPA: &str = "k8s/HorizontalPodAutoscaler/shop/cart";
-const SEARCH: &str = "k8s/Deployment/shop/search";
-const LOG_SHIPPER: &str = "k8s/DaemonSet/shop/log-shipper";
-const NIGHTLY: &str = "k8s/CronJob/batch/nightly-export";
-const REINDEX: &str = "k8s/Job/batch/reindex-catalog";
+pub(crate) const CART: &str = "k8s/Deployment/shop/cart";
+pub(crate) const HPA: &str = "k8s/HorizontalPodAutoscaler/shop/cart";
+pub(crate) const SEARCH: &str = "k8s/Deployment/shop/search";
+pub(crate) const LOG_SHIPPER: &str = "k8s/DaemonSet/shop/log-shipper";
+pub(crate) const NIGHTLY: &str = "k8s/CronJob/batch/nightly-export";
+pub(crate) const REINDEX: &str = "k8s/Job/batch/reindex-catalog";
 
 /// The proposals as the golden file lists them: branch, state, policy, title, diff.
 fn proposals_text(work: &GitWork) -> String {
@@ -289,7 +289,7 @@ fn assert_golden(name: &str, actual: &str) {
 
 /// Each remediation's audit history ends with the step that put it in its state, and
 /// no group has two live proposals.
-fn assert_audit_consistent(work: &GitWork) {
+pub(crate) fn assert_audit_consistent(work: &GitWork) {
     let mut live = BTreeMap::<String, i64>::new();
     for r in work.remediations() {
         let id = r["id"].as_i64().unwrap();
@@ -310,9 +310,17 @@ fn assert_audit_consistent(work: &GitWork) {
                 "remediation.rebased",
                 "remediation.adopted",
                 "remediation.left_alone",
+                "remediation.pr_opened",
+                "remediation.checks",
+                "remediation.reopened",
             ]
             .contains(&last),
-            "approved" => ["remediation.approved", "remediation.merge_held"].contains(&last),
+            "approved" => [
+                "remediation.approved",
+                "remediation.merge_held",
+                "remediation.merge_queued",
+            ]
+            .contains(&last),
             other => last == format!("remediation.{other}"),
         };
         assert!(
