@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::git::Identity;
+use crate::git_cli::{RemoteAuth, is_network_url};
 use crate::github::GithubConfig;
 use crate::group::GroupBy;
 
@@ -13,7 +14,8 @@ use crate::group::GroupBy;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepoConfig {
-    /// A local path, `file://…` (paths are relative to the config file).
+    /// A local path, `file://…` (paths are relative to the config file), `https://…`,
+    /// `ssh://…` or `user@host:path`.
     pub url: String,
     /// The branch changes are proposed against.
     #[serde(default = "default_base")]
@@ -25,6 +27,65 @@ pub struct RepoConfig {
     /// repository is made there from this directory's files (one commit on `base`).
     #[serde(default)]
     pub seed: Option<PathBuf>,
+    /// https: the environment variable holding a token (with the GitHub provider its
+    /// token is used when neither this nor `token_file` is given).
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// https: a file holding a token.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// https: the user name sent with the token (default `x-access-token`, as GitHub
+    /// wants; GitLab wants `oauth2`).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// ssh: the private key file.
+    #[serde(default)]
+    pub ssh_key_file: Option<PathBuf>,
+    /// ssh: the known_hosts file the server is checked against (default: the user's).
+    #[serde(default)]
+    pub known_hosts_file: Option<PathBuf>,
+    /// ssh: the ssh program (default `ssh` from PATH).
+    #[serde(default)]
+    pub ssh_program: Option<PathBuf>,
+}
+
+impl RepoConfig {
+    /// The credentials for a network remote: the configured token or key, else
+    /// `provider_token` (the GitHub provider's) for https.
+    pub fn remote_auth(&self, provider_token: Option<String>) -> Result<RemoteAuth, String> {
+        if let Some(key_file) = &self.ssh_key_file {
+            return Ok(RemoteAuth::SshKey {
+                key_file: key_file.clone(),
+                known_hosts: self.known_hosts_file.clone(),
+                program: self.ssh_program.clone(),
+            });
+        }
+        let token = match (&self.token_file, &self.token_env) {
+            (Some(file), _) => Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| format!("gitops.repo.token_file {}: {e}", file.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            (None, Some(var)) => Some(
+                std::env::var(var)
+                    .map_err(|_| format!("gitops.repo.token_env: ${var} is not set"))?
+                    .trim()
+                    .to_string(),
+            ),
+            (None, None) => provider_token,
+        };
+        Ok(match token {
+            Some(token) if !token.is_empty() => RemoteAuth::Token {
+                username: self
+                    .username
+                    .clone()
+                    .unwrap_or_else(|| "x-access-token".into()),
+                token,
+            },
+            _ => RemoteAuth::None,
+        })
+    }
 }
 
 fn default_base() -> String {
@@ -109,10 +170,18 @@ impl GitopsConfig {
         if is_local_path(&self.repo.url) && Path::new(&self.repo.url).is_relative() {
             self.repo.url = dir.join(&self.repo.url).to_string_lossy().into_owned();
         }
-        if let Some(seed) = &self.repo.seed
-            && seed.is_relative()
-        {
-            self.repo.seed = Some(dir.join(seed));
+        for file in [
+            &mut self.repo.seed,
+            &mut self.repo.token_file,
+            &mut self.repo.ssh_key_file,
+            &mut self.repo.known_hosts_file,
+            &mut self.repo.ssh_program,
+        ] {
+            if let Some(f) = file
+                && f.is_relative()
+            {
+                *file = Some(dir.join(&*f));
+            }
         }
         if let Some(github) = &mut self.github {
             github.resolve_paths(dir);
@@ -132,11 +201,12 @@ impl GitopsConfig {
         if url.is_empty() {
             return Err("gitops.repo.url: empty".into());
         }
-        if !(is_local_path(url) || url.starts_with("file://")) {
+        if !(is_local_path(url) || url.starts_with("file://") || is_network_url(url)) {
             return Err(format!(
-                "gitops.repo.url: {url:?} is not supported by this build (a local path or file://; https and ssh need the github provider, not built yet)"
+                "gitops.repo.url: {url:?} is not a repository address (a local path, file://, https://, ssh:// or user@host:path)"
             ));
         }
+        check_network_url(url, &self.repo)?;
         if self.provider == ProviderKind::Github {
             self.github()?;
         } else if self.github.is_some() {
@@ -181,6 +251,44 @@ impl GitopsConfig {
     }
 }
 
+/// The checks of a network address and its credential keys.
+fn check_network_url(url: &str, repo: &RepoConfig) -> Result<(), String> {
+    let https = url.starts_with("https://") || url.starts_with("http://");
+    let ssh = is_network_url(url) && !https;
+    if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        if !["127.0.0.1", "localhost", "[::1]"].contains(&host) {
+            return Err(format!(
+                "gitops.repo.url: {url:?}: plain http would send the token in clear; use https"
+            ));
+        }
+    }
+    if https
+        && let Some(userinfo) = url.split("://").nth(1).and_then(|r| r.split('/').next())
+        && userinfo.contains('@')
+        && userinfo.split('@').next().is_some_and(|u| u.contains(':'))
+    {
+        return Err(
+            "gitops.repo.url: holds a password; give the token in gitops.repo.token_env or token_file"
+                .into(),
+        );
+    }
+    if !ssh
+        && (repo.ssh_key_file.is_some()
+            || repo.known_hosts_file.is_some()
+            || repo.ssh_program.is_some())
+    {
+        return Err("gitops.repo.ssh_key_file: only for ssh addresses".into());
+    }
+    if !https && (repo.token_env.is_some() || repo.token_file.is_some()) {
+        return Err("gitops.repo.token_env/token_file: only for https addresses".into());
+    }
+    if repo.token_env.is_some() && repo.token_file.is_some() {
+        return Err("gitops.repo: give token_env or token_file, not both".into());
+    }
+    Ok(())
+}
+
 /// True for an address without a scheme (`../iac.git`, `/srv/iac.git`).
 fn is_local_path(url: &str) -> bool {
     !url.contains("://") && !url.contains('@')
@@ -200,7 +308,21 @@ mod tests {
         assert_eq!(c.repo.url, "/etc/aiops/../iac.git");
         assert!(c.validate().is_ok());
         c.repo.url = "https://github.com/o/r.git".into();
-        assert!(c.validate().unwrap_err().contains("gitops.repo.url"));
+        assert!(c.validate().is_ok());
+        c.repo.url = "https://me:hunter2@github.com/o/r.git".into();
+        assert!(c.validate().unwrap_err().contains("password"));
+        c.repo.url = "http://git.example.com/o/r.git".into();
+        assert!(c.validate().unwrap_err().contains("clear"));
+        c.repo.url = "git@github.com:o/r.git".into();
+        c.repo.token_env = Some("T".into());
+        assert!(c.validate().unwrap_err().contains("only for https"));
+        c.repo.token_env = None;
+        c.repo.url = "ftp://x/y".into();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("not a repository address")
+        );
         c.repo.url = "file:///srv/iac.git".into();
         c.repo.path = Some("../x".into());
         assert!(c.validate().unwrap_err().contains("gitops.repo.path"));

@@ -6,6 +6,8 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use git2::build::{CheckoutBuilder, RepoBuilder, TreeUpdateBuilder};
+
+use crate::git_cli::{NetworkRemote, RemoteAuth, is_network_url};
 use git2::{
     Commit, FetchOptions, FetchPrune, FileMode, Oid, PushOptions, RemoteCallbacks, Repository,
     Signature,
@@ -103,6 +105,8 @@ pub struct IacClone {
     repo: Repository,
     url: String,
     base: String,
+    /// A network remote, reached through the `git` program; `None`: libgit2 (local).
+    network: Option<NetworkRemote>,
 }
 
 /// The remote-tracking ref of a branch.
@@ -113,6 +117,17 @@ fn tracking(branch: &str) -> String {
 impl IacClone {
     /// Opens aiops's clone in `dir`, cloning `url` there first when it is not one yet.
     pub fn open(url: &str, dir: &Path, base: &str) -> Result<IacClone, GitError> {
+        IacClone::open_with(url, dir, base, RemoteAuth::None)
+    }
+
+    /// [`IacClone::open`] for a remote that needs `auth` (network remotes only).
+    pub fn open_with(
+        url: &str,
+        dir: &Path,
+        base: &str,
+        auth: RemoteAuth,
+    ) -> Result<IacClone, GitError> {
+        let network = is_network_url(url).then(|| NetworkRemote::new(url, auth));
         let fail = |what: &str, e: git2::Error| GitError::Git {
             what: what.into(),
             url: url.into(),
@@ -136,9 +151,14 @@ impl IacClone {
             // halfway never leaves a half repository where the next cycle looks.
             let partial = dir.with_extension("partial");
             let _ = std::fs::remove_dir_all(&partial);
-            RepoBuilder::new()
-                .clone(url, &partial)
-                .map_err(|e| fail("clone", e))?;
+            match &network {
+                Some(remote) => remote.clone_into(&partial)?,
+                None => {
+                    RepoBuilder::new()
+                        .clone(url, &partial)
+                        .map_err(|e| fail("clone", e))?;
+                }
+            }
             std::fs::rename(&partial, dir).map_err(|e| GitError::Git {
                 what: format!("rename {} to {}", partial.display(), dir.display()),
                 url: url.into(),
@@ -150,6 +170,7 @@ impl IacClone {
             repo,
             url: url.into(),
             base: base.into(),
+            network,
         })
     }
 
@@ -173,6 +194,9 @@ impl IacClone {
 
     /// Fetches every branch of the remote (pruning the deleted ones).
     pub fn fetch(&self) -> Result<(), GitError> {
+        if let Some(network) = &self.network {
+            return network.fetch(self.workdir());
+        }
         let mut remote = self
             .repo
             .find_remote("origin")
@@ -369,14 +393,44 @@ impl IacClone {
         expected: Option<Oid>,
     ) -> Result<(), GitError> {
         let refname = format!("refs/heads/{branch}");
-        let spec = match to {
+        let local = match to {
             Some(oid) => {
                 let local = format!("refs/aiops/push/{branch}");
                 self.repo
                     .reference(&local, oid, true, "aiops push")
                     .map_err(|e| self.fail("write push ref", e))?;
-                format!("+{local}:{refname}")
+                Some(local)
             }
+            None => None,
+        };
+        match &self.network {
+            Some(network) => network.push(self.workdir(), &refname, local.as_deref(), expected)?,
+            None => self.push_libgit2(&refname, local.as_deref(), expected)?,
+        }
+        // Mirror the push in the tracking ref, as a fetch would.
+        let tracking = tracking(branch);
+        match to {
+            Some(oid) => {
+                let _ = self.repo.reference(&tracking, oid, true, "aiops push");
+            }
+            None => {
+                if let Ok(mut r) = self.repo.find_reference(&tracking) {
+                    let _ = r.delete();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push_libgit2(
+        &self,
+        refname: &str,
+        local: Option<&str>,
+        expected: Option<Oid>,
+    ) -> Result<(), GitError> {
+        let refname = refname.to_string();
+        let spec = match local {
+            Some(local) => format!("+{local}:{refname}"),
             None => format!(":{refname}"),
         };
         let lease: RefCell<Option<GitError>> = RefCell::new(None);
@@ -430,18 +484,6 @@ impl IacClone {
                 refname,
                 message,
             });
-        }
-        // Mirror the push in the tracking ref, as a fetch would.
-        let tracking = tracking(branch);
-        match to {
-            Some(oid) => {
-                let _ = self.repo.reference(&tracking, oid, true, "aiops push");
-            }
-            None => {
-                if let Ok(mut r) = self.repo.find_reference(&tracking) {
-                    let _ = r.delete();
-                }
-            }
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod approvals;
 pub mod config;
 pub mod crash;
 pub mod git;
+pub mod git_cli;
 pub mod github;
 pub mod group;
 pub mod policy;

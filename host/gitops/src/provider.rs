@@ -236,7 +236,7 @@ pub fn pull_body(r: &Remediation) -> String {
 fn pr_number(r: &Remediation) -> Result<u64, GitopsError> {
     r.pr_number
         .and_then(|n| u64::try_from(n).ok())
-        .ok_or_else(|| GitopsError::Repo(format!("remediation {} has no pull request", r.id)))
+        .ok_or_else(|| GitopsError::Config(format!("remediation {} has no pull request", r.id)))
 }
 
 impl Github {

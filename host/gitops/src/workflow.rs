@@ -17,6 +17,7 @@ use git2::Oid;
 
 use crate::config::{GitopsConfig, ProviderKind};
 use crate::git::{GitError, IacClone, seed_bare};
+use crate::git_cli::is_network_url;
 use crate::github::{GithubApi, GithubError};
 use crate::policy::{Policy, PolicyConfig, PolicyError};
 use crate::proposal::{CHANGE_TRAILER, GROUP_TRAILER, trailer};
@@ -40,6 +41,9 @@ pub enum GitopsError {
     /// The IaC directory in aiops's clone.
     #[error("gitops.repo.path: {0}")]
     Repo(String),
+    /// The `gitops:` section (the message names the key).
+    #[error("{0}")]
+    Config(String),
     /// An action on a remediation in the wrong state.
     #[error("remediation {id} is {state}, not {wanted}")]
     WrongState {
@@ -95,20 +99,33 @@ impl Gitops {
         {
             tracing::info!(repo = %path.display(), seed = %seed.display(), "made a bare IaC repository from the seed");
         }
-        let clone = IacClone::open(
+        let (provider, provider_token) = match config.provider {
+            ProviderKind::Local => (AnyProvider::Local(provider::Local), None),
+            ProviderKind::Github => {
+                let github = config.github().map_err(GitopsError::Config)?;
+                let api = GithubApi::connect(&github).await?;
+                let token = if is_network_url(&config.repo.url) {
+                    Some(api.git_token().await?)
+                } else {
+                    None
+                };
+                (
+                    AnyProvider::Github(Box::new(provider::Github { api })),
+                    token,
+                )
+            }
+        };
+        let auth = config
+            .repo
+            .remote_auth(provider_token)
+            .map_err(GitopsError::Config)?;
+        let clone = IacClone::open_with(
             &config.repo.url,
             &config.clone_dir(data_dir),
             &config.repo.base,
+            auth,
         )?;
         clone.fetch()?;
-        let provider = match config.provider {
-            ProviderKind::Local => AnyProvider::Local(provider::Local),
-            ProviderKind::Github => {
-                let github = config.github().map_err(GitopsError::Repo)?;
-                let api = GithubApi::connect(&github).await?;
-                AnyProvider::Github(Box::new(provider::Github { api }))
-            }
-        };
         Ok(Gitops {
             config,
             policy,

@@ -2,13 +2,14 @@
 //!
 //! What the tests talk to where the real service cannot run here, each speaking the
 //! real wire format: a Kubernetes API server ([`k8s_api`]), Azure Resource Manager with
-//! Entra ID ([`arm`]), GitHub REST and GraphQL ([`github`]); and real AWS through `moto_server` ([`moto`]), with seeding
+//! Entra ID ([`arm`]), GitHub REST and GraphQL ([`github`]); git over smart HTTP with token auth ([`git_http`]); and real AWS through `moto_server` ([`moto`]), with seeding
 //! ([`moto_seed`]), a fault proxy in front of it ([`moto_proxy`]), a proxy counting the
 //! calls by operation ([`moto_calls`]) and a recorder that replays answers
 //! ([`moto_replay`]); and a real PostgreSQL server from Debian's package ([`postgres`]).
 //! Nothing here depends on the host.
 
 pub mod arm;
+pub mod git_http;
 pub mod github;
 pub mod k8s_api;
 pub mod moto;

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use aiops_standins::git_http::GitHttpServer;
 use aiops_standins::github::{Fault, GithubServer, TOKEN};
 use serde_json::Value;
 
@@ -255,4 +256,72 @@ fn a_cycle_killed_after_opening_a_pull_request_opens_no_duplicate() {
     );
     drop(state);
     assert_audit_consistent(&work);
+}
+
+#[test]
+fn the_repository_over_https_takes_the_github_token_and_never_shows_it() {
+    let (work, server) = github_work();
+    let git_server = GitHttpServer::start(work.path(), "x-access-token", TOKEN);
+    let config = std::fs::read_to_string(work.path().join("aiops.yaml")).unwrap();
+    let config = config.replace(
+        "repo: {url: remote.git}",
+        &format!("repo: {{url: '{}/remote.git'}}", git_server.url),
+    );
+    std::fs::write(work.path().join("aiops.yaml"), config).unwrap();
+    let out = work.run(&["cycle", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = groups(&summary);
+    assert_eq!(outcome(&first, CART), "proposed");
+    assert_eq!(outcome(&first, HPA), "auto_merged");
+    // Pushed over smart HTTP with the token, and the pull requests name those branches.
+    let branches = work.aiops_branches();
+    let state = server.state();
+    assert!(!state.pulls.is_empty());
+    assert!(
+        state
+            .pulls
+            .iter()
+            .all(|p| branches.contains(&p.head) || p.merged)
+    );
+    drop(state);
+    let requests = git_server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path.contains("git-receive-pack") && r.authorized)
+    );
+    drop(requests);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(text).contains(TOKEN));
+    }
+    let data = work.path().join("data");
+    let config_of_clone = walk_for(&data, "config");
+    assert!(
+        !config_of_clone.is_empty(),
+        "aiops's clone has a git config"
+    );
+    for file in config_of_clone {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(!text.contains(TOKEN), "{} holds the token", file.display());
+    }
+}
+
+/// Files named `name` under `dir`.
+fn walk_for(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk_for(&path, name));
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found.push(path);
+        }
+    }
+    found
 }
