@@ -5,9 +5,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use aiops_sdk::Severity;
+use std::collections::BTreeMap;
+
 use aiops_state::{
-    AuditEntry, AuditQuery, CycleRecord, FindingFilter, HistoryEntry, Store, StoredFinding,
-    format_millis, now_millis, parse_since,
+    AuditEntry, AuditQuery, CycleRecord, FindingFilter, FindingState, HistoryEntry,
+    RemediationState, Store, StoredFinding, format_millis, now_millis, parse_since,
 };
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -127,12 +129,21 @@ pub fn run_findings(config: &Config, command: &FindingsCommand) -> anyhow::Resul
                 rule: args.rule.clone(),
                 resource: args.resource.clone(),
             };
-            let found = with_store(config, async |store| {
-                Ok(store.list_findings(&filter).await?)
+            let (found, remediations) = with_store(config, async |store| {
+                Ok((
+                    store.list_findings(&filter).await?,
+                    remediations_by_finding(store).await?,
+                ))
             })?;
             match args.format {
-                OutputFormat::Json => print_json(&mut out, &found)?,
-                OutputFormat::Table => print_findings(&mut out, &found)?,
+                OutputFormat::Json => {
+                    let listed: Vec<serde_json::Value> = found
+                        .iter()
+                        .map(|f| finding_json(f, remediations.get(&f.fingerprint)))
+                        .collect::<anyhow::Result<_>>()?;
+                    print_json(&mut out, &listed)?
+                }
+                OutputFormat::Table => print_findings(&mut out, &found, &remediations)?,
             }
         }
         FindingsCommand::Show(args) => {
@@ -197,6 +208,43 @@ fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> anyhow::Re
     Ok(())
 }
 
+/// Each finding's latest remediation: id and state, by fingerprint.
+async fn remediations_by_finding(
+    store: &Store,
+) -> anyhow::Result<BTreeMap<String, (i64, RemediationState)>> {
+    let mut latest = BTreeMap::new();
+    // Newest first: the first seen for a fingerprint is its latest.
+    for r in store.list_remediations(&[]).await? {
+        for f in &r.findings {
+            latest
+                .entry(f.fingerprint.clone())
+                .or_insert((r.id, r.state));
+        }
+    }
+    Ok(latest)
+}
+
+/// True for an open finding whose fix is already on base (until a cycle resolves it).
+fn fixed_in_source(f: &StoredFinding, remediation: Option<&(i64, RemediationState)>) -> bool {
+    f.state == FindingState::Open
+        && remediation.is_some_and(|(_, s)| *s == RemediationState::FixedInSource)
+}
+
+/// A finding as `findings list --format json` prints it: the stored finding, its latest
+/// remediation and whether its fix is already in the source.
+fn finding_json(
+    f: &StoredFinding,
+    remediation: Option<&(i64, RemediationState)>,
+) -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(f)?;
+    value["fixed_in_source"] = fixed_in_source(f, remediation).into();
+    value["remediation"] = match remediation {
+        Some((id, state)) => serde_json::json!({"id": id, "state": state.as_str()}),
+        None => serde_json::Value::Null,
+    };
+    Ok(value)
+}
+
 /// A finding's state as a column shows it.
 fn state_label(f: &StoredFinding) -> &'static str {
     if f.stale { "stale" } else { f.state.as_str() }
@@ -209,23 +257,40 @@ fn resource_label(f: &StoredFinding) -> String {
     }
 }
 
-fn print_findings(out: &mut impl Write, found: &[StoredFinding]) -> anyhow::Result<()> {
+fn print_findings(
+    out: &mut impl Write,
+    found: &[StoredFinding],
+    remediations: &BTreeMap<String, (i64, RemediationState)>,
+) -> anyhow::Result<()> {
     if found.is_empty() {
         writeln!(out, "no findings")?;
         return Ok(());
     }
     let rule_width = found.iter().map(|f| f.rule.len()).max().unwrap_or(4).max(4);
+    let label = |f: &StoredFinding| {
+        if fixed_in_source(f, remediations.get(&f.fingerprint)) {
+            "fixed in source"
+        } else {
+            state_label(f)
+        }
+    };
+    let state_width = found
+        .iter()
+        .map(|f| label(f).len())
+        .max()
+        .unwrap_or(5)
+        .max(8);
     writeln!(
         out,
-        "{:<12}  {:<8}  {:<8}  {:<rule_width$}  {:<20}  RESOURCE",
+        "{:<12}  {:<state_width$}  {:<8}  {:<rule_width$}  {:<20}  RESOURCE",
         "FINGERPRINT", "STATE", "SEVERITY", "RULE", "LAST SEEN"
     )?;
     for f in found {
         writeln!(
             out,
-            "{:<12}  {:<8}  {:<8}  {:<rule_width$}  {:<20}  {}",
+            "{:<12}  {:<state_width$}  {:<8}  {:<rule_width$}  {:<20}  {}",
             &f.fingerprint[..f.fingerprint.len().min(12)],
-            state_label(f),
+            label(f),
             f.severity,
             f.rule,
             format_millis(f.last_seen),

@@ -747,3 +747,122 @@ fn an_approval_killed_before_it_is_recorded_as_merged_is_finished_by_the_next_cy
     assert_eq!(shown["remediation"]["decided_by"], "carol");
     assert_audit_consistent(&work);
 }
+
+#[test]
+fn a_fix_a_human_put_on_base_marks_its_findings_fixed_in_source_until_they_resolve() {
+    let work = GitWork::new("");
+    let first = groups(&work.cycle(&[]));
+    let cart = id_of(&first, CART);
+    let branch = first[CART]["branch"].as_str().unwrap().to_string();
+    // A human merges aiops's branch by hand; the deployed copy is not updated yet.
+    git(&work.human(), &["pull", "-q", "origin", "main"]);
+    git(&work.human(), &["fetch", "-q", "origin"]);
+    git(
+        &work.human(),
+        &["merge", "-q", "--no-edit", &format!("origin/{branch}")],
+    );
+    git(&work.human(), &["push", "-q", "origin", "HEAD:main"]);
+    let second = groups(&work.cycle(&[]));
+    assert_eq!(outcome(&second, CART), "fixed_in_source");
+    assert_eq!(
+        work.remediation(cart)["remediation"]["state"],
+        "fixed_in_source"
+    );
+    let cart_findings: BTreeSet<String> = first[CART]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    let listed = work.json(&["findings", "list"]);
+    let mut marked = BTreeSet::new();
+    for f in listed.as_array().unwrap() {
+        let fp = f["fingerprint"].as_str().unwrap().to_string();
+        let in_cart = cart_findings.contains(&fp);
+        assert_eq!(f["fixed_in_source"], in_cart, "{f}");
+        if in_cart {
+            assert_eq!(f["remediation"]["id"], cart);
+            assert_eq!(f["remediation"]["state"], "fixed_in_source");
+            marked.insert(fp);
+        }
+    }
+    assert_eq!(
+        marked, cart_findings,
+        "every finding of the group is listed and marked"
+    );
+    let table = text(&work.run(&["findings", "list"]).stdout);
+    assert_eq!(
+        table
+            .lines()
+            .filter(|l| l.contains("fixed in source"))
+            .count(),
+        cart_findings.len(),
+        "{table}"
+    );
+    // Deployed: the next cycle resolves them, and nothing is marked any more.
+    git(
+        &work.path().join("deploy"),
+        &["pull", "-q", "origin", "main"],
+    );
+    work.cycle(&[]);
+    let listed = work.json(&["findings", "list", "--state", "all"]);
+    for f in listed.as_array().unwrap() {
+        if cart_findings.contains(f["fingerprint"].as_str().unwrap()) {
+            assert_eq!(f["state"], "resolved", "{f}");
+            assert_eq!(f["fixed_in_source"], false);
+        }
+    }
+    assert_audit_consistent(&work);
+}
+
+#[test]
+fn limits_cap_new_proposals_per_cycle_and_open_at_once() {
+    let work = GitWork::new("");
+    let config_path = work.path().join("aiops.yaml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(
+        &config_path,
+        config.replace(
+            "gitops:\n",
+            "gitops:\n  limits: {max_new_per_cycle: 2, max_open: 3}\n",
+        ),
+    )
+    .unwrap();
+    let proposed = |summary: &BTreeMap<String, Value>| {
+        summary
+            .values()
+            .filter(|g| ["proposed", "auto_merged"].contains(&g["outcome"].as_str().unwrap()))
+            .count()
+    };
+    let deferred = |summary: &BTreeMap<String, Value>| -> Vec<String> {
+        summary
+            .values()
+            .filter(|g| g["outcome"] == "deferred")
+            .map(|g| g["reason"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = groups(&work.cycle(&[]));
+    assert_eq!(proposed(&first), 2, "{first:?}");
+    let reasons = deferred(&first);
+    assert!(!reasons.is_empty());
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r.contains("gitops.limits.max_new_per_cycle: 2")),
+        "{reasons:?}"
+    );
+    let second = groups(&work.cycle(&[]));
+    let open = work
+        .remediations()
+        .iter()
+        .filter(|r| ["awaiting_approval", "approved"].contains(&r["state"].as_str().unwrap()))
+        .count();
+    assert!(open <= 3, "{open} open over max_open 3");
+    assert!(
+        deferred(&second)
+            .iter()
+            .any(|r| r.contains("gitops.limits.max_open: 3")),
+        "{second:?}"
+    );
+    assert_audit_consistent(&work);
+}
