@@ -361,6 +361,7 @@ impl Provider for Github {
         }
         match self.api.merge(&pull, &r.title).await? {
             MergeResult::Merged(sha) => {
+                crate::crash::point(crate::crash::MERGED);
                 let clone = gitops.iac_clone();
                 clone.fetch()?;
                 if let Some(head) = head_of(r) {

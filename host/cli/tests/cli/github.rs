@@ -325,3 +325,35 @@ fn walk_for(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn an_approval_killed_before_or_after_the_merge_on_github_is_finished_by_the_next_cycle() {
+    for point in ["gitops.approved", "gitops.merged"] {
+        let (work, server) = github_work();
+        let first = groups(&work.cycle(&[]));
+        let cart = id_of(&first, CART);
+        work.crash(
+            &["remediations", "approve", &cart.to_string(), "--by", "dave"],
+            point,
+        );
+        assert_eq!(
+            remediation_of(&work, cart)["state"],
+            "approved",
+            "at {point}"
+        );
+        let next = groups(&work.cycle(&[]));
+        assert_eq!(outcome(&next, CART), "merged", "at {point}: {next:?}");
+        let r = remediation_of(&work, cart);
+        assert_eq!(r["state"], "merged");
+        assert_eq!(r["decided_by"], "dave", "the approval is kept");
+        let pulls = pulls_by_group(&work);
+        let state = server.state();
+        assert!(state.pull(pulls[CART]).merged);
+        let merges = state
+            .requests_to("PUT", &format!("/pulls/{}/merge", pulls[CART]))
+            .len();
+        assert_eq!(merges, 1, "merged once at {point}");
+        drop(state);
+        assert_audit_consistent(&work);
+    }
+}
