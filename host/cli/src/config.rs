@@ -310,6 +310,10 @@ mod tests {
             production.state.password_env.as_deref(),
             Some("AIOPS_STATE_PASSWORD")
         );
+        let gitops = production.gitops.as_ref().expect("a gitops section");
+        let github = gitops.github().unwrap();
+        assert_eq!((github.owner(), github.repo()), ("acme", "platform-iac"));
+        assert_eq!(github.token_env(), "GITHUB_TOKEN");
     }
 
     #[test]
