@@ -123,5 +123,9 @@ fn observed(
             .remediation
             .as_ref()
             .and_then(|hint| serde_json::to_string(hint).ok()),
+        labels: inventory
+            .get(&f.resource.id)
+            .map(|r| r.labels.clone())
+            .unwrap_or_default(),
     }
 }

@@ -32,6 +32,7 @@ fn finding(i: usize, variant: usize) -> ObservedFinding {
         message: format!("container main has no CPU limit (variant {variant})"),
         evidence: vec![("resource".into(), "cpu".into()), ("container".into(), "main".into())],
         remediation: Some(r#"{"kind":"set-field","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"500m"}"#.into()),
+        labels: vec![("team".into(), "shop".into())],
     }
 }
 

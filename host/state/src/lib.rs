@@ -17,6 +17,7 @@ mod error;
 mod findings;
 mod lock;
 mod model;
+mod notify;
 mod outbox;
 mod reconcile;
 mod remediations;
@@ -35,6 +36,7 @@ pub use lock::CycleLock;
 pub use model::{
     Coverage, CycleProblem, CycleSummary, FindingState, ObservedFinding, SeverityCounts,
 };
+pub use notify::{DeliveryState, Notification, RoutedEvent, Silence};
 pub use outbox::OutboxEvent;
 pub use reconcile::ReconcileOutcome;
 pub use remediations::{Remediation, RemediationFinding, RemediationState, RemediationStep};

@@ -70,6 +70,8 @@ pub struct ObservedFinding {
     pub evidence: Vec<(String, String)>,
     /// The remediation hint as JSON, if the plugin gave one.
     pub remediation: Option<String>,
+    /// The resource's labels or tags (for routing notifications).
+    pub labels: Vec<(String, String)>,
 }
 
 impl ObservedFinding {
@@ -78,6 +80,7 @@ impl ObservedFinding {
     pub(crate) fn content_hash(&self) -> String {
         let mut hasher = Sha256::new();
         let evidence = serde_json::to_string(&self.evidence).unwrap_or_default();
+        let labels = labels_json(&self.labels);
         let line = self.line.map(|l| l.to_string());
         for part in [
             Some(self.severity.as_str()),
@@ -91,6 +94,7 @@ impl ObservedFinding {
             Some(self.source.as_str()),
             self.file.as_deref(),
             line.as_deref(),
+            Some(labels.as_str()),
         ] {
             hasher.update(part.unwrap_or("\u{1}").as_bytes());
             hasher.update([0]);
@@ -189,4 +193,13 @@ impl CycleSummary {
         bump(&mut self.total);
         bump(self.by_severity.entry(severity.to_string()).or_default());
     }
+}
+
+/// Labels as the `labels` column stores them: a JSON object.
+pub(crate) fn labels_json(labels: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
 }

@@ -3,7 +3,7 @@
 //! whoever delivers them. A `dedup_key` per event makes writing it twice a no-op, so a
 //! retried step never doubles a notification.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row as _, Transaction};
 
 use crate::batch::{Value, insert_many};
@@ -11,7 +11,7 @@ use crate::error::StateError;
 use crate::store::Store;
 
 /// One event in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEvent {
     /// Its position in the outbox (0 before it is written).
     pub id: i64,

@@ -76,6 +76,7 @@ const FINDING_COLUMNS: &[&str] = &[
     "times_reopened",
     "first_cycle",
     "last_cycle",
+    "labels",
 ];
 
 /// On conflict (an existing finding reported changed, or reopened): take the new
@@ -90,7 +91,7 @@ const UPSERT: &str = "ON CONFLICT (fingerprint) DO UPDATE SET \
     remediation = excluded.remediation, content_hash = excluded.content_hash, \
     last_seen = excluded.last_seen, resolved_at = NULL, \
     times_reopened = findings.times_reopened + excluded.times_reopened, \
-    last_cycle = excluded.last_cycle";
+    last_cycle = excluded.last_cycle, labels = excluded.labels";
 
 /// Separates the columns of an open row read as one text value (ASCII unit separator).
 const UNIT: char = '\u{1f}';
@@ -529,7 +530,7 @@ impl Store {
             let sql = format!(
                 "SELECT fingerprint, plugin, rule, resource_id, resource_kind, resource_namespace, \
                  resource_name, component, source, file, line, state, severity, title, message, \
-                 evidence, remediation, times_reopened FROM findings WHERE fingerprint IN ({})",
+                 evidence, remediation, times_reopened, labels FROM findings WHERE fingerprint IN ({})",
                 placeholders.join(", ")
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -569,6 +570,7 @@ impl Store {
                     "evidence": serde_json::from_str::<serde_json::Value>(&evidence).unwrap_or_default(),
                     "remediation": remediation.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()),
                     "times_reopened": row.try_get::<i64, _>("times_reopened").map_err(q)?,
+                    "labels": serde_json::from_str::<serde_json::Value>(&row.try_get::<String, _>("labels").map_err(q)?).unwrap_or_default(),
                     "cycle": cycle,
                 });
                 events.push(OutboxEvent {
@@ -618,6 +620,7 @@ fn finding_row(f: &ObservedFinding, hash: &str, reopened: i64, now: i64, cycle: 
         reopened.into(),
         cycle.into(),
         cycle.into(),
+        crate::model::labels_json(&f.labels).into(),
     ]
 }
 

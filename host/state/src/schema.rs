@@ -10,7 +10,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::store::Backend;
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `(version, description, SQLite script, PostgreSQL script)`, oldest first.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
@@ -25,6 +25,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "gitops",
         include_str!("../migrations/sqlite/0002_gitops.sql"),
         include_str!("../migrations/postgres/0002_gitops.sql"),
+    ),
+    (
+        3,
+        "notify",
+        include_str!("../migrations/sqlite/0003_notify.sql"),
+        include_str!("../migrations/postgres/0003_notify.sql"),
     ),
 ];
 

@@ -45,6 +45,7 @@ fn finding(rule: &str, resource: &str, severity: Severity) -> ObservedFinding {
         message: "no readiness probe".into(),
         evidence: vec![("container".into(), "app".into())],
         remediation: Some(r#"{"set":"readinessProbe"}"#.into()),
+        labels: vec![("team".into(), "shop".into())],
     }
 }
 
@@ -259,6 +260,7 @@ async fn outbox_events_with_the_finding_and_dedup() {
             "{backend}"
         );
         assert_eq!(events[2].payload["times_reopened"], 1, "{backend}");
+        assert_eq!(new.payload["labels"]["team"], "shop", "{backend}");
         assert!(events.windows(2).all(|w| w[0].id < w[1].id), "{backend}");
         assert_eq!(
             store.outbox_after(events[1].id, 100).await.unwrap().len(),
@@ -817,4 +819,169 @@ async fn remediations_one_live_per_group_compare_and_set_audited_with_events() {
             "{backend}"
         );
     }
+}
+
+fn routed(
+    channel: &str,
+    group: &str,
+    event: &OutboxEvent,
+    wait: i64,
+    interval: i64,
+    repeat: i64,
+) -> aiops_state::RoutedEvent {
+    aiops_state::RoutedEvent {
+        channel: channel.into(),
+        route: "routes[0]".into(),
+        group_key: group.into(),
+        event: event.clone(),
+        group_wait_ms: wait,
+        group_interval_ms: interval,
+        repeat_interval_ms: repeat,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notifications_group_by_route_move_the_cursor_once_and_keep_failures() {
+    for (backend, url, _dir) in backends("notify") {
+        let store = Store::open(&url).await.unwrap();
+        let many: Vec<ObservedFinding> = (0..5)
+            .map(|i| {
+                finding(
+                    "probe.readiness",
+                    &format!("shop/Deployment/web-{i}"),
+                    Severity::High,
+                )
+            })
+            .collect();
+        run_cycle(&store, 1_000, &many, &clean()).await;
+        let events = store.outbox_after(0, 100).await.unwrap();
+        assert_eq!(events.len(), 5, "{backend}");
+        let last = events.last().unwrap().id;
+        assert_eq!(store.notify_cursor().await.unwrap(), 0);
+
+        // One batch: five events, one group → one message, due after the group wait.
+        let batch: Vec<_> = events
+            .iter()
+            .map(|e| routed("mail", "shop", e, 30_000, 300_000, 0))
+            .collect();
+        assert!(
+            store.route_events(0, last, &batch, 10_000).await.unwrap(),
+            "{backend}"
+        );
+        assert_eq!(store.notify_cursor().await.unwrap(), last);
+        // A second drainer that read the old cursor writes nothing.
+        assert!(
+            !store.route_events(0, last, &batch, 10_000).await.unwrap(),
+            "{backend}"
+        );
+        assert!(
+            store
+                .due_notifications(20_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "still waiting"
+        );
+        let due = store.due_notifications(40_000, 10).await.unwrap();
+        assert_eq!(due.len(), 1, "{backend}");
+        assert_eq!(due[0].events.len(), 5, "{backend}");
+        assert_eq!(due[0].events[0], events[0], "events kept whole");
+        let key = due[0].idempotency_key.clone();
+
+        // A failed attempt keeps the message with its error; then delivered.
+        store
+            .notification_failed(due[0].id, "HTTP 503", 50_000, false)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .due_notifications(45_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let failing = store.list_notifications(true, 10).await.unwrap();
+        assert_eq!(
+            failing[0].last_error.as_deref(),
+            Some("HTTP 503"),
+            "{backend}"
+        );
+        let again = store.due_notifications(50_000, 10).await.unwrap();
+        assert_eq!(
+            again[0].idempotency_key, key,
+            "the same key on every attempt"
+        );
+        store.notification_sent(again[0].id, 51_000).await.unwrap();
+        assert!(store.list_notifications(true, 10).await.unwrap().is_empty());
+
+        // The group's next message waits for the group interval after the last one;
+        // a repeat within the repeat interval is not routed again.
+        let next = routed("mail", "shop", &events[0], 30_000, 300_000, 3_600_000);
+        assert!(
+            store
+                .route_events(last, last, std::slice::from_ref(&next), 60_000)
+                .await
+                .unwrap()
+        );
+        let pending = store.list_notifications(false, 10).await.unwrap();
+        assert_eq!(pending.len(), 2, "{backend}");
+        assert_eq!(pending[0].due_at, 40_000 + 300_000, "{backend}");
+        assert!(
+            store
+                .route_events(last, last, &[next], 61_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.list_notifications(false, 10).await.unwrap()[0]
+                .events
+                .len(),
+            1,
+            "a repeat is dropped"
+        );
+
+        // Dead after the last attempt: listed, retried on demand (audited).
+        let id = pending[0].id;
+        store
+            .notification_failed(id, "refused", 0, true)
+            .await
+            .unwrap();
+        let dead = store.list_notifications(true, 10).await.unwrap();
+        assert_eq!(dead[0].state, aiops_state::DeliveryState::Dead, "{backend}");
+        assert!(store.retry_notification(id, "user:ops").await.unwrap());
+        assert!(
+            !store.retry_notification(id, "user:ops").await.unwrap(),
+            "no longer dead"
+        );
+
+        // Silences: active until they end or are expired, both audited.
+        let m = serde_json::json!({"labels": {"team": "shop"}});
+        let sid = store
+            .add_silence(&m, "maintenance", "alice", 5_000_000_000_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.silences(Some(now())).await.unwrap().len(),
+            1,
+            "{backend}"
+        );
+        assert!(store.expire_silence(sid, "bob").await.unwrap());
+        assert!(
+            store.silences(Some(now())).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        let audit = store
+            .audit(&AuditQuery {
+                subject: Some(format!("silence:{sid}")),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["silence.added", "silence.expired"], "{backend}");
+    }
+}
+
+fn now() -> i64 {
+    aiops_state::now_millis()
 }
