@@ -21,8 +21,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::cycle_cmd::{self, CycleArgs};
 use crate::plugin_cmd::{self, PluginCommand};
-use crate::remediations_cmd;
 use crate::store_cmd::{self, AuditArgs, CyclesCommand, FindingsCommand};
+use crate::{notify_cmd, remediations_cmd};
 
 /// Exit code when a finding at or above `--fail-on` exists.
 pub const EXIT_FINDINGS: u8 = 1;
@@ -67,6 +67,12 @@ pub enum Command {
     /// The changes aiops proposed in the IaC repository, and the decisions on them.
     #[command(subcommand)]
     Remediations(remediations_cmd::RemediationsCommand),
+    /// The messages sent (or queued, failing, dead) to the notification channels.
+    #[command(subcommand)]
+    Notifications(notify_cmd::NotificationsCommand),
+    /// Hold back notifications matching a matcher for a while.
+    #[command(subcommand)]
+    Silence(notify_cmd::SilenceCommand),
     /// The plugin author's tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -142,28 +148,32 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
 
 /// Runs the command line; errors are printed as one line and give exit code 2.
 pub fn main(cli: Cli) -> ExitCode {
-    let result = match &cli.command {
-        Command::Scan(args) => run_scan(cli.config.as_deref(), args),
-        Command::Plugins(args) => run_plugins(cli.config.as_deref(), args),
-        Command::Collect(args) => run_collect(cli.config.as_deref(), args),
-        Command::Cycle(args) => {
-            load_config(cli.config.as_deref()).and_then(|c| cycle_cmd::run_cycle(&c, args))
-        }
-        Command::Findings(command) => {
-            load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_findings(&c, command))
-        }
-        Command::Cycles(command) => {
-            load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_cycles(&c, command))
-        }
-        Command::Plugin(command) => {
-            load_config(cli.config.as_deref()).and_then(|c| plugin_cmd::run_plugin(&c, command))
-        }
-        Command::Audit(args) => {
-            load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_audit(&c, args))
-        }
-        Command::Remediations(command) => load_config(cli.config.as_deref())
-            .and_then(|c| remediations_cmd::run_remediations(&c, command)),
-    };
+    let result =
+        match &cli.command {
+            Command::Scan(args) => run_scan(cli.config.as_deref(), args),
+            Command::Plugins(args) => run_plugins(cli.config.as_deref(), args),
+            Command::Collect(args) => run_collect(cli.config.as_deref(), args),
+            Command::Cycle(args) => {
+                load_config(cli.config.as_deref()).and_then(|c| cycle_cmd::run_cycle(&c, args))
+            }
+            Command::Findings(command) => load_config(cli.config.as_deref())
+                .and_then(|c| store_cmd::run_findings(&c, command)),
+            Command::Cycles(command) => {
+                load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_cycles(&c, command))
+            }
+            Command::Plugin(command) => {
+                load_config(cli.config.as_deref()).and_then(|c| plugin_cmd::run_plugin(&c, command))
+            }
+            Command::Audit(args) => {
+                load_config(cli.config.as_deref()).and_then(|c| store_cmd::run_audit(&c, args))
+            }
+            Command::Remediations(command) => load_config(cli.config.as_deref())
+                .and_then(|c| remediations_cmd::run_remediations(&c, command)),
+            Command::Notifications(command) => load_config(cli.config.as_deref())
+                .and_then(|c| notify_cmd::run_notifications(&c, command)),
+            Command::Silence(command) => load_config(cli.config.as_deref())
+                .and_then(|c| notify_cmd::run_silence(&c, command)),
+        };
     match result {
         Ok(code) => code,
         Err(err) => {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use aiops_collect::{CollectorsConfig, Source};
 use aiops_gitops::config::GitopsConfig;
 use aiops_gitops::policy::{Policy, PolicyConfig};
+use aiops_notify::config::NotificationsConfig;
 use aiops_runtime::PluginsConfig;
 use aiops_state::StateConfig;
 use serde::Deserialize;
@@ -58,6 +59,8 @@ pub struct Config {
     pub gitops: Option<GitopsConfig>,
     /// What may merge at once, what waits for approval, what is never changed.
     pub policy: PolicyConfig,
+    /// Where events are sent and how (unset: to the log).
+    pub notifications: NotificationsConfig,
 }
 
 /// One entry of `sources:`: as the config spells it (the name the store records) and
@@ -112,6 +115,10 @@ impl Config {
             gitops.validate().map_err(invalid)?;
         }
         Policy::new(&config.policy).map_err(|e| invalid(e.to_string()))?;
+        config
+            .notifications
+            .validate()
+            .map_err(|e| invalid(e.to_string()))?;
         config.rebase(path.parent().unwrap_or(Path::new("")));
         Ok(config)
     }
@@ -140,6 +147,7 @@ impl Config {
         if let Some(gitops) = &mut self.gitops {
             gitops.resolve_paths(base);
         }
+        self.notifications.resolve_paths(base);
     }
 }
 

@@ -12,6 +12,7 @@ use aiops_engine::recorded::{RecordOptions, RecordedCycle, run_recorded};
 use aiops_gitops::config::GitopsConfig;
 use aiops_gitops::remediate::{GroupOutcome, RemediateInput, RemediationReport};
 use aiops_gitops::workflow::Gitops;
+use aiops_notify::deliver::{DrainReport, Notifier};
 use aiops_sdk::Severity;
 use aiops_state::{ObservedFinding, SeverityCounts, Store};
 use anyhow::Context as _;
@@ -52,6 +53,9 @@ pub struct CycleArgs {
     /// in the repository (the cycle's findings are still recorded).
     #[arg(long, conflicts_with = "no_remediate")]
     pub dry_run: bool,
+    /// Leave the cycle's notifications queued (a later cycle or `aiops serve` sends them).
+    #[arg(long)]
+    pub no_notify: bool,
 }
 
 /// Runs `aiops cycle`.
@@ -99,9 +103,14 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
             }
             _ => None,
         };
-        anyhow::Ok((cycle, remediation))
+        let notifications = if args.no_notify || args.dry_run {
+            None
+        } else {
+            Some(notify(config, &store).await)
+        };
+        anyhow::Ok((cycle, remediation, notifications))
     })?;
-    let (cycle, remediation) = cycle;
+    let (cycle, remediation, notifications) = cycle;
     for problem in &cycle.observation.problems {
         match (&problem.plugin, &problem.source, problem.line) {
             (Some(plugin), _, _) => eprintln!("error: plugin {plugin}: {}", problem.message),
@@ -119,6 +128,11 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
             if let Some(r) = &remediation {
                 summary["remediation"] = serde_json::to_value(r)?;
             }
+            match &notifications {
+                Some(Ok(n)) => summary["notifications"] = serde_json::to_value(n)?,
+                Some(Err(e)) => summary["notifications"] = serde_json::json!({"error": e}),
+                None => {}
+            }
             serde_json::to_writer_pretty(&mut out, &summary)?;
             writeln!(out)?;
         }
@@ -127,7 +141,17 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
             if let Some(r) = &remediation {
                 print_remediation(&mut out, r)?;
             }
+            if let Some(Ok(n)) = &notifications {
+                writeln!(
+                    out,
+                    "notifications: {} event(s) routed, {} silenced; {} sent, {} to retry, {} dead, {} queued",
+                    n.routed, n.silenced, n.sent, n.failed, n.dead, n.queued
+                )?;
+            }
         }
+    }
+    if let Some(Err(e)) = &notifications {
+        eprintln!("error: notifications: {e}");
     }
     out.flush()?;
     let remediation_failed = remediation.as_ref().is_some_and(|r| {
@@ -135,16 +159,29 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
             .iter()
             .any(|g| matches!(g.outcome, GroupOutcome::Failed { .. }))
     });
+    let notify_failed = notifications
+        .as_ref()
+        .is_some_and(|n| n.as_ref().map_or(true, |r| r.dead > 0));
     let code = match cycle.verdict(args.fail_on) {
         Verdict::Findings => ExitCode::from(EXIT_FINDINGS),
         Verdict::Incomplete => ExitCode::from(EXIT_INCOMPLETE),
-        Verdict::Clean if remediation_failed => ExitCode::from(EXIT_INCOMPLETE),
+        Verdict::Clean if remediation_failed || notify_failed => ExitCode::from(EXIT_INCOMPLETE),
         Verdict::Clean => ExitCode::SUCCESS,
     };
     drop(cycle);
     // As `scan`: the process ends next, the system takes the runtime's threads back.
     std::mem::forget(runtime);
     Ok(code)
+}
+
+/// The notification stage: routes the outbox's new events and sends what is due, for
+/// at most `notifications.drain_timeout_seconds`; what is left stays queued.
+async fn notify(config: &Config, store: &Store) -> Result<DrainReport, String> {
+    let notifier = Notifier::new(&config.notifications).map_err(|e| e.to_string())?;
+    notifier
+        .drain(store, notifier.drain_timeout)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The remediation stage of the cycle, on aiops's clone of `gitops.repo`.

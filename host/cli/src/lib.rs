@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod cli;
 pub mod config;
 pub mod cycle_cmd;
+pub mod notify_cmd;
 pub mod plugin_cmd;
 pub mod remediations_cmd;
 pub mod store_cmd;

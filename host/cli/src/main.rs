@@ -15,10 +15,12 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr: human-readable by default, JSON with `AIOPS_LOG_FORMAT=json`
-/// (as in a pod); the level comes from `RUST_LOG` (default `warn`).
+/// (as in a pod); the level comes from `RUST_LOG` (default `warn`, and `info` for the
+/// log notification channel, target `aiops::notify`).
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,aiops::notify=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

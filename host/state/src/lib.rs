@@ -36,7 +36,7 @@ pub use lock::CycleLock;
 pub use model::{
     Coverage, CycleProblem, CycleSummary, FindingState, ObservedFinding, SeverityCounts,
 };
-pub use notify::{DeliveryState, Notification, RoutedEvent, Silence};
+pub use notify::{DeliveryState, MAX_EVENTS_PER_MESSAGE, Notification, RoutedEvent, Silence};
 pub use outbox::OutboxEvent;
 pub use reconcile::ReconcileOutcome;
 pub use remediations::{Remediation, RemediationFinding, RemediationState, RemediationStep};

@@ -114,6 +114,9 @@ pub struct Silence {
     pub expired_at: Option<i64>,
 }
 
+/// The most events one message carries; a larger group becomes several messages.
+pub const MAX_EVENTS_PER_MESSAGE: usize = 100;
+
 const NOTIFICATION_COLUMNS: &str = "id, channel, route, group_key, idempotency_key, events, state, \
      created_at, due_at, attempts, next_attempt_at, last_error, sent_at";
 
@@ -151,6 +154,8 @@ impl Store {
         if moved != 1 {
             return Ok(false);
         }
+        // The batch's events by group, in order (one read and one write per group).
+        let mut groups: Vec<(&RoutedEvent, Vec<serde_json::Value>)> = Vec::new();
         for r in routed {
             if r.repeat_interval_ms > 0 {
                 let key = format!("{}:{}", r.event.kind, r.event.subject);
@@ -179,6 +184,15 @@ impl Store {
                 .await
                 .map_err(q)?;
             }
+            let event = serde_json::to_value(&r.event).unwrap_or_default();
+            match groups.iter_mut().find(|(g, _)| {
+                g.channel == r.channel && g.route == r.route && g.group_key == r.group_key
+            }) {
+                Some((_, events)) => events.push(event),
+                None => groups.push((r, vec![event])),
+            }
+        }
+        for (r, mut new_events) in groups {
             let open = sqlx::query(
                 "SELECT id, events FROM notifications WHERE channel = $1 AND route = $2 \
                  AND group_key = $3 AND state = 'pending' AND attempts = 0 AND due_at >= $4 \
@@ -196,13 +210,20 @@ impl Store {
                 let mut events: Vec<serde_json::Value> =
                     serde_json::from_str(&row.try_get::<String, _>("events").map_err(q)?)
                         .unwrap_or_default();
-                events.push(serde_json::to_value(&r.event).unwrap_or_default());
-                sqlx::query("UPDATE notifications SET events = $1 WHERE id = $2")
-                    .bind(serde_json::Value::Array(events).to_string())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(q)?;
+                let room = MAX_EVENTS_PER_MESSAGE.saturating_sub(events.len());
+                let rest = new_events.split_off(room.min(new_events.len()));
+                if !new_events.is_empty() {
+                    events.extend(new_events);
+                    sqlx::query("UPDATE notifications SET events = $1 WHERE id = $2")
+                        .bind(serde_json::Value::Array(events).to_string())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(q)?;
+                }
+                new_events = rest;
+            }
+            if new_events.is_empty() {
                 continue;
             }
             let last: Option<i64> = sqlx::query(
@@ -220,30 +241,32 @@ impl Store {
                 Some(last) => (now + r.group_wait_ms).max(last + r.group_interval_ms),
                 None => now + r.group_wait_ms,
             };
-            let key = idempotency_key(
-                &r.channel,
-                &r.route,
-                &r.group_key,
-                &format!("{}@{due}", r.event.dedup_key),
-            );
-            let events =
-                serde_json::Value::Array(vec![serde_json::to_value(&r.event).unwrap_or_default()]);
-            sqlx::query(
-                "INSERT INTO notifications (channel, route, group_key, idempotency_key, events, \
-                 state, created_at, due_at, attempts, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, 0, $7) \
-                 ON CONFLICT (idempotency_key) DO NOTHING",
-            )
-            .bind(r.channel.as_str())
-            .bind(r.route.as_str())
-            .bind(r.group_key.as_str())
-            .bind(key.as_str())
-            .bind(events.to_string())
-            .bind(now)
-            .bind(due)
-            .execute(&mut *tx)
-            .await
-            .map_err(q)?;
+            // A large batch becomes several messages of at most MAX_EVENTS_PER_MESSAGE.
+            for chunk in new_events.chunks(MAX_EVENTS_PER_MESSAGE) {
+                let first = chunk[0]["dedup_key"].as_str().unwrap_or_default();
+                let key = idempotency_key(
+                    &r.channel,
+                    &r.route,
+                    &r.group_key,
+                    &format!("{first}@{due}"),
+                );
+                sqlx::query(
+                    "INSERT INTO notifications (channel, route, group_key, idempotency_key, events, \
+                     state, created_at, due_at, attempts, next_attempt_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, 0, $7) \
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(r.channel.as_str())
+                .bind(r.route.as_str())
+                .bind(r.group_key.as_str())
+                .bind(key.as_str())
+                .bind(serde_json::Value::Array(chunk.to_vec()).to_string())
+                .bind(now)
+                .bind(due)
+                .execute(&mut *tx)
+                .await
+                .map_err(q)?;
+            }
         }
         tx.commit().await.map_err(q)?;
         Ok(true)
