@@ -9,6 +9,7 @@ mod cycle;
 mod fix;
 mod github;
 mod kustomize;
+mod notify;
 mod plugin_inspect;
 mod remediate;
 mod scan;
