@@ -178,6 +178,10 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
 /// at most `notifications.drain_timeout_seconds`; what is left stays queued.
 async fn notify(config: &Config, store: &Store) -> Result<DrainReport, String> {
     let notifier = Notifier::new(&config.notifications).map_err(|e| e.to_string())?;
+    let after = config.notifications.failing_after_cycles.unwrap_or(3);
+    aiops_notify::failing::record_failing(store, after)
+        .await
+        .map_err(|e| e.to_string())?;
     notifier
         .drain(store, notifier.drain_timeout)
         .await

@@ -38,6 +38,10 @@ pub struct NotificationsConfig {
     /// The longest delay between attempts.
     #[serde(default)]
     pub max_backoff: Option<String>,
+    /// A source or plugin failing in this many cycles in a row is an event (default 3;
+    /// 0: never).
+    #[serde(default)]
+    pub failing_after_cycles: Option<usize>,
 }
 
 /// One channel (`notifications.channels.NAME`), by `type`.

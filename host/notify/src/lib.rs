@@ -14,5 +14,6 @@ pub mod config;
 pub mod crash;
 pub mod deliver;
 pub mod facts;
+pub mod failing;
 pub mod render;
 pub mod route;

@@ -61,6 +61,8 @@ fn phrase(kind: &str) -> &str {
         "remediation.notify_only" => "Critical finding: no automatic change",
         "remediation.never_edit" => "Fix not made: protected path",
         "remediation.reopened" => "Rejected fix re-opened",
+        "source.failing" => "Source failing",
+        "plugin.failing" => "Plugin failing",
         other => other,
     }
 }

@@ -290,3 +290,47 @@ fn killed_between_routing_and_sending_or_after_a_send_every_event_arrives_under_
         assert!(pending.as_array().unwrap().is_empty());
     }
 }
+
+#[test]
+fn a_source_failing_three_cycles_in_a_row_is_one_event() {
+    let sink = HttpSink::start();
+    let work = Work::new(&hook(&sink, "event"));
+    let config = work.dir.path().join("aiops.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "sources: ['manifests:m']",
+            "sources: ['manifests:m', 'snapshot:gone.json']",
+        ),
+    )
+    .unwrap();
+    let failing = || -> Vec<Value> {
+        sink.state()
+            .delivered
+            .iter()
+            .flat_map(|r| r.json()["events"].as_array().unwrap().clone())
+            .filter(|e| e["kind"] == "source.failing")
+            .collect()
+    };
+    for cycle in 1..=4 {
+        let out = work.run(&["cycle", "--format", "json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "a failing source: cycle {cycle}"
+        );
+        let expected = if cycle < 3 { 0 } else { 1 };
+        assert_eq!(failing().len(), expected, "after cycle {cycle}");
+    }
+    let event = &failing()[0];
+    assert_eq!(event["subject"], "source:snapshot:gone.json");
+    assert_eq!(event["payload"]["cycles"].as_array().unwrap().len(), 3);
+    assert!(
+        event["payload"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gone.json"),
+        "{event}"
+    );
+}
