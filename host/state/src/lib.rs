@@ -12,6 +12,7 @@
 mod audit;
 mod batch;
 mod config;
+pub mod crash;
 mod cycle;
 mod error;
 mod findings;

@@ -379,17 +379,15 @@ impl Store {
         .map_err(q)?
         .rows_affected();
         if changed == 1 {
-            insert_audit(
+            let subject = format!("notification:{id}");
+            audit_one(
                 self,
                 &mut tx,
-                &[AuditRecord {
-                    at: now,
-                    actor: by.into(),
-                    action: "notification.retried".into(),
-                    subject: format!("notification:{id}"),
-                    reason: None,
-                    details: None,
-                }],
+                by,
+                "notification.retried",
+                &subject,
+                None,
+                None,
             )
             .await?;
         }
@@ -440,17 +438,16 @@ impl Store {
         .await
         .and_then(|row| row.try_get("id"))
         .map_err(q)?;
-        insert_audit(
+        let details = serde_json::json!({"matchers": matchers, "ends_at": ends_at});
+        let (actor, subject) = (format!("user:{by}"), format!("silence:{id}"));
+        audit_one(
             self,
             &mut tx,
-            &[AuditRecord {
-                at: now,
-                actor: format!("user:{by}"),
-                action: "silence.added".into(),
-                subject: format!("silence:{id}"),
-                reason: Some(comment.into()),
-                details: Some(serde_json::json!({"matchers": matchers, "ends_at": ends_at})),
-            }],
+            &actor,
+            "silence.added",
+            &subject,
+            Some(comment),
+            Some(details),
         )
         .await?;
         tx.commit().await.map_err(q)?;
@@ -501,23 +498,42 @@ impl Store {
         .map_err(q)?
         .rows_affected();
         if changed == 1 {
-            insert_audit(
+            let (actor, subject) = (format!("user:{by}"), format!("silence:{id}"));
+            audit_one(
                 self,
                 &mut tx,
-                &[AuditRecord {
-                    at: now,
-                    actor: format!("user:{by}"),
-                    action: "silence.expired".into(),
-                    subject: format!("silence:{id}"),
-                    reason: None,
-                    details: None,
-                }],
+                &actor,
+                "silence.expired",
+                &subject,
+                None,
+                None,
             )
             .await?;
         }
         tx.commit().await.map_err(q)?;
         Ok(changed == 1)
     }
+}
+
+/// Appends one audit entry, now, inside `tx`.
+async fn audit_one(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    reason: Option<&str>,
+    details: Option<serde_json::Value>,
+) -> Result<(), StateError> {
+    let record = AuditRecord {
+        at: now_millis(),
+        actor: actor.into(),
+        action: action.into(),
+        subject: subject.into(),
+        reason: reason.map(str::to_string),
+        details,
+    };
+    insert_audit(store, tx, &[record]).await
 }
 
 fn events_of(text: &str) -> Vec<OutboxEvent> {

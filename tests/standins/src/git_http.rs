@@ -34,66 +34,31 @@ pub struct GitHttpServer {
     /// `http://127.0.0.1:PORT/git`: a repository `R` under the root is `{url}/R`.
     pub url: String,
     shared: Arc<Shared>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for GitHttpServer {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
+    _served: crate::serve::Served,
 }
 
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 impl GitHttpServer {
     /// Serves the repositories under `root` to clients authenticating as
     /// `username:token`.
     pub fn start(root: &Path, username: &str, token: &str) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}/git", listener.local_addr().unwrap());
         let shared = Arc::new(Shared {
             root: root.to_path_buf(),
             expected_auth: format!("Basic {}", base64(format!("{username}:{token}").as_bytes())),
             requests: Mutex::new(Vec::new()),
         });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(shared.clone());
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
+        let served = crate::serve::Served::start(app, 0);
         GitHttpServer {
-            url,
+            url: format!("{}/git", served.url()),
             shared,
-            runtime: Some(runtime),
+            _served: served,
         }
     }
 

@@ -209,46 +209,26 @@ pub struct GithubServer {
     /// The REST root, like GitHub Enterprise Server's: `http://127.0.0.1:PORT/api/v3`.
     pub api: String,
     state: Arc<Mutex<GithubState>>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for GithubServer {
-    fn drop(&mut self) {
-        // Tests drop it inside their own runtime: no blocking shutdown there.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
+    _served: crate::serve::Served,
 }
 
 impl GithubServer {
     /// Starts a server for `owner/repo` whose branches live in the bare repository `bare`.
     pub fn start(owner: &str, repo: &str, bare: &Path) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let api = format!("http://{}/api/v3", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(GithubState {
             owner: owner.into(),
             repo: repo.into(),
             bare: bare.to_path_buf(),
             ..Default::default()
         }));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(state.clone());
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
+        let served = crate::serve::Served::start(app, 0);
         GithubServer {
-            api,
+            api: format!("{}/api/v3", served.url()),
             state,
-            runtime: Some(runtime),
+            _served: served,
         }
     }
 
@@ -389,26 +369,10 @@ fn jwt_issuer(token: &str) -> Option<u64> {
 }
 
 fn base64url(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u32, 0);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            b'=' => continue,
-            _ => return None,
-        };
-        buf = (buf << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    Some(out)
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
 }
 
 async fn handle(

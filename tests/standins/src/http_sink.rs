@@ -57,15 +57,7 @@ pub struct HttpSink {
     /// The port (to start again on).
     pub port: u16,
     state: Arc<Mutex<SinkState>>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for HttpSink {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
+    served: crate::serve::Served,
 }
 
 impl HttpSink {
@@ -76,34 +68,21 @@ impl HttpSink {
 
     /// Starts on `port` (0: any) with `state` (kept across a restart).
     pub fn start_on(port: u16, state: Arc<Mutex<SinkState>>) -> HttpSink {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(state.clone());
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
+        let served = crate::serve::Served::start(app, port);
         HttpSink {
-            url: format!("http://127.0.0.1:{port}"),
-            port,
+            url: served.url(),
+            port: served.port,
             state,
-            runtime: Some(runtime),
+            served,
         }
     }
 
     /// Stops the server (connections are refused), keeping what it received.
     pub fn stop(mut self) -> (u16, Arc<Mutex<SinkState>>) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
+        self.served.stop();
         // Wait until the port is free again.
         for _ in 0..100 {
             if std::net::TcpListener::bind(("127.0.0.1", self.port)).is_ok() {

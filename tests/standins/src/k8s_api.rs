@@ -106,32 +106,21 @@ pub struct FakeApiServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     state: Arc<Mutex<ApiState>>,
-    _runtime: tokio::runtime::Runtime,
+    _served: crate::serve::Served,
 }
 
 impl FakeApiServer {
     /// Starts a server with nothing served yet (metrics API absent).
     pub fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(ApiState::default()));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(state.clone());
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
+        let served = crate::serve::Served::start(app, 0);
         FakeApiServer {
-            url,
+            url: served.url(),
             state,
-            _runtime: runtime,
+            _served: served,
         }
     }
 
