@@ -73,6 +73,8 @@ pub enum Command {
     /// Hold back notifications matching a matcher for a while.
     #[command(subcommand)]
     Silence(notify_cmd::SilenceCommand),
+    /// Run as the long-running host: cycles on a schedule, the REST API, hot reload.
+    Serve(crate::serve::ServeArgs),
     /// The plugin author's tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -169,6 +171,9 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Command::Remediations(command) => load_config(cli.config.as_deref())
                 .and_then(|c| remediations_cmd::run_remediations(&c, command)),
+            Command::Serve(args) => {
+                load_config(cli.config.as_deref()).and_then(|c| crate::serve::run_serve(&c, args))
+            }
             Command::Notifications(command) => load_config(cli.config.as_deref())
                 .and_then(|c| notify_cmd::run_notifications(&c, command)),
             Command::Silence(command) => load_config(cli.config.as_deref())

@@ -61,6 +61,10 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Where events are sent and how (unset: to the log).
     pub notifications: NotificationsConfig,
+    /// `aiops serve`'s API: where it listens, its tokens.
+    pub api: crate::serve::config::ApiConfig,
+    /// `aiops serve`'s cycles: how often, how long a cycle may finish on shutdown.
+    pub schedule: crate::serve::config::ScheduleConfig,
 }
 
 /// One entry of `sources:`: as the config spells it (the name the store records) and
@@ -119,6 +123,8 @@ impl Config {
             .notifications
             .validate()
             .map_err(|e| invalid(e.to_string()))?;
+        config.api.validate().map_err(invalid)?;
+        config.schedule.validate().map_err(invalid)?;
         config.rebase(path.parent().unwrap_or(Path::new("")));
         Ok(config)
     }
@@ -148,6 +154,11 @@ impl Config {
             gitops.resolve_paths(base);
         }
         self.notifications.resolve_paths(base);
+        for token in &mut self.api.tokens {
+            if let Some(file) = &mut token.token_file {
+                *file = beside(base, file);
+            }
+        }
     }
 }
 

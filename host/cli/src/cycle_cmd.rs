@@ -77,38 +77,19 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
     let started = Instant::now();
     let cycle = runtime.block_on(async {
         let store = open_store(config).await?;
-        let input = CycleInput {
+        let stages = Stages {
             sources: &sources,
-            source_names: Some(&names),
-            collectors: &config.collectors,
-            plugins: &config.plugins,
-            progress: &CollectProgress::for_stderr(),
-        };
-        let options = RecordOptions {
-            store: &store,
-            owner: owner(),
+            names: &names,
+            plugins: Plugins::Start(host_options(&args.plugins)),
+            progress: Arc::new(Progress::default()),
+            collect_progress: CollectProgress::for_stderr(),
             lock_wait: Duration::from_secs(args.wait),
-            retention_days: config.state.retention_days,
+            remediate: !args.no_remediate,
+            dry_run: args.dry_run,
+            notify: !(args.no_notify || args.dry_run),
         };
-        let cycle = run_recorded(
-            input,
-            Plugins::Start(host_options(&args.plugins)),
-            Arc::new(Progress::default()),
-            options,
-        )
-        .await?;
-        let remediation = match (&config.gitops, args.no_remediate) {
-            (Some(gitops), false) => {
-                Some(remediate(config, gitops, &store, &cycle, args.dry_run).await?)
-            }
-            _ => None,
-        };
-        let notifications = if args.no_notify || args.dry_run {
-            None
-        } else {
-            Some(notify(config, &store).await)
-        };
-        anyhow::Ok((cycle, remediation, notifications))
+        let run = run_stages(config, &store, stages).await?;
+        anyhow::Ok((run.cycle, run.remediation, run.notifications))
     })?;
     let (cycle, remediation, notifications) = cycle;
     for problem in &cycle.observation.problems {
@@ -172,6 +153,77 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
     // As `scan`: the process ends next, the system takes the runtime's threads back.
     std::mem::forget(runtime);
     Ok(code)
+}
+
+/// What one cycle does and how: its sources, plugins and which stages run.
+pub struct Stages<'a> {
+    /// The sources to collect.
+    pub sources: &'a [Source],
+    /// Their names as the config spells them.
+    pub names: &'a [String],
+    /// Start a plugin host, or the running one.
+    pub plugins: Plugins,
+    /// The detect stage's observer.
+    pub progress: Arc<dyn aiops_engine::cycle::DetectObserver>,
+    /// The collect stage's progress.
+    pub collect_progress: CollectProgress,
+    /// How long to wait for another cycle's lock.
+    pub lock_wait: Duration,
+    /// Run the remediation stage (when `gitops:` is configured).
+    pub remediate: bool,
+    /// Remediation as a dry run.
+    pub dry_run: bool,
+    /// Run the notification stage.
+    pub notify: bool,
+}
+
+/// What one cycle did, stage by stage.
+pub struct CycleRun {
+    /// Collect, detect and record.
+    pub cycle: RecordedCycle,
+    /// The remediation stage, when it ran.
+    pub remediation: Option<RemediationReport>,
+    /// The notification stage, when it ran (its error as text).
+    pub notifications: Option<Result<DrainReport, String>>,
+}
+
+/// Runs one cycle's stages on `store` (under the cycle lock): collect, detect, record,
+/// then remediate and notify; the one place `aiops cycle` and `aiops serve` run a cycle.
+pub async fn run_stages(
+    config: &Config,
+    store: &Store,
+    stages: Stages<'_>,
+) -> anyhow::Result<CycleRun> {
+    let input = CycleInput {
+        sources: stages.sources,
+        source_names: Some(stages.names),
+        collectors: &config.collectors,
+        plugins: &config.plugins,
+        progress: &stages.collect_progress,
+    };
+    let options = RecordOptions {
+        store,
+        owner: owner(),
+        lock_wait: stages.lock_wait,
+        retention_days: config.state.retention_days,
+    };
+    let cycle = run_recorded(input, stages.plugins, stages.progress, options).await?;
+    let remediation = match (&config.gitops, stages.remediate) {
+        (Some(gitops), true) => {
+            Some(remediate(config, gitops, store, &cycle, stages.dry_run).await?)
+        }
+        _ => None,
+    };
+    let notifications = if stages.notify {
+        Some(notify(config, store).await)
+    } else {
+        None
+    };
+    Ok(CycleRun {
+        cycle,
+        remediation,
+        notifications,
+    })
 }
 
 /// The notification stage: routes the outbox's new events and sends what is due, for

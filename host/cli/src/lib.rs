@@ -13,4 +13,5 @@ pub mod cycle_cmd;
 pub mod notify_cmd;
 pub mod plugin_cmd;
 pub mod remediations_cmd;
+pub mod serve;
 pub mod store_cmd;

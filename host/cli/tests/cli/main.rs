@@ -13,3 +13,4 @@ mod notify;
 mod plugin_inspect;
 mod remediate;
 mod scan;
+mod serve;

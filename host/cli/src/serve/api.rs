@@ -1,0 +1,333 @@
+//! The REST API under `/api/v1` (axum 0.8) and `/healthz`, `/readyz`: findings,
+//! cycles (list, run now), remediations (list, show, approve, reject), notifications,
+//! silences and the audit log; bearer tokens with roles; problem+json errors; body size
+//! and time limits.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aiops_gitops::approvals;
+use aiops_gitops::workflow::{Gitops, MergeOutcome};
+use aiops_sdk::Severity;
+use aiops_state::{AuditQuery, FindingFilter, Store};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Auth;
+use super::config::Role;
+use super::problem::Problem;
+use crate::config::Config;
+
+/// What the handlers share.
+pub struct AppState {
+    /// The config in force.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// The tokens.
+    pub auth: Auth,
+    /// True once plugins are loaded and the store is open.
+    pub ready: AtomicBool,
+    /// Wakes the scheduler for a cycle now.
+    pub run_now: tokio::sync::Notify,
+}
+
+type Shared = Arc<AppState>;
+
+/// The router.
+pub fn router(state: Shared) -> Router {
+    let limit = state.config.api.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.api.request_timeout_seconds);
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/findings", get(findings))
+        .route("/api/v1/findings/{fingerprint}", get(finding))
+        .route("/api/v1/cycles", get(cycles).post(run_cycle))
+        .route("/api/v1/remediations", get(remediations))
+        .route("/api/v1/remediations/{id}", get(remediation))
+        .route("/api/v1/remediations/{id}/approve", post(approve))
+        .route("/api/v1/remediations/{id}/reject", post(reject))
+        .route("/api/v1/notifications", get(notifications))
+        .route("/api/v1/silences", get(silences))
+        .route("/api/v1/audit", get(audit))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(timeout, next.run(req)).await {
+                    Ok(response) => response,
+                    Err(_) => {
+                        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the request took too long")
+                            .into_response()
+                    }
+                }
+            },
+        ))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<Shared>) -> Response {
+    if s.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "starting").into_response()
+    }
+}
+
+/// Query of `GET /api/v1/findings`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingsQuery {
+    state: Option<String>,
+    severity: Option<String>,
+    rule: Option<String>,
+    resource: Option<String>,
+    limit: Option<usize>,
+}
+
+fn bad(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, detail)
+}
+
+async fn findings(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<FindingsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    let Query(q) = query.map_err(|e| bad(e.body_text()))?;
+    let state = q.state.unwrap_or_else(|| "open".into());
+    if !["open", "resolved", "stale", "all"].contains(&state.as_str()) {
+        return Err(bad(format!(
+            "state: {state:?} is not open, resolved, stale or all"
+        )));
+    }
+    let glob = |name: &str, v: &Option<String>| -> Result<Option<glob::Pattern>, Problem> {
+        v.as_deref()
+            .map(|g| glob::Pattern::new(g).map_err(|e| bad(format!("{name}: {e}"))))
+            .transpose()
+    };
+    let severities = match &q.severity {
+        Some(list) => list
+            .split(',')
+            .map(|x| {
+                x.parse::<Severity>()
+                    .map_err(|_| bad(format!("severity: {x:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let filter = FindingFilter {
+        state: Some(state),
+        severities,
+        rule: glob("rule", &q.rule)?,
+        resource: glob("resource", &q.resource)?,
+    };
+    let mut all = s.store.list_findings(&filter).await?;
+    all.truncate(q.limit.unwrap_or(100).clamp(1, 1000));
+    Ok(Json(all).into_response())
+}
+
+async fn finding(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(fingerprint): Path<String>,
+) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    match s.store.show_finding(&fingerprint).await {
+        Ok((finding, history)) => {
+            Ok(Json(json!({"finding": finding, "history": history})).into_response())
+        }
+        Err(err) => Err(Problem::new(StatusCode::NOT_FOUND, err.to_string())),
+    }
+}
+
+async fn cycles(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    Ok(Json(s.store.list_cycles(50).await?).into_response())
+}
+
+async fn run_cycle(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    let caller = s.auth.check(&headers, Role::Admin)?;
+    tracing::info!(by = %caller.name, "cycle requested through the API");
+    s.run_now.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(json!({"status": "queued"}))).into_response())
+}
+
+async fn remediations(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    Ok(Json(s.store.list_remediations(&[]).await?).into_response())
+}
+
+async fn remediation(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    let r = s
+        .store
+        .remediation(id)
+        .await
+        .map_err(|e| Problem::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let history = s
+        .store
+        .audit(&AuditQuery {
+            subject: Some(format!("remediation:{id}")),
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(json!({"remediation": r, "history": history})).into_response())
+}
+
+/// Body of approve and reject.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    reason: Option<String>,
+}
+
+/// Runs work on aiops's clone (libgit2's repository is not `Sync`, so its futures are
+/// not `Send`) on a blocking thread of its own.
+async fn on_repository<F>(work: impl FnOnce() -> F + Send + 'static) -> Result<Response, Problem>
+where
+    F: std::future::Future<Output = Result<Response, Problem>>,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(work()))
+        .await
+        .unwrap_or_else(|e| {
+            Err(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+            ))
+        })
+}
+
+async fn open_gitops(s: &AppState) -> Result<Gitops, Problem> {
+    let gitops = s.config.gitops.clone().ok_or_else(|| {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "no `gitops:` section: nothing to merge into",
+        )
+    })?;
+    Gitops::open(gitops, &s.config.policy, &s.config.data_dir())
+        .await
+        .map_err(|e| Problem::new(StatusCode::BAD_GATEWAY, e.to_string()))
+}
+
+fn decision_problem(err: aiops_gitops::workflow::GitopsError) -> Problem {
+    use aiops_gitops::workflow::GitopsError as E;
+    match err {
+        E::WrongState { .. } | E::Raced { .. } => {
+            Problem::new(StatusCode::CONFLICT, err.to_string())
+        }
+        E::State(aiops_state::StateError::NotFound(_)) => {
+            Problem::new(StatusCode::NOT_FOUND, err.to_string())
+        }
+        other => Problem::new(StatusCode::BAD_GATEWAY, other.to_string()),
+    }
+}
+
+fn body<T: Default + serde::de::DeserializeOwned>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, Problem> {
+    match body {
+        Ok(Json(v)) => Ok(v),
+        Err(axum::extract::rejection::JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
+        Err(e) => Err(Problem::new(StatusCode::BAD_REQUEST, e.body_text())),
+    }
+}
+
+async fn approve(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    decision: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let caller = s.auth.check(&headers, Role::Approve)?;
+    let decision = body(decision)?;
+    on_repository(move || async move {
+        let gitops = open_gitops(&s).await?;
+        let outcome = approvals::approve(
+            &s.store,
+            &gitops,
+            id,
+            &caller.name,
+            decision.reason.as_deref(),
+        )
+        .await
+        .map_err(decision_problem)?;
+        let (status, r) = match outcome {
+            MergeOutcome::Merged(r) => ("merged", r),
+            MergeOutcome::Held(r) => ("held", r),
+            MergeOutcome::Queued(r) => ("queued", r),
+        };
+        Ok(Json(json!({"outcome": status, "remediation": r})).into_response())
+    })
+    .await
+}
+
+async fn reject(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    decision: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let caller = s.auth.check(&headers, Role::Approve)?;
+    let decision = body(decision)?;
+    let reason = decision
+        .reason
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| bad("reason: a rejection needs a reason"))?;
+    on_repository(move || async move {
+        let gitops = open_gitops(&s).await?;
+        let r = approvals::reject(&s.store, &gitops, id, &caller.name, &reason)
+            .await
+            .map_err(decision_problem)?;
+        Ok(Json(json!({"outcome": "rejected", "remediation": r})).into_response())
+    })
+    .await
+}
+
+/// Query of `GET /api/v1/notifications`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationsQuery {
+    failed: Option<bool>,
+    limit: Option<i64>,
+}
+
+async fn notifications(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<NotificationsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    let Query(q) = query.map_err(|e| bad(e.body_text()))?;
+    let all = s
+        .store
+        .list_notifications(
+            q.failed.unwrap_or(false),
+            q.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
+    Ok(Json(all).into_response())
+}
+
+async fn silences(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    Ok(Json(s.store.silences(Some(aiops_state::now_millis())).await?).into_response())
+}
+
+async fn audit(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    Ok(Json(s.store.audit(&AuditQuery::default()).await?).into_response())
+}

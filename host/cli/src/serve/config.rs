@@ -1,0 +1,107 @@
+//! The `api:` and `schedule:` sections of the config, for `aiops serve`.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read everything.
+    Read,
+    /// Read, approve and reject remediations, manage silences.
+    Approve,
+    /// Everything, running cycles included.
+    Admin,
+}
+
+/// One API token (`api.tokens[i]`): its value only ever in the environment or a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The name the audit log records for what the token does.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// Environment variable holding the token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// File holding the token.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+}
+
+/// The `api:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Where the API listens.
+    pub listen: String,
+    /// The tokens; none: `serve` makes a local admin token and prints it.
+    pub tokens: Vec<TokenConfig>,
+    /// Let read endpoints answer without a token.
+    pub read_open: bool,
+    /// Seconds one request may take.
+    pub request_timeout_seconds: u64,
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: "127.0.0.1:8080".into(),
+            tokens: Vec::new(),
+            read_open: false,
+            request_timeout_seconds: 30,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The `schedule:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Time between the starts of two cycles (`5m`), jittered by up to a tenth.
+    pub interval: String,
+    /// How long a running cycle may take to finish on SIGTERM before it is abandoned.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            interval: "5m".into(),
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// Checks the section: a listen address, one secret source per token.
+    pub fn validate(&self) -> Result<(), String> {
+        self.listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|e| format!("api.listen: {:?}: {e}", self.listen))?;
+        for (i, t) in self.tokens.iter().enumerate() {
+            if t.token_env.is_some() == t.token_file.is_some() {
+                return Err(format!(
+                    "api.tokens[{i}] ({}): give exactly one of token_env and token_file",
+                    t.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ScheduleConfig {
+    /// Checks the interval.
+    pub fn validate(&self) -> Result<(), String> {
+        aiops_notify::config::parse_duration(&self.interval)
+            .map(drop)
+            .map_err(|e| format!("schedule.interval: {e}"))
+    }
+}

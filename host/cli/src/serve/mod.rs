@@ -1,0 +1,222 @@
+//! `aiops serve`: the long-running host. Plugins are loaded once and hot-reloaded from
+//! the plugin directory; cycles run on `schedule.interval` (jittered) or when the API
+//! asks, never two at once; the REST API answers meanwhile. SIGTERM or SIGINT: no new
+//! cycle starts, the running one gets `schedule.shutdown_grace_seconds` to finish (a
+//! cycle cut short is abandoned cleanly: cycles are atomic), HTTP drains, exit 0.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod problem;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use aiops_collect::{CollectProgress, Source};
+use aiops_engine::cycle::Plugins;
+use aiops_runtime::PluginHost;
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::{PluginArgs, Progress, host_options};
+use crate::config::Config;
+use crate::cycle_cmd::{Stages, run_stages};
+use crate::store_cmd::open_store;
+
+/// Arguments of `aiops serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where the API listens (overrides `api.listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Plugins.
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+}
+
+/// Runs `aiops serve` until SIGTERM or SIGINT.
+pub fn run_serve(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = config.clone();
+    if let Some(listen) = &args.listen {
+        config.api.listen = listen.clone();
+        config.api.validate().map_err(anyhow::Error::msg)?;
+    }
+    let runtime = crate::cli::async_runtime()?;
+    runtime.block_on(serve(config, args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn interval(config: &Config) -> Duration {
+    aiops_notify::config::parse_duration(&config.schedule.interval)
+        .unwrap_or(Duration::from_secs(300))
+}
+
+/// Up to a tenth of `d` either way, from the clock's nanoseconds.
+fn jittered(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
+    let spread = d / 10;
+    let offset = spread.mul_f64(f64::from(nanos % 2001) / 1000.0);
+    (d - spread) + offset
+}
+
+async fn serve(config: Config, args: &ServeArgs) -> anyhow::Result<()> {
+    let listen = config.api.listen.clone();
+    let (auth, generated) = auth::Auth::from_config(&config.api)?;
+    let store = open_store(&config).await?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("api.listen {listen}"))?;
+    let address = listener.local_addr()?;
+    let state = Arc::new(api::AppState {
+        config: config.clone(),
+        store: store.clone(),
+        auth,
+        ready: Default::default(),
+        run_now: tokio::sync::Notify::new(),
+    });
+    let app = api::router(state.clone());
+    let shutdown = tokio_util_shutdown();
+    let server = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+        })
+    };
+    println!("aiops serve: API on http://{address}/api/v1 (readiness: /readyz)");
+    if let Some(token) = generated {
+        println!(
+            "aiops serve: no api.tokens configured; a local admin token for this run: {token}"
+        );
+    }
+    // Plugins once, watched for hot reload.
+    let options = aiops_runtime::HostOptions {
+        watch: true,
+        ..host_options(&args.plugins)
+    };
+    let plugins_config = config.plugins.clone();
+    let host = tokio::task::spawn_blocking(move || PluginHost::start(&plugins_config, &options))
+        .await
+        .context("plugin host")??;
+    state.ready.store(true, Ordering::Release);
+    tracing::info!(%address, "ready");
+
+    let sources: Vec<Source> = config.sources.iter().map(|s| s.source.clone()).collect();
+    let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+    let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
+    loop {
+        if !sources.is_empty() {
+            let stages = Stages {
+                sources: &sources,
+                names: &names,
+                plugins: Plugins::Running(host.registry.clone()),
+                progress: Arc::new(Progress::default()),
+                collect_progress: CollectProgress::hidden(),
+                lock_wait: Duration::from_secs(5),
+                remediate: true,
+                dry_run: false,
+                notify: true,
+            };
+            let run = run_stages(&config, &store, stages);
+            tokio::pin!(run);
+            let outcome = tokio::select! {
+                r = &mut run => Some(r),
+                () = shutdown.cancelled() => {
+                    tracing::info!(grace_seconds = grace.as_secs(), "shutting down: letting the running cycle finish");
+                    match tokio::time::timeout(grace, &mut run).await {
+                        Ok(r) => Some(r),
+                        Err(_) => {
+                            tracing::warn!("the running cycle did not finish in time: abandoned (the next start records it so)");
+                            None
+                        }
+                    }
+                }
+            };
+            match outcome {
+                Some(Ok(run)) => {
+                    let s = &run.cycle.outcome.summary.total;
+                    tracing::info!(
+                        cycle = run.cycle.id,
+                        new = s.new,
+                        open = s.open,
+                        resolved = s.resolved,
+                        reopened = s.reopened,
+                        stale = s.stale,
+                        "cycle done"
+                    );
+                }
+                Some(Err(err)) => tracing::error!(error = %format!("{err:#}"), "cycle failed"),
+                None => {}
+            }
+        }
+        if shutdown.is_cancelled() {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(jittered(interval(&config))) => {}
+            () = state.run_now.notified() => {}
+            () = shutdown.cancelled() => break,
+        }
+    }
+    state.ready.store(false, Ordering::Release);
+    server.await.context("the API server")??;
+    drop(host);
+    store.close().await;
+    println!("aiops serve: stopped");
+    Ok(())
+}
+
+/// A shutdown signal set by SIGTERM or SIGINT.
+fn tokio_util_shutdown() -> Shutdown {
+    let shutdown = Shutdown::default();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for SIGTERM");
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+        }
+        on_signal.cancel();
+    });
+    shutdown
+}
+
+/// Set once, awaited by many.
+#[derive(Clone, Default)]
+struct Shutdown {
+    inner: Arc<(std::sync::atomic::AtomicBool, tokio::sync::Notify)>,
+}
+
+impl Shutdown {
+    fn cancel(&self) {
+        self.inner.0.store(true, Ordering::Release);
+        self.inner.1.notify_waiters();
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.inner.0.load(Ordering::Acquire)
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            let notified = self.inner.1.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}

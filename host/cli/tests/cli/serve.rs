@@ -1,0 +1,308 @@
+//! `aiops serve` as a real process: the local fixtures and a bare IaC repository, tokens
+//! from files; readiness, scheduled and requested cycles, the REST API's success and
+//! error cases (401, 403, 400, 404 as problem+json), approving and rejecting through the
+//! API (the token's name in the audit log, the merge in the repository), SIGTERM → 0.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::os::unix::process::ExitStatusExt as _;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::remediate::{CART, GitWork, SEARCH, git};
+
+const READER: &str = "reader-token-0123456789abcdef";
+const ALICE: &str = "alice-token-0123456789abcdef";
+const ADMIN: &str = "admin-token-0123456789abcdef";
+
+/// One HTTP/1.1 request on loopback: (status, content type, body).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        request.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, content_type, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn json(port: u16, path: &str, token: &str) -> Value {
+    let (status, _, body) = http(port, "GET", path, Some(token), None);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < within, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(work: &GitWork, port: u16) -> Child {
+    work.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
+    let work = GitWork::new(
+        "api:\n  tokens:\n    - {name: reader, role: read, token_file: reader.token}\n    - {name: alice, role: approve, token_file: alice.token}\n    - {name: ops, role: admin, token_file: admin.token}\nschedule: {interval: 1h, shutdown_grace_seconds: 30}\n",
+    );
+    for (file, token) in [
+        ("reader.token", READER),
+        ("alice.token", ALICE),
+        ("admin.token", ADMIN),
+    ] {
+        std::fs::write(work.path().join(file), token).unwrap();
+    }
+    let port = free_port();
+    let mut child = start(&work, port);
+    wait_for("readiness", Duration::from_secs(180), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/readyz", None, None).0 == 200
+    });
+    assert_eq!(http(port, "GET", "/healthz", None, None).0, 200);
+    wait_for("the first cycle", Duration::from_secs(180), || {
+        json(port, "/api/v1/cycles", READER)
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+            && !json(port, "/api/v1/remediations", READER)
+                .as_array()
+                .unwrap()
+                .is_empty()
+    });
+
+    // Errors are problem+json, with the right status.
+    let (status, ctype, body) = http(port, "GET", "/api/v1/findings", None, None);
+    assert_eq!(
+        (status, ctype.as_str()),
+        (401, "application/problem+json"),
+        "{body}"
+    );
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/v1/findings",
+            Some("not-a-token-at-all"),
+            None
+        )
+        .0,
+        401
+    );
+    let (status, ctype, body) = http(
+        port,
+        "GET",
+        "/api/v1/findings?severity=urgent",
+        Some(READER),
+        None,
+    );
+    assert_eq!(
+        (status, ctype.as_str()),
+        (400, "application/problem+json"),
+        "{body}"
+    );
+    assert!(body.contains("severity"), "{body}");
+    assert_eq!(
+        http(port, "GET", "/api/v1/findings?nope=1", Some(READER), None).0,
+        400
+    );
+    assert_eq!(
+        http(port, "GET", "/api/v1/nothing-here", Some(READER), None).0,
+        404
+    );
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/v1/remediations/99999",
+            Some(READER),
+            None
+        )
+        .0,
+        404
+    );
+
+    let high = json(port, "/api/v1/findings?severity=high&limit=5", READER);
+    let high = high.as_array().unwrap();
+    assert!(!high.is_empty() && high.len() <= 5);
+    assert!(high.iter().all(|f| f["severity"] == "high"));
+    let fp = high[0]["fingerprint"].as_str().unwrap();
+    let one = json(port, &format!("/api/v1/findings/{fp}"), READER);
+    assert_eq!(one["finding"]["fingerprint"], fp);
+
+    let remediations = json(port, "/api/v1/remediations", READER);
+    let id_of = |key: &str| {
+        remediations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group_key"] == key)
+            .unwrap_or_else(|| panic!("no remediation for {key}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (cart, search) = (id_of(CART), id_of(SEARCH));
+
+    // A read token cannot approve; an approve token can, and the audit names it.
+    let approve = format!("/api/v1/remediations/{cart}/approve");
+    assert_eq!(http(port, "POST", &approve, Some(READER), None).0, 403);
+    let before = git(&work.remote(), &["rev-parse", "main"]);
+    let (status, _, body) = http(
+        port,
+        "POST",
+        &approve,
+        Some(ALICE),
+        Some(r#"{"reason":"reviewed"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["outcome"], "merged");
+    assert_ne!(
+        git(&work.remote(), &["rev-parse", "main"]),
+        before,
+        "merged into main"
+    );
+    let shown = json(port, &format!("/api/v1/remediations/{cart}"), READER);
+    assert_eq!(shown["remediation"]["decided_by"], "alice");
+    assert!(
+        shown["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["actor"] == "user:alice" && h["action"] == "remediation.approved")
+    );
+    // Approving again: a conflict, not a 500.
+    assert_eq!(http(port, "POST", &approve, Some(ALICE), None).0, 409);
+
+    // A rejection needs a reason.
+    let reject = format!("/api/v1/remediations/{search}/reject");
+    assert_eq!(http(port, "POST", &reject, Some(ALICE), Some("{}")).0, 400);
+    assert_eq!(
+        http(port, "POST", &reject, Some(ALICE), Some("{not json")).0,
+        400
+    );
+    let (status, _, body) = http(
+        port,
+        "POST",
+        &reject,
+        Some(ALICE),
+        Some(r#"{"reason":"not now"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json(port, &format!("/api/v1/remediations/{search}"), READER)["remediation"]["state"],
+        "rejected"
+    );
+
+    // Run a cycle now: admin only.
+    let cycles = json(port, "/api/v1/cycles", READER)
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        http(port, "POST", "/api/v1/cycles", Some(ALICE), None).0,
+        403
+    );
+    assert_eq!(
+        http(port, "POST", "/api/v1/cycles", Some(ADMIN), None).0,
+        202
+    );
+    wait_for("the requested cycle", Duration::from_secs(120), || {
+        json(port, "/api/v1/cycles", READER)
+            .as_array()
+            .unwrap()
+            .len()
+            > cycles
+    });
+    for path in ["/api/v1/notifications", "/api/v1/silences", "/api/v1/audit"] {
+        assert!(json(port, path, READER).is_array(), "{path}");
+    }
+
+    // SIGTERM: a clean exit.
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?} {:?}", status.signal());
+}
