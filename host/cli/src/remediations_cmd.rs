@@ -219,6 +219,7 @@ fn print_one(
 }
 
 async fn approve(config: &Config, store: &Store, args: &ApproveArgs) -> anyhow::Result<ExitCode> {
+    let _lock = approvals::decision_lock(store, args.id, &args.by).await?;
     let gitops = open_gitops(config).await?;
     match approvals::approve(store, &gitops, args.id, &args.by, args.reason.as_deref()).await? {
         MergeOutcome::Merged(r) => {
@@ -253,6 +254,7 @@ async fn approve(config: &Config, store: &Store, args: &ApproveArgs) -> anyhow::
 }
 
 async fn reject(config: &Config, store: &Store, args: &RejectArgs) -> anyhow::Result<ExitCode> {
+    let _lock = approvals::decision_lock(store, args.id, &args.by).await?;
     let gitops = open_gitops(config).await?;
     let r = approvals::reject(store, &gitops, args.id, &args.by, &args.reason).await?;
     println!(

@@ -4,10 +4,27 @@
 //! is tried, so a process killed in between loses nothing: the next cycle finds the
 //! remediation `approved` and finishes the merge.
 
-use aiops_state::{Remediation, RemediationState, Store, now_millis};
+use std::time::Duration;
+
+use aiops_state::{CycleLock, Remediation, RemediationState, Store, now_millis};
 
 use crate::provider::Provider;
 use crate::workflow::{Gitops, GitopsError, MergeOutcome, event, step};
+
+/// How long a decision waits for a running cycle (which holds aiops's clone) to end.
+pub const LOCK_WAIT: Duration = Duration::from_secs(20);
+
+/// Takes the store's cycle lock for a decision on `id`: a decision never runs beside a
+/// cycle (or another decision) on the same clone, in this process or another. Take it
+/// before opening the clone, and hold it through [`approve`] or [`reject`].
+pub async fn decision_lock(store: &Store, id: i64, by: &str) -> Result<CycleLock, GitopsError> {
+    Ok(store
+        .lock_cycles(
+            &format!("a decision on remediation {id} by {by}"),
+            LOCK_WAIT,
+        )
+        .await?)
+}
 
 /// Who decided, as the audit log records it: `user:NAME`.
 pub fn user_actor(name: &str) -> String {
@@ -26,7 +43,8 @@ fn expect_awaiting(r: &Remediation) -> Result<(), GitopsError> {
     }
 }
 
-/// Approves remediation `id` for `by` and merges it; the merge outcome.
+/// Approves remediation `id` for `by` and merges it; the merge outcome (the caller holds
+/// the [`decision_lock`]).
 pub async fn approve(
     store: &Store,
     gitops: &Gitops,
@@ -57,7 +75,8 @@ pub async fn approve(
     gitops.merge(store, r, &actor).await
 }
 
-/// Rejects remediation `id` for `by` because of `reason` and withdraws it (deletes the
+/// Rejects remediation `id` for `by` because of `reason` (the caller holds the
+/// [`decision_lock`]) and withdraws it (deletes the
 /// branch, or closes the pull request with a comment saying why); a
 /// later cycle proposes nothing for its group until the proposed change differs.
 pub async fn reject(

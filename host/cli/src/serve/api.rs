@@ -26,8 +26,10 @@ use crate::config::Config;
 
 /// What the handlers share.
 pub struct AppState {
-    /// The config in force.
-    pub config: Config,
+    /// The config in force (swapped by a reload).
+    pub config: arc_swap::ArcSwap<Config>,
+    /// The last rejected config edit, if the file now holds one.
+    pub config_error: arc_swap::ArcSwapOption<String>,
     /// The store.
     pub store: Store,
     /// The tokens.
@@ -42,8 +44,9 @@ type Shared = Arc<AppState>;
 
 /// The router.
 pub fn router(state: Shared) -> Router {
-    let limit = state.config.api.max_body_bytes;
-    let timeout = Duration::from_secs(state.config.api.request_timeout_seconds);
+    let config = state.config.load();
+    let limit = config.api.max_body_bytes;
+    let timeout = Duration::from_secs(config.api.request_timeout_seconds);
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -57,6 +60,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/silences", get(silences))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/config", get(config_status))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(
@@ -212,13 +216,14 @@ where
 }
 
 async fn open_gitops(s: &AppState) -> Result<Gitops, Problem> {
-    let gitops = s.config.gitops.clone().ok_or_else(|| {
+    let config = s.config.load_full();
+    let gitops = config.gitops.clone().ok_or_else(|| {
         Problem::new(
             StatusCode::CONFLICT,
             "no `gitops:` section: nothing to merge into",
         )
     })?;
-    Gitops::open(gitops, &s.config.policy, &s.config.data_dir())
+    Gitops::open(gitops, &config.policy, &config.data_dir())
         .await
         .map_err(|e| Problem::new(StatusCode::BAD_GATEWAY, e.to_string()))
 }
@@ -228,6 +233,9 @@ fn decision_problem(err: aiops_gitops::workflow::GitopsError) -> Problem {
     match err {
         E::WrongState { .. } | E::Raced { .. } => {
             Problem::new(StatusCode::CONFLICT, err.to_string())
+        }
+        E::State(aiops_state::StateError::Busy { .. }) => {
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
         }
         E::State(aiops_state::StateError::NotFound(_)) => {
             Problem::new(StatusCode::NOT_FOUND, err.to_string())
@@ -255,6 +263,9 @@ async fn approve(
     let caller = s.auth.check(&headers, Role::Approve)?;
     let decision = body(decision)?;
     on_repository(move || async move {
+        let _lock = approvals::decision_lock(&s.store, id, &caller.name)
+            .await
+            .map_err(decision_problem)?;
         let gitops = open_gitops(&s).await?;
         let outcome = approvals::approve(
             &s.store,
@@ -288,6 +299,9 @@ async fn reject(
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| bad("reason: a rejection needs a reason"))?;
     on_repository(move || async move {
+        let _lock = approvals::decision_lock(&s.store, id, &caller.name)
+            .await
+            .map_err(decision_problem)?;
         let gitops = open_gitops(&s).await?;
         let r = approvals::reject(&s.store, &gitops, id, &caller.name, &reason)
             .await
@@ -325,6 +339,12 @@ async fn notifications(
 async fn silences(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
     s.auth.check(&headers, Role::Read)?;
     Ok(Json(s.store.silences(Some(aiops_state::now_millis())).await?).into_response())
+}
+
+async fn config_status(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    let error = s.config_error.load().as_deref().cloned();
+    Ok(Json(json!({"ok": error.is_none(), "error": error})).into_response())
 }
 
 async fn audit(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {

@@ -36,15 +36,72 @@ pub struct ServeArgs {
     pub plugins: PluginArgs,
 }
 
+/// `aiops config …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file: exit 0 when `aiops serve` and `aiops cycle` would take it,
+    /// else 2 with the error naming the file, line and key.
+    Check {
+        /// The file.
+        file: std::path::PathBuf,
+    },
+}
+
+/// Runs `aiops config …`.
+pub fn config_cmd(command: &ConfigCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ConfigCommand::Check { file } => {
+            Config::load(file)?;
+            println!("{}: ok", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The config file's modification time, if it can be read.
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Reloads the config file when it changed since `seen`: a valid edit replaces the
+/// config in force (used from the next cycle on), a bad one is logged and shown on
+/// `/api/v1/config` while the previous config keeps serving.
+fn reload_if_changed(
+    state: &api::AppState,
+    path: &std::path::Path,
+    seen: &mut Option<std::time::SystemTime>,
+) {
+    let now = modified(path);
+    if now == *seen {
+        return;
+    }
+    *seen = now;
+    match Config::load(path) {
+        Ok(config) => {
+            state.config.store(Arc::new(config));
+            state.config_error.store(None);
+            tracing::warn!(file = %path.display(), "config reloaded: in force from this cycle on");
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "config edit rejected; the previous config keeps serving");
+            state.config_error.store(Some(Arc::new(err.to_string())));
+        }
+    }
+}
+
 /// Runs `aiops serve` until SIGTERM or SIGINT.
-pub fn run_serve(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run_serve(
+    path: Option<&std::path::Path>,
+    config: &Config,
+    args: &ServeArgs,
+) -> anyhow::Result<ExitCode> {
     let mut config = config.clone();
     if let Some(listen) = &args.listen {
         config.api.listen = listen.clone();
         config.api.validate().map_err(anyhow::Error::msg)?;
     }
     let runtime = crate::cli::async_runtime()?;
-    runtime.block_on(serve(config, args))?;
+    runtime.block_on(serve(path, config, args))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -64,7 +121,11 @@ fn jittered(d: Duration) -> Duration {
     (d - spread) + offset
 }
 
-async fn serve(config: Config, args: &ServeArgs) -> anyhow::Result<()> {
+async fn serve(
+    path: Option<&std::path::Path>,
+    config: Config,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
     let listen = config.api.listen.clone();
     let (auth, generated) = auth::Auth::from_config(&config.api)?;
     let store = open_store(&config).await?;
@@ -73,7 +134,8 @@ async fn serve(config: Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("api.listen {listen}"))?;
     let address = listener.local_addr()?;
     let state = Arc::new(api::AppState {
-        config: config.clone(),
+        config: arc_swap::ArcSwap::from_pointee(config.clone()),
+        config_error: arc_swap::ArcSwapOption::empty(),
         store: store.clone(),
         auth,
         ready: Default::default(),
@@ -107,10 +169,15 @@ async fn serve(config: Config, args: &ServeArgs) -> anyhow::Result<()> {
     state.ready.store(true, Ordering::Release);
     tracing::info!(%address, "ready");
 
-    let sources: Vec<Source> = config.sources.iter().map(|s| s.source.clone()).collect();
-    let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
-    let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
+    let mut seen = path.and_then(modified);
     loop {
+        if let Some(path) = path {
+            reload_if_changed(&state, path, &mut seen);
+        }
+        let config = state.config.load_full();
+        let sources: Vec<Source> = config.sources.iter().map(|s| s.source.clone()).collect();
+        let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+        let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
         if !sources.is_empty() {
             let stages = Stages {
                 sources: &sources,

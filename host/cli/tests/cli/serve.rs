@@ -287,6 +287,52 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         assert!(json(port, path, READER).is_array(), "{path}");
     }
 
+    // A bad config edit is rejected (the old config keeps serving); a good one is in
+    // force from the next cycle.
+    let config_path = work.path().join("aiops.yaml");
+    let good = std::fs::read_to_string(&config_path).unwrap();
+    let cycle_count = || {
+        json(port, "/api/v1/cycles", READER)
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let run_cycle = || {
+        let n = cycle_count();
+        assert_eq!(
+            http(port, "POST", "/api/v1/cycles", Some(ADMIN), None).0,
+            202
+        );
+        wait_for("a cycle", Duration::from_secs(120), || cycle_count() > n);
+    };
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&config_path, good.replace("interval: 1h", "interval: soon")).unwrap();
+    run_cycle();
+    let status = json(port, "/api/v1/config", READER);
+    assert_eq!(status["ok"], false, "{status}");
+    assert!(
+        status["error"]
+            .as_str()
+            .unwrap()
+            .contains("schedule.interval"),
+        "{status}"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(
+        &config_path,
+        format!("{good}plugins:\n  settings:\n    k8s-workloads: {{enabled: false}}\n"),
+    )
+    .unwrap();
+    run_cycle();
+    assert_eq!(json(port, "/api/v1/config", READER)["ok"], true);
+    let last = &json(port, "/api/v1/cycles", READER)[0];
+    assert!(
+        last["summary"]["stale"].as_u64().unwrap() > 0,
+        "k8s-workloads is off now: {last}"
+    );
+    let (code, ..) = http(port, "GET", "/readyz", None, None);
+    assert_eq!(code, 200, "still ready");
+
     // SIGTERM: a clean exit.
     let pid = child.id().to_string();
     std::process::Command::new("kill")
@@ -305,4 +351,34 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0), "{status:?} {:?}", status.signal());
+}
+
+#[test]
+fn config_check_says_ok_or_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        "schedule: {interval: 10m}\napi: {listen: '127.0.0.1:9000'}\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "schedule: {interval: 10m}\napi: {listen: nowhere}\n").unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aiops"))
+            .args(["config", "check"])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&good);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok"));
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yaml") && err.contains("api.listen"),
+        "{err}"
+    );
 }
