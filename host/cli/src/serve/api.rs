@@ -38,6 +38,8 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// Wakes the scheduler for a cycle now.
     pub run_now: tokio::sync::Notify,
+    /// Prometheus metrics.
+    pub metrics: super::metrics::Metrics,
 }
 
 type Shared = Arc<AppState>;
@@ -50,6 +52,7 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/api/v1/findings", get(findings))
         .route("/api/v1/findings/{fingerprint}", get(finding))
         .route("/api/v1/cycles", get(cycles).post(run_cycle))
@@ -75,6 +78,17 @@ pub fn router(state: Shared) -> Router {
             },
         ))
         .with_state(state)
+}
+
+async fn metrics(State(s): State<Shared>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(s): State<Shared>) -> Response {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod metrics;
 pub mod problem;
 
 use std::process::ExitCode;
@@ -80,11 +81,13 @@ fn reload_if_changed(
         Ok(config) => {
             state.config.store(Arc::new(config));
             state.config_error.store(None);
+            state.metrics.config_reload("ok");
             tracing::warn!(file = %path.display(), "config reloaded: in force from this cycle on");
         }
         Err(err) => {
             tracing::error!(error = %err, "config edit rejected; the previous config keeps serving");
             state.config_error.store(Some(Arc::new(err.to_string())));
+            state.metrics.config_reload("rejected");
         }
     }
 }
@@ -140,6 +143,7 @@ async fn serve(
         auth,
         ready: Default::default(),
         run_now: tokio::sync::Notify::new(),
+        metrics: metrics::Metrics::new(),
     });
     let app = api::router(state.clone());
     let shutdown = tokio_util_shutdown();
@@ -190,6 +194,7 @@ async fn serve(
                 dry_run: false,
                 notify: true,
             };
+            let started = std::time::Instant::now();
             let run = run_stages(&config, &store, stages);
             tokio::pin!(run);
             let outcome = tokio::select! {
@@ -205,6 +210,13 @@ async fn serve(
                     }
                 }
             };
+            let states = remediation_states(&store).await;
+            let seconds = started.elapsed().as_secs_f64();
+            match &outcome {
+                Some(Ok(run)) => state.metrics.cycle(seconds, Some(run), &states),
+                Some(Err(_)) => state.metrics.cycle(seconds, None, &states),
+                None => {}
+            }
             match outcome {
                 Some(Ok(run)) => {
                     let s = &run.cycle.outcome.summary.total;
@@ -237,6 +249,15 @@ async fn serve(
     store.close().await;
     println!("aiops serve: stopped");
     Ok(())
+}
+
+/// Remediations counted by state.
+async fn remediation_states(store: &aiops_state::Store) -> Vec<(String, i64)> {
+    let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in store.list_remediations(&[]).await.unwrap_or_default() {
+        *counts.entry(r.state.as_str().to_string()).or_default() += 1;
+    }
+    counts.into_iter().collect()
 }
 
 /// A shutdown signal set by SIGTERM or SIGINT.

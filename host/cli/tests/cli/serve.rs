@@ -103,12 +103,24 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(work: &GitWork, port: u16) -> Child {
-    work.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+/// The serve process, killed if the test ends without stopping it.
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(work: &GitWork, port: u16) -> Serving {
+    Serving(
+        work.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -333,15 +345,47 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let (code, ..) = http(port, "GET", "/readyz", None, None);
     assert_eq!(code, 200, "still ready");
 
+    // Metrics, OpenMetrics text.
+    let (code, ctype, text) = http(port, "GET", "/metrics", None, None);
+    assert_eq!(code, 200);
+    assert!(ctype.starts_with("application/openmetrics-text"), "{ctype}");
+    // The remediation gauges say what the API lists.
+    let mut by_state = std::collections::BTreeMap::<String, usize>::new();
+    for r in json(port, "/api/v1/remediations", READER)
+        .as_array()
+        .unwrap()
+    {
+        *by_state
+            .entry(r["state"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert!(by_state.len() >= 2, "{by_state:?}");
+    for (state, n) in &by_state {
+        let line = format!("aiops_remediations{{state=\"{state}\"}} {n}");
+        assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
+    }
+    for expected in [
+        "aiops_build_info{version=",
+        "aiops_cycles_total{outcome=\"completed\"}",
+        "aiops_cycle_duration_seconds_bucket",
+        "aiops_findings{state=\"stale\",severity=\"high\"}",
+        "aiops_config_reloads_total{outcome=\"rejected\"} 1",
+        "aiops_config_reloads_total{outcome=\"ok\"} 1",
+        "aiops_resources{source=\"manifests:deploy/k8s/base\"}",
+        "# EOF",
+    ] {
+        assert!(text.contains(expected), "no {expected} in\n{text}");
+    }
+
     // SIGTERM: a clean exit.
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap();
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(
