@@ -40,6 +40,8 @@ pub struct AppState {
     pub run_now: tokio::sync::Notify,
     /// Prometheus metrics.
     pub metrics: super::metrics::Metrics,
+    /// The plugins, once the host has loaded them.
+    pub plugins: std::sync::OnceLock<Arc<aiops_runtime::PluginRegistry>>,
 }
 
 type Shared = Arc<AppState>;
@@ -63,6 +65,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/silences", get(silences))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/plugins", get(plugins))
         .route("/api/v1/config", get(config_status))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(limit))
@@ -353,6 +356,35 @@ async fn notifications(
 async fn silences(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
     s.auth.check(&headers, Role::Read)?;
     Ok(Json(s.store.silences(Some(aiops_state::now_millis())).await?).into_response())
+}
+
+async fn plugins(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    s.auth.check(&headers, Role::Read)?;
+    let Some(registry) = s.plugins.get() else {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "plugins are loading",
+        ));
+    };
+    let listed: Vec<serde_json::Value> = registry
+        .snapshot()
+        .entries
+        .values()
+        .map(|e| {
+            let p = e.plugin.as_ref();
+            json!({
+                "origin": e.origin,
+                "name": p.map(|p| p.info.name.clone()),
+                "version": p.map(|p| p.info.version.clone()),
+                "kind": p.map(|p| format!("{:?}", p.kind()).to_lowercase()),
+                "rules": p.map(|p| p.info.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>()),
+                "hash": p.map(|p| p.hash.clone()),
+                "status": if p.is_some() { "loaded" } else { "failed" },
+                "error": e.error,
+            })
+        })
+        .collect();
+    Ok(Json(listed).into_response())
 }
 
 async fn config_status(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {

@@ -144,6 +144,7 @@ async fn serve(
         ready: Default::default(),
         run_now: tokio::sync::Notify::new(),
         metrics: metrics::Metrics::new(),
+        plugins: std::sync::OnceLock::new(),
     });
     let app = api::router(state.clone());
     let shutdown = tokio_util_shutdown();
@@ -170,6 +171,7 @@ async fn serve(
     let host = tokio::task::spawn_blocking(move || PluginHost::start(&plugins_config, &options))
         .await
         .context("plugin host")??;
+    let _ = state.plugins.set(host.registry.clone());
     state.ready.store(true, Ordering::Release);
     tracing::info!(%address, "ready");
 

@@ -114,12 +114,22 @@ impl Drop for Serving {
 }
 
 fn start(work: &GitWork, port: u16) -> Serving {
+    let plugins = work.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    // A hostile plugin file: recorded as failed, the host stays ready.
+    std::fs::write(plugins.join("broken.wasm"), b"\0asm not really").unwrap();
     Serving(
-        work.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+        work.command(&[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--plugins",
+        ])
+        .arg(&plugins)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
     )
 }
 
@@ -138,18 +148,20 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let port = free_port();
     let mut child = start(&work, port);
     wait_for("readiness", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
         TcpStream::connect(("127.0.0.1", port)).is_ok()
             && http(port, "GET", "/readyz", None, None).0 == 200
     });
     assert_eq!(http(port, "GET", "/healthz", None, None).0, 200);
     wait_for("the first cycle", Duration::from_secs(180), || {
-        json(port, "/api/v1/cycles", READER)
+        let listed = json(port, "/api/v1/remediations", READER);
+        let keys: Vec<&str> = listed
             .as_array()
-            .is_some_and(|c| !c.is_empty())
-            && !json(port, "/api/v1/remediations", READER)
-                .as_array()
-                .unwrap()
-                .is_empty()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["group_key"].as_str())
+            .collect();
+        keys.contains(&CART) && keys.contains(&SEARCH)
     });
 
     // Errors are problem+json, with the right status.
@@ -295,6 +307,20 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
             .len()
             > cycles
     });
+    let plugins = json(port, "/api/v1/plugins", READER);
+    let plugins = plugins.as_array().unwrap();
+    let workloads = plugins
+        .iter()
+        .find(|p| p["name"] == "k8s-workloads")
+        .unwrap();
+    assert_eq!(workloads["status"], "loaded");
+    assert!(!workloads["rules"].as_array().unwrap().is_empty());
+    let broken = plugins
+        .iter()
+        .find(|p| p["origin"].as_str().unwrap().ends_with("broken.wasm"))
+        .unwrap();
+    assert_eq!(broken["status"], "failed");
+    assert!(!broken["error"].as_str().unwrap().is_empty(), "{broken}");
     for path in ["/api/v1/notifications", "/api/v1/silences", "/api/v1/audit"] {
         assert!(json(port, path, READER).is_array(), "{path}");
     }
