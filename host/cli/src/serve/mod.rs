@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod metrics;
 pub mod problem;
+pub mod watch;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub struct ServeArgs {
     /// Where the API listens (overrides `api.listen`).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Run a cycle as soon as the config, a plugin or a file source changes, and log
+    /// its new and resolved findings (the rule author's loop).
+    #[arg(long)]
+    pub watch: bool,
     /// Plugins.
     #[command(flatten)]
     pub plugins: PluginArgs,
@@ -172,6 +177,15 @@ async fn serve(
         .await
         .context("plugin host")??;
     let _ = state.plugins.set(host.registry.clone());
+    let _watch = if args.watch {
+        Some(watch::start(
+            state.clone(),
+            path,
+            args.plugins.plugins.as_deref(),
+        )?)
+    } else {
+        None
+    };
     state.ready.store(true, Ordering::Release);
     tracing::info!(%address, "ready");
 
@@ -221,6 +235,9 @@ async fn serve(
             }
             match outcome {
                 Some(Ok(run)) => {
+                    if args.watch {
+                        log_changes(&store, &run).await;
+                    }
                     let s = &run.cycle.outcome.summary.total;
                     tracing::info!(
                         cycle = run.cycle.id,
@@ -251,6 +268,22 @@ async fn serve(
     store.close().await;
     println!("aiops serve: stopped");
     Ok(())
+}
+
+/// The findings a cycle opened and resolved, one log line each (for `--watch`).
+async fn log_changes(store: &aiops_state::Store, run: &crate::cycle_cmd::CycleRun) {
+    let outcome = &run.cycle.outcome;
+    for (change, fingerprints) in [("new", &outcome.opened), ("resolved", &outcome.resolved)] {
+        for fp in fingerprints.iter().take(50) {
+            match store.show_finding(fp).await {
+                Ok((f, _)) => tracing::warn!(
+                    change, severity = %f.severity, rule = %f.rule, resource = %f.resource_id,
+                    fingerprint = %fp, "{}", f.title
+                ),
+                Err(_) => tracing::warn!(change, fingerprint = %fp, "finding"),
+            }
+        }
+    }
 }
 
 /// Remediations counted by state.

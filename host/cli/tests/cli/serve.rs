@@ -452,3 +452,61 @@ fn config_check_says_ok_or_names_the_key() {
         "{err}"
     );
 }
+
+#[test]
+fn serve_watch_runs_a_cycle_when_a_manifest_changes() {
+    let work = GitWork::new(
+        "api:\n  tokens: [{name: reader, role: read, token_file: reader.token}]\nschedule: {interval: 1h}\n",
+    );
+    std::fs::write(work.path().join("reader.token"), READER).unwrap();
+    let port = free_port();
+    let mut child = Serving(
+        work.command(&["serve", "--watch", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let cycles = || -> Vec<Value> {
+        if TcpStream::connect(("127.0.0.1", port)).is_err() {
+            return Vec::new();
+        }
+        let (status, _, body) = http(port, "GET", "/api/v1/cycles", Some(READER), None);
+        if status != 200 {
+            return Vec::new();
+        }
+        serde_json::from_str::<Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    wait_for("the first cycle", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        !cycles().is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cycles().len();
+    // Pin search's image: its mutable-tag findings resolve.
+    let manifest = work.path().join("deploy/k8s/base/search.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("search:latest", "search:2.4.1")).unwrap();
+    let started = Instant::now();
+    let completed_after = || -> Vec<Value> {
+        let all = cycles();
+        let n = all.len();
+        all.into_iter()
+            .take(n.saturating_sub(before))
+            .filter(|c| c["status"] == "completed")
+            .collect()
+    };
+    wait_for("a cycle after the change", Duration::from_secs(60), || {
+        !completed_after().is_empty()
+    });
+    let resolved: u64 = completed_after()
+        .iter()
+        .map(|c| c["summary"]["resolved"].as_u64().unwrap())
+        .sum();
+    assert!(resolved > 0, "{:?}", completed_after());
+    eprintln!("a manifest change to its cycle: {:?}", started.elapsed());
+}

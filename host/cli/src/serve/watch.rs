@@ -1,0 +1,83 @@
+//! `serve --watch`, the rule author's loop: the config file, the plugin directory and
+//! every file source (manifest directories, snapshot files) are watched, and a burst of
+//! changes (debounced) asks for a cycle at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aiops_collect::Source;
+use notify::{RecursiveMode, Watcher as _};
+
+use super::api::AppState;
+use crate::config::Config;
+
+/// Quiet time after a change before the cycle starts.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// What `--watch` watches for `config` (and the config file `path`, the plugin `dir`).
+fn watched(
+    config: &Config,
+    path: Option<&Path>,
+    plugins: Option<&Path>,
+) -> Vec<(PathBuf, RecursiveMode)> {
+    let mut out = Vec::new();
+    if let Some(p) = path {
+        out.push((p.to_path_buf(), RecursiveMode::NonRecursive));
+    }
+    if let Some(d) = plugins
+        .map(Path::to_path_buf)
+        .or_else(|| config.plugins.dir.clone())
+    {
+        out.push((d, RecursiveMode::NonRecursive));
+    }
+    for s in &config.sources {
+        match &s.source {
+            Source::Manifests(dir) => out.push((dir.clone(), RecursiveMode::Recursive)),
+            Source::Snapshot(file) => out.push((file.clone(), RecursiveMode::NonRecursive)),
+            Source::Live(_) => {}
+        }
+    }
+    out
+}
+
+/// Keeps the watch alive.
+pub struct WatchHandle {
+    _watcher: notify::RecommendedWatcher,
+}
+
+/// Starts watching; each burst of changes wakes the scheduler for a cycle.
+pub fn start(
+    state: Arc<AppState>,
+    path: Option<&Path>,
+    plugins: Option<&Path>,
+) -> anyhow::Result<WatchHandle> {
+    let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(tx)?;
+    for (p, mode) in watched(&state.config.load(), path, plugins) {
+        match watcher.watch(&p, mode) {
+            Ok(()) => tracing::info!(path = %p.display(), "watching"),
+            Err(err) => tracing::warn!(path = %p.display(), error = %err, "cannot watch"),
+        }
+    }
+    std::thread::Builder::new()
+        .name("aiops-serve-watch".into())
+        .spawn(move || {
+            while let Ok(event) = rx.recv() {
+                if event.is_err() {
+                    continue;
+                }
+                loop {
+                    match rx.recv_timeout(DEBOUNCE) {
+                        Ok(_) => continue,
+                        Err(mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                tracing::info!("a watched file changed: running a cycle");
+                state.run_now.notify_one();
+            }
+        })?;
+    Ok(WatchHandle { _watcher: watcher })
+}
