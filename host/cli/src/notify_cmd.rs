@@ -231,7 +231,8 @@ pub fn matcher_of(matchers: &[String]) -> anyhow::Result<EventMatcher> {
     Ok(m)
 }
 
-fn matcher_json(m: &EventMatcher) -> serde_json::Value {
+/// A matcher as a silence stores it (only the keys given).
+pub fn matcher_json(m: &EventMatcher) -> serde_json::Value {
     let mut v = serde_json::Map::new();
     if !m.severity.is_empty() {
         v.insert("severity".into(), m.severity.clone().into());

@@ -63,7 +63,11 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/remediations/{id}/approve", post(approve))
         .route("/api/v1/remediations/{id}/reject", post(reject))
         .route("/api/v1/notifications", get(notifications))
-        .route("/api/v1/silences", get(silences))
+        .route("/api/v1/silences", get(silences).post(add_silence))
+        .route(
+            "/api/v1/silences/{id}",
+            axum::routing::delete(expire_silence),
+        )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/plugins", get(plugins))
         .route("/api/v1/config", get(config_status))
@@ -110,7 +114,11 @@ struct FindingsQuery {
     severity: Option<String>,
     rule: Option<String>,
     resource: Option<String>,
+    source: Option<String>,
+    namespace: Option<String>,
     limit: Option<usize>,
+    /// The `next` of the previous page: findings after this fingerprint.
+    after: Option<String>,
 }
 
 fn bad(detail: impl Into<String>) -> Problem {
@@ -151,9 +159,26 @@ async fn findings(
         rule: glob("rule", &q.rule)?,
         resource: glob("resource", &q.resource)?,
     };
+    let source = glob("source", &q.source)?;
+    let namespace = glob("namespace", &q.namespace)?;
     let mut all = s.store.list_findings(&filter).await?;
-    all.truncate(q.limit.unwrap_or(100).clamp(1, 1000));
-    Ok(Json(all).into_response())
+    all.retain(|f| {
+        source.as_ref().is_none_or(|g| g.matches(&f.source))
+            && namespace.as_ref().is_none_or(|g| {
+                f.resource_namespace
+                    .as_deref()
+                    .is_some_and(|n| g.matches(n))
+            })
+            && q.after
+                .as_ref()
+                .is_none_or(|a| f.fingerprint.as_str() > a.as_str())
+    });
+    // Pages in fingerprint order; `next` names where the next page starts.
+    all.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let next = (all.len() > limit).then(|| all[limit - 1].fingerprint.clone());
+    all.truncate(limit);
+    Ok(Json(json!({"findings": all, "next": next})).into_response())
 }
 
 async fn finding(
@@ -391,6 +416,64 @@ async fn config_status(State(s): State<Shared>, headers: HeaderMap) -> Result<Re
     s.auth.check(&headers, Role::Read)?;
     let error = s.config_error.load().as_deref().cloned();
     Ok(Json(json!({"ok": error.is_none(), "error": error})).into_response())
+}
+
+/// Body of `POST /api/v1/silences`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSilence {
+    /// `KEY=GLOB` matchers, as `aiops silence add --match` takes them.
+    matchers: Vec<String>,
+    /// How long (`2h`).
+    duration: String,
+    /// Why.
+    comment: String,
+}
+
+async fn add_silence(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Json<NewSilence>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let caller = s.auth.check(&headers, Role::Approve)?;
+    let Json(new) = body.map_err(|e| bad(e.body_text()))?;
+    if new.matchers.is_empty() || new.comment.trim().is_empty() {
+        return Err(bad("a silence needs matchers and a comment"));
+    }
+    let m = crate::notify_cmd::matcher_of(&new.matchers).map_err(|e| bad(format!("{e:#}")))?;
+    let duration = aiops_notify::config::parse_duration(&new.duration)
+        .map_err(|e| bad(format!("duration: {e}")))?;
+    let ends = aiops_state::now_millis() + duration.as_millis() as i64;
+    let id = s
+        .store
+        .add_silence(
+            &crate::notify_cmd::matcher_json(&m),
+            &new.comment,
+            &caller.name,
+            ends,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "ends_at": ends})),
+    )
+        .into_response())
+}
+
+async fn expire_silence(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, Problem> {
+    let caller = s.auth.check(&headers, Role::Approve)?;
+    if s.store.expire_silence(id, &caller.name).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("no active silence {id}"),
+        ))
+    }
 }
 
 async fn audit(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
