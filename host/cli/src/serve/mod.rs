@@ -188,6 +188,7 @@ async fn serve(
     };
     state.ready.store(true, Ordering::Release);
     tracing::info!(%address, "ready");
+    let drainer = tokio::spawn(drain_continuously(state.clone(), shutdown.clone()));
 
     let mut seen = path.and_then(modified);
     loop {
@@ -263,6 +264,7 @@ async fn serve(
         }
     }
     state.ready.store(false, Ordering::Release);
+    let _ = drainer.await;
     server.await.context("the API server")??;
     drop(host);
     store.close().await;
@@ -282,6 +284,27 @@ async fn log_changes(store: &aiops_state::Store, run: &crate::cycle_cmd::CycleRu
                 ),
                 Err(_) => tracing::warn!(change, fingerprint = %fp, "finding"),
             }
+        }
+    }
+}
+
+/// Between cycles, every few seconds: routes new events and sends what came due
+/// (retries, group waits), so nothing waits for the next cycle.
+async fn drain_continuously(state: Arc<api::AppState>, shutdown: Shutdown) {
+    const EVERY: Duration = Duration::from_secs(5);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(EVERY) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let config = state.config.load_full();
+        match aiops_notify::deliver::Notifier::new(&config.notifications) {
+            Ok(notifier) => {
+                if let Err(err) = notifier.drain(&state.store, EVERY).await {
+                    tracing::warn!(error = %err, "notifications: drain failed");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "notifications: not configured"),
         }
     }
 }

@@ -574,3 +574,45 @@ fn serve_watch_runs_a_cycle_when_a_manifest_changes() {
     assert!(resolved > 0, "{:?}", completed_after());
     eprintln!("a manifest change to its cycle: {:?}", started.elapsed());
 }
+
+#[test]
+fn serve_keeps_delivering_notifications_between_cycles() {
+    let sink = aiops_standins::http_sink::HttpSink::start();
+    sink.state()
+        .answers
+        .push_back((503, vec![], "down for a moment".into()));
+    let work = GitWork::new(&format!(
+        "api:\n  tokens: [{{name: reader, role: read, token_file: reader.token}}]\nschedule: {{interval: 1h}}\n\
+         notifications:\n  drain_timeout_seconds: 0\n  backoff: 100ms\n  channels: {{hook: {{type: webhook, url: '{}/hook'}}}}\n  routes: [{{channel: hook}}]\n",
+        sink.url
+    ));
+    std::fs::write(work.path().join("reader.token"), READER).unwrap();
+    let port = free_port();
+    let mut child = Serving(
+        work.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The cycle's own drain has no time (drain_timeout_seconds: 0); the host's
+    // background drain sends the message, after the receiver's 503, with no new cycle.
+    wait_for("a delivery", Duration::from_secs(90), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        !sink.state().delivered.is_empty()
+    });
+    let state = sink.state();
+    assert!(state.all.len() >= 2, "the 503, then the delivery");
+    assert_eq!(
+        state.all[0].header("idempotency-key"),
+        state.delivered[0].header("idempotency-key"),
+        "the refused message is the one delivered, under its key"
+    );
+    drop(state);
+    let cycles = json(port, "/api/v1/cycles", READER);
+    assert_eq!(
+        cycles.as_array().unwrap().len(),
+        1,
+        "no second cycle was needed"
+    );
+}
