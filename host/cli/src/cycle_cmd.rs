@@ -78,6 +78,7 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
     let cycle = runtime.block_on(async {
         let store = open_store(config).await?;
         let stages = Stages {
+            program: "aiops cycle",
             sources: &sources,
             names: &names,
             plugins: Plugins::Start(host_options(&args.plugins)),
@@ -157,6 +158,8 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
 
 /// What one cycle does and how: its sources, plugins and which stages run.
 pub struct Stages<'a> {
+    /// The program running the cycle (`aiops cycle`, `aiops serve`), recorded in its owner.
+    pub program: &'static str,
     /// The sources to collect.
     pub sources: &'a [Source],
     /// Their names as the config spells them.
@@ -203,7 +206,7 @@ pub async fn run_stages(
     };
     let options = RecordOptions {
         store,
-        owner: owner(),
+        owner: owner(stages.program),
         lock_wait: stages.lock_wait,
         retention_days: config.state.retention_days,
     };
@@ -265,15 +268,16 @@ async fn remediate(
         .context("remediation")
 }
 
-/// Who runs the cycle, as the store records it and a waiting cycle is told.
-fn owner() -> String {
+/// Who runs the cycle (`program`, pid, host), as the store records it and a waiting
+/// cycle is told.
+fn owner(program: &str) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "unknown host".into());
-    format!("aiops cycle (pid {} on {host})", std::process::id())
+    format!("{program} (pid {} on {host})", std::process::id())
 }
 
 /// The `--format json` summary: the fields the issue names first, then the details.

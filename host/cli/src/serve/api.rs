@@ -7,8 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aiops_gitops::approvals;
-use aiops_gitops::workflow::{Gitops, MergeOutcome};
 use aiops_sdk::Severity;
 use aiops_state::{AuditQuery, FindingFilter, Store};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -21,6 +19,7 @@ use serde_json::json;
 
 use super::auth::Auth;
 use super::config::Role;
+use super::decide;
 use super::problem::Problem;
 use crate::config::Config;
 
@@ -88,6 +87,12 @@ pub fn router(state: Shared) -> Router {
 }
 
 async fn metrics(State(s): State<Shared>) -> Response {
+    let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in s.store.list_remediations(&[]).await.unwrap_or_default() {
+        *counts.entry(r.state.as_str().to_string()).or_default() += 1;
+    }
+    s.metrics
+        .remediation_states(&counts.into_iter().collect::<Vec<_>>());
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -242,50 +247,6 @@ struct Decision {
 
 /// Runs work on aiops's clone (libgit2's repository is not `Sync`, so its futures are
 /// not `Send`) on a blocking thread of its own.
-async fn on_repository<F>(work: impl FnOnce() -> F + Send + 'static) -> Result<Response, Problem>
-where
-    F: std::future::Future<Output = Result<Response, Problem>>,
-{
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(work()))
-        .await
-        .unwrap_or_else(|e| {
-            Err(Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                e.to_string(),
-            ))
-        })
-}
-
-async fn open_gitops(s: &AppState) -> Result<Gitops, Problem> {
-    let config = s.config.load_full();
-    let gitops = config.gitops.clone().ok_or_else(|| {
-        Problem::new(
-            StatusCode::CONFLICT,
-            "no `gitops:` section: nothing to merge into",
-        )
-    })?;
-    Gitops::open(gitops, &config.policy, &config.data_dir())
-        .await
-        .map_err(|e| Problem::new(StatusCode::BAD_GATEWAY, e.to_string()))
-}
-
-fn decision_problem(err: aiops_gitops::workflow::GitopsError) -> Problem {
-    use aiops_gitops::workflow::GitopsError as E;
-    match err {
-        E::WrongState { .. } | E::Raced { .. } => {
-            Problem::new(StatusCode::CONFLICT, err.to_string())
-        }
-        E::State(aiops_state::StateError::Busy { .. }) => {
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
-        }
-        E::State(aiops_state::StateError::NotFound(_)) => {
-            Problem::new(StatusCode::NOT_FOUND, err.to_string())
-        }
-        other => Problem::new(StatusCode::BAD_GATEWAY, other.to_string()),
-    }
-}
-
 fn body<T: Default + serde::de::DeserializeOwned>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, Problem> {
@@ -304,28 +265,8 @@ async fn approve(
 ) -> Result<Response, Problem> {
     let caller = s.auth.check(&headers, Role::Approve)?;
     let decision = body(decision)?;
-    on_repository(move || async move {
-        let _lock = approvals::decision_lock(&s.store, id, &caller.name)
-            .await
-            .map_err(decision_problem)?;
-        let gitops = open_gitops(&s).await?;
-        let outcome = approvals::approve(
-            &s.store,
-            &gitops,
-            id,
-            &caller.name,
-            decision.reason.as_deref(),
-        )
-        .await
-        .map_err(decision_problem)?;
-        let (status, r) = match outcome {
-            MergeOutcome::Merged(r) => ("merged", r),
-            MergeOutcome::Held(r) => ("held", r),
-            MergeOutcome::Queued(r) => ("queued", r),
-        };
-        Ok(Json(json!({"outcome": status, "remediation": r})).into_response())
-    })
-    .await
+    let (outcome, r) = decide::approve(s, id, caller.name, decision.reason).await?;
+    Ok(Json(json!({"outcome": outcome, "remediation": r})).into_response())
 }
 
 async fn reject(
@@ -336,21 +277,8 @@ async fn reject(
 ) -> Result<Response, Problem> {
     let caller = s.auth.check(&headers, Role::Approve)?;
     let decision = body(decision)?;
-    let reason = decision
-        .reason
-        .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| bad("reason: a rejection needs a reason"))?;
-    on_repository(move || async move {
-        let _lock = approvals::decision_lock(&s.store, id, &caller.name)
-            .await
-            .map_err(decision_problem)?;
-        let gitops = open_gitops(&s).await?;
-        let r = approvals::reject(&s.store, &gitops, id, &caller.name, &reason)
-            .await
-            .map_err(decision_problem)?;
-        Ok(Json(json!({"outcome": "rejected", "remediation": r})).into_response())
-    })
-    .await
+    let r = decide::reject(s, id, caller.name, decision.reason).await?;
+    Ok(Json(json!({"outcome": "rejected", "remediation": r})).into_response())
 }
 
 /// Query of `GET /api/v1/notifications`.

@@ -103,12 +103,7 @@ impl Metrics {
     }
 
     /// Records a finished cycle (`None`: it failed).
-    pub fn cycle(
-        &self,
-        seconds: f64,
-        run: Option<&crate::cycle_cmd::CycleRun>,
-        remediation_states: &[(String, i64)],
-    ) {
+    pub fn cycle(&self, seconds: f64, run: Option<&crate::cycle_cmd::CycleRun>) {
         let outcome = if run.is_some() { "completed" } else { "failed" };
         self.cycles
             .get_or_create(&labels(&[("outcome", outcome)]))
@@ -135,18 +130,23 @@ impl Metrics {
                     .set(n as i64);
             }
         }
-        self.remediations.clear();
-        for (state, n) in remediation_states {
-            self.remediations
-                .get_or_create(&labels(&[("state", state)]))
-                .set(*n);
-        }
         if let Some(Ok(n)) = &run.notifications {
             for (outcome, count) in [("sent", n.sent), ("failed", n.failed), ("dead", n.dead)] {
                 self.notifications
                     .get_or_create(&labels(&[("outcome", outcome)]))
                     .inc_by(count as u64);
             }
+        }
+    }
+
+    /// Sets the remediation gauges to the store's counts (read at each scrape: the
+    /// API's decisions change them between cycles).
+    pub fn remediation_states(&self, counts: &[(String, i64)]) {
+        self.remediations.clear();
+        for (state, n) in counts {
+            self.remediations
+                .get_or_create(&labels(&[("state", state)]))
+                .set(*n);
         }
     }
 

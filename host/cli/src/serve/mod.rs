@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod decide;
 pub mod metrics;
 pub mod problem;
 pub mod watch;
@@ -201,6 +202,7 @@ async fn serve(
         let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
         if !sources.is_empty() {
             let stages = Stages {
+                program: "aiops serve",
                 sources: &sources,
                 names: &names,
                 plugins: Plugins::Running(host.registry.clone()),
@@ -227,11 +229,10 @@ async fn serve(
                     }
                 }
             };
-            let states = remediation_states(&store).await;
             let seconds = started.elapsed().as_secs_f64();
             match &outcome {
-                Some(Ok(run)) => state.metrics.cycle(seconds, Some(run), &states),
-                Some(Err(_)) => state.metrics.cycle(seconds, None, &states),
+                Some(Ok(run)) => state.metrics.cycle(seconds, Some(run)),
+                Some(Err(_)) => state.metrics.cycle(seconds, None),
                 None => {}
             }
             match outcome {
@@ -310,14 +311,6 @@ async fn drain_continuously(state: Arc<api::AppState>, shutdown: Shutdown) {
 }
 
 /// Remediations counted by state.
-async fn remediation_states(store: &aiops_state::Store) -> Vec<(String, i64)> {
-    let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
-    for r in store.list_remediations(&[]).await.unwrap_or_default() {
-        *counts.entry(r.state.as_str().to_string()).or_default() += 1;
-    }
-    counts.into_iter().collect()
-}
-
 /// A shutdown signal set by SIGTERM or SIGINT.
 fn tokio_util_shutdown() -> Shutdown {
     let shutdown = Shutdown::default();

@@ -42,6 +42,24 @@ fn watched(
     out
 }
 
+/// Whether `event` is a change of content or of the tree (a file written, created,
+/// removed or renamed): reads are not, and the cycle itself reads every watched file,
+/// so counting them would run cycles for ever.
+fn is_change(event: &notify::Result<notify::Event>) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
+    match event {
+        Err(_) => false,
+        Ok(event) => match event.kind {
+            EventKind::Create(_) | EventKind::Remove(_) => true,
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+            EventKind::Modify(_) => true,
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+        },
+    }
+}
+
 /// Keeps the watch alive.
 pub struct WatchHandle {
     _watcher: notify::RecommendedWatcher,
@@ -65,7 +83,7 @@ pub fn start(
         .name("aiops-serve-watch".into())
         .spawn(move || {
             while let Ok(event) = rx.recv() {
-                if event.is_err() {
+                if !is_change(&event) {
                     continue;
                 }
                 loop {
