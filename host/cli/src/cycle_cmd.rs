@@ -197,6 +197,21 @@ pub async fn run_stages(
     store: &Store,
     stages: Stages<'_>,
 ) -> anyhow::Result<CycleRun> {
+    use tracing::Instrument as _;
+    // Every line of the cycle carries its id (recorded once the store allots it).
+    let span = tracing::info_span!(
+        "cycle",
+        cycle = tracing::field::Empty,
+        program = stages.program
+    );
+    stages_in_span(config, store, stages).instrument(span).await
+}
+
+async fn stages_in_span(
+    config: &Config,
+    store: &Store,
+    stages: Stages<'_>,
+) -> anyhow::Result<CycleRun> {
     let input = CycleInput {
         sources: stages.sources,
         source_names: Some(stages.names),

@@ -75,6 +75,7 @@ pub async fn run_recorded(
     let lock = store.lock_cycles(&options.owner, options.lock_wait).await?;
     let abandoned = store.abandon_unfinished().await?;
     let id = store.begin_cycle(&options.owner).await?;
+    tracing::Span::current().record("cycle", id);
     match stages(input, plugins, observer, store, id).await {
         Ok((outcome, sources, observation, detected)) => {
             let pruned = store

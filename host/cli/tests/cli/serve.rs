@@ -435,25 +435,37 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let (code, ..) = http(port, "GET", "/readyz", None, None);
     assert_eq!(code, 200, "still ready");
 
-    // Metrics, OpenMetrics text.
-    let (code, ctype, text) = http(port, "GET", "/metrics", None, None);
-    assert_eq!(code, 200);
-    assert!(ctype.starts_with("application/openmetrics-text"), "{ctype}");
-    // The remediation gauges say what the API lists.
-    let mut by_state = std::collections::BTreeMap::<String, usize>::new();
-    for r in json(port, "/api/v1/remediations", READER)
-        .as_array()
-        .unwrap()
-    {
-        *by_state
-            .entry(r["state"].as_str().unwrap().to_string())
-            .or_default() += 1;
-    }
-    assert!(by_state.len() >= 2, "{by_state:?}");
-    for (state, n) in &by_state {
-        let line = format!("aiops_remediations{{state=\"{state}\"}} {n}");
-        assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
-    }
+    // Metrics, OpenMetrics text. The remediation gauges say what the API lists (once
+    // the last cycle's remediation stage, which runs after the cycle is recorded, is done).
+    let remediation_lines = || -> Vec<String> {
+        let mut by_state = std::collections::BTreeMap::<String, usize>::new();
+        for r in json(port, "/api/v1/remediations", READER)
+            .as_array()
+            .unwrap()
+        {
+            *by_state
+                .entry(r["state"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        assert!(by_state.len() >= 2, "{by_state:?}");
+        by_state
+            .iter()
+            .map(|(state, n)| format!("aiops_remediations{{state=\"{state}\"}} {n}"))
+            .collect()
+    };
+    let mut text = String::new();
+    wait_for(
+        "remediation gauges equal to the API's list",
+        Duration::from_secs(60),
+        || {
+            let lines = remediation_lines();
+            let (code, ctype, body) = http(port, "GET", "/metrics", None, None);
+            assert_eq!(code, 200);
+            assert!(ctype.starts_with("application/openmetrics-text"), "{ctype}");
+            text = body;
+            lines.iter().all(|line| text.lines().any(|l| l == line)) && lines == remediation_lines()
+        },
+    );
     for expected in [
         "aiops_build_info{version=",
         "aiops_cycles_total{outcome=\"completed\"}",
