@@ -87,12 +87,8 @@ pub fn router(state: Shared) -> Router {
 }
 
 async fn metrics(State(s): State<Shared>) -> Response {
-    let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
-    for r in s.store.list_remediations(&[]).await.unwrap_or_default() {
-        *counts.entry(r.state.as_str().to_string()).or_default() += 1;
-    }
     s.metrics
-        .remediation_states(&counts.into_iter().collect::<Vec<_>>());
+        .remediations(&s.store.list_remediations(&[]).await.unwrap_or_default());
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -245,8 +241,7 @@ struct Decision {
     reason: Option<String>,
 }
 
-/// Runs work on aiops's clone (libgit2's repository is not `Sync`, so its futures are
-/// not `Send`) on a blocking thread of its own.
+/// A JSON body, or the default when the request has none.
 fn body<T: Default + serde::de::DeserializeOwned>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, Problem> {

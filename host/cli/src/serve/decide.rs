@@ -70,7 +70,8 @@ where
     .await
 }
 
-/// Runs `work` on a blocking thread: git2 blocks.
+/// Runs work on aiops's clone (libgit2's repository is not `Sync`, so its futures are
+/// not `Send`) on a blocking thread of its own.
 async fn on_repository<T, F>(work: impl FnOnce() -> F + Send + 'static) -> Result<T, Problem>
 where
     T: Send + 'static,

@@ -139,14 +139,18 @@ impl Metrics {
         }
     }
 
-    /// Sets the remediation gauges to the store's counts (read at each scrape: the
-    /// API's decisions change them between cycles).
-    pub fn remediation_states(&self, counts: &[(String, i64)]) {
+    /// Sets the remediation gauges to the store's counts by state (read at each
+    /// scrape: the API's decisions change them between cycles).
+    pub fn remediations(&self, all: &[aiops_state::Remediation]) {
+        let mut counts = std::collections::BTreeMap::<&str, i64>::new();
+        for r in all {
+            *counts.entry(r.state.as_str()).or_default() += 1;
+        }
         self.remediations.clear();
         for (state, n) in counts {
             self.remediations
                 .get_or_create(&labels(&[("state", state)]))
-                .set(*n);
+                .set(n);
         }
     }
 
