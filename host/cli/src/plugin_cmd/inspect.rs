@@ -1,5 +1,5 @@
-//! `aiops plugin …`, the plugin author's tools: `inspect` tells what a compiled plugin
-//! is, what it imports, and whether this host would load it (and if not, why).
+//! `aiops plugin inspect`: what a compiled plugin is, what it imports, and whether this
+//! host would load it (and if not, why).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,19 +7,11 @@ use std::process::ExitCode;
 
 use aiops_runtime::{CompileCache, Inspection, Loader, SandboxEngine, inspect};
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::Args;
 
 use crate::cli::EXIT_INCOMPLETE;
 use crate::config::Config;
 use crate::store_cmd::OutputFormat;
-
-/// `aiops plugin …`.
-#[derive(Debug, Subcommand)]
-pub enum PluginCommand {
-    /// Show a compiled plugin's info, imports, size and compile time, and whether this
-    /// host would load it (exit 3 when it would not).
-    Inspect(InspectArgs),
-}
 
 /// Arguments of `aiops plugin inspect`.
 #[derive(Debug, Args)]
@@ -31,9 +23,8 @@ pub struct InspectArgs {
     pub format: OutputFormat,
 }
 
-/// Runs `aiops plugin …`.
-pub fn run_plugin(config: &Config, command: &PluginCommand) -> anyhow::Result<ExitCode> {
-    let PluginCommand::Inspect(args) = command;
+/// Runs `aiops plugin inspect`.
+pub fn run_inspect(config: &Config, args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.plugin)
         .with_context(|| format!("cannot read {}", args.plugin.display()))?;
     // No cache: the compile time shown is the real one, and nothing is written.
