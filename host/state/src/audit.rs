@@ -10,7 +10,7 @@ use crate::store::Store;
 use crate::time::now_millis;
 
 /// One audit log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its sequence number.
     pub id: i64,

@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::time::now_millis;
 
 /// How one source of a cycle went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SourceStatus {
     /// The source as `sources:` spells it (`k8s`, `manifests:DIR`, …).
     pub source: String,
@@ -67,7 +67,7 @@ impl SourceStatus {
 }
 
 /// Where a cycle stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CycleStatus {
     /// Begun and not finished (or still running).
@@ -98,7 +98,7 @@ impl CycleStatus {
 }
 
 /// A cycle as `aiops cycles list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CycleRecord {
     /// Its id.
     pub id: i64,

@@ -9,7 +9,7 @@ use crate::model::FindingState;
 use crate::store::Store;
 
 /// A finding as the store keeps it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredFinding {
     /// Its fingerprint.
     pub fingerprint: String,
@@ -46,6 +46,7 @@ pub struct StoredFinding {
     /// Message.
     pub message: String,
     /// Evidence.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub evidence: Vec<(String, String)>,
     /// Remediation hint (JSON), if any.
     pub remediation: Option<serde_json::Value>,
@@ -60,7 +61,7 @@ pub struct StoredFinding {
 }
 
 /// One transition of a finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// The cycle that made it.
     pub cycle: i64,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 /// Where a finding stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingState {
     /// Reported by the last cycle that covered it (or not covered since: then stale).
@@ -104,7 +104,7 @@ impl ObservedFinding {
 }
 
 /// A problem of a cycle: a source or file that could not be read, or a plugin that failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CycleProblem {
     /// The source, file or collector that failed (absent for a plugin).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -164,7 +164,9 @@ impl Coverage {
 }
 
 /// Counts of a cycle's outcome, in total and per severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct SeverityCounts {
     /// Findings seen for the first time.
     pub new: usize,
@@ -179,7 +181,7 @@ pub struct SeverityCounts {
 }
 
 /// What a cycle changed, as `aiops cycle` prints it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CycleSummary {
     /// Totals.
     #[serde(flatten)]

@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::time::now_millis;
 
 /// Where a message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// To send (taking more events of its group until it is due).
@@ -45,7 +45,7 @@ impl DeliveryState {
 }
 
 /// One message for one channel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Notification {
     /// Its id.
     pub id: i64,
@@ -96,7 +96,7 @@ pub struct RoutedEvent {
 }
 
 /// A silence: events matching `matchers` are not sent until `ends_at`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Silence {
     /// Its id.
     pub id: i64,

@@ -11,7 +11,7 @@ use crate::error::StateError;
 use crate::store::Store;
 
 /// One event in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxEvent {
     /// Its position in the outbox (0 before it is written).
     pub id: i64,

@@ -16,7 +16,7 @@ use crate::outbox::OutboxEvent;
 use crate::store::Store;
 
 /// Where a remediation is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RemediationState {
     /// Proposed; waits for a human.
@@ -109,7 +109,7 @@ impl FromStr for RemediationState {
 }
 
 /// A finding a remediation fixes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RemediationFinding {
     /// Its fingerprint.
     pub fingerprint: String,
@@ -120,7 +120,7 @@ pub struct RemediationFinding {
 }
 
 /// A remediation as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Remediation {
     /// Its id (0 before it is written).
     pub id: i64,
