@@ -246,14 +246,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not a duration (like 30s, 5m, 4h, 2d)"))?;
-    let ms = match unit {
-        "ms" => n,
-        "" | "s" => n * 1_000,
-        "m" => n * 60_000,
-        "h" => n * 3_600_000,
-        "d" => n * 86_400_000,
+    let unit_ms: u64 = match unit {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h, d)")),
     };
+    let ms = n
+        .checked_mul(unit_ms)
+        .ok_or_else(|| format!("{text:?} is too long"))?;
     Ok(Duration::from_millis(ms))
 }
 

@@ -20,6 +20,7 @@ pub mod moto_proxy;
 pub mod moto_replay;
 pub mod moto_seed;
 pub mod postgres;
+pub mod schemathesis;
 mod serve;
 pub mod smtp;
 

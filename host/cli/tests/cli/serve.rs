@@ -405,7 +405,10 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
             http(port, "POST", "/api/v1/cycles", Some(ADMIN), None).0,
             202
         );
-        wait_for("a cycle", Duration::from_secs(120), || cycle_count() > n);
+        // Listed from its start; its summary comes when it finishes.
+        wait_for("a finished cycle", Duration::from_secs(120), || {
+            cycle_count() > n && json(port, "/api/v1/cycles", READER)[0]["status"] != "running"
+        });
     };
     std::thread::sleep(Duration::from_millis(1100));
     std::fs::write(&config_path, good.replace("interval: 1h", "interval: soon")).unwrap();
@@ -640,5 +643,139 @@ fn serve_keeps_delivering_notifications_between_cycles() {
         cycles.as_array().unwrap().len(),
         1,
         "no second cycle was needed"
+    );
+}
+
+/// The operations the API serves, as `(method, path)`: the OpenAPI document must
+/// describe exactly these.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/api/v1/findings"),
+    ("get", "/api/v1/findings/{fingerprint}"),
+    ("get", "/api/v1/cycles"),
+    ("post", "/api/v1/cycles"),
+    ("get", "/api/v1/remediations"),
+    ("get", "/api/v1/remediations/{id}"),
+    ("post", "/api/v1/remediations/{id}/approve"),
+    ("post", "/api/v1/remediations/{id}/reject"),
+    ("get", "/api/v1/notifications"),
+    ("get", "/api/v1/silences"),
+    ("post", "/api/v1/silences"),
+    ("delete", "/api/v1/silences/{id}"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/plugins"),
+    ("get", "/api/v1/config"),
+];
+
+#[test]
+fn serve_describes_its_api_in_openapi_and_schemathesis_finds_no_fault() {
+    let work = GitWork::new(
+        "api:\n  tokens:\n    - {name: reader, role: read, token_file: reader.token}\n    - {name: ops, role: admin, token_file: admin.token}\nschedule: {interval: 1h, shutdown_grace_seconds: 30}\n",
+    );
+    for (file, token) in [("reader.token", READER), ("admin.token", ADMIN)] {
+        std::fs::write(work.path().join(file), token).unwrap();
+    }
+    // Installed before the host starts (the first run makes its venv).
+    let schemathesis = aiops_standins::schemathesis::exe();
+    let port = free_port();
+    let mut child = start(&work, port);
+    wait_for("readiness", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/readyz", None, None).0 == 200
+    });
+    wait_for("the first cycle", Duration::from_secs(180), || {
+        !json(port, "/api/v1/remediations", READER)
+            .as_array()
+            .unwrap()
+            .is_empty()
+    });
+
+    let (status, ctype, body) = http(port, "GET", "/api/v1/openapi.json", None, None);
+    assert_eq!(
+        (status, ctype.as_str()),
+        (200, "application/json"),
+        "{body}"
+    );
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        doc["openapi"]
+    );
+    let mut described: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    described.sort();
+    let mut served: Vec<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    served.sort();
+    assert_eq!(described, served);
+    for (method, path) in OPERATIONS {
+        let op = &doc["paths"][path][method];
+        // Every error is described as problem+json.
+        for status in ["400", "401", "404", "503"] {
+            assert!(
+                op["responses"][status]["content"]["application/problem+json"].is_object(),
+                "{method} {path}: {status} not described as problem+json"
+            );
+        }
+        // And every documented operation is really routed (a path that is not answers
+        // 404 "no such endpoint", a method that is not 405).
+        let concrete = path.replace("{fingerprint}", "nope").replace("{id}", "0");
+        let (status, _, body) = http(port, &method.to_uppercase(), &concrete, None, None);
+        assert!(
+            status != 405 && !body.contains("no such endpoint"),
+            "{method} {path}: {status} {body}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    // schemathesis: generated requests from the document, valid and invalid; no server
+    // errors, every response as the document says (status, content type, schema).
+    let out = std::process::Command::new(schemathesis)
+        .args([
+            "run",
+            &format!("http://127.0.0.1:{port}/api/v1/openapi.json"),
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--header",
+            &format!("Authorization: Bearer {ADMIN}"),
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "30",
+            "--seed",
+            "7",
+            "--workers",
+            "1",
+            "--no-color",
+        ])
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "schemathesis found faults:\n{report}");
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "aiops serve died under schemathesis"
     );
 }

@@ -19,8 +19,10 @@ use crate::serve::problem::Problem;
 #[into_params(parameter_in = Query)]
 pub(super) struct FindingsQuery {
     /// `open` (the default), `resolved`, `stale` or `all`.
+    #[param(pattern = "^(open|resolved|stale|all)?$")]
     state: Option<String>,
     /// Severities, comma-separated (`high,critical`).
+    #[param(pattern = "^((info|low|medium|high|critical)(,(info|low|medium|high|critical))*)?$")]
     severity: Option<String>,
     /// Rule id glob (`k8s-resources/*`).
     rule: Option<String>,
@@ -70,7 +72,21 @@ pub(super) async fn list(
     q: Result<Query<FindingsQuery>, QueryRejection>,
 ) -> Result<Json<FindingsPage>, Problem> {
     s.auth.check(&headers, Role::Read)?;
-    let q = query(q)?;
+    let mut q = query(q)?;
+    // An empty parameter (`severity=`, as a form sends it) is no filter.
+    for v in [
+        &mut q.state,
+        &mut q.severity,
+        &mut q.rule,
+        &mut q.resource,
+        &mut q.source,
+        &mut q.namespace,
+        &mut q.after,
+    ] {
+        if v.as_deref().is_some_and(|x| x.trim().is_empty()) {
+            *v = None;
+        }
+    }
     let state = q.state.unwrap_or_else(|| "open".into());
     if !["open", "resolved", "stale", "all"].contains(&state.as_str()) {
         return Err(bad(format!(
@@ -114,7 +130,10 @@ pub(super) async fn list(
     });
     // Pages in fingerprint order; `next` names where the next page starts.
     all.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad(format!("limit: {limit} is not between 1 and 1000")));
+    }
     let next = (all.len() > limit).then(|| all[limit - 1].fingerprint.clone());
     all.truncate(limit);
     Ok(Json(FindingsPage {

@@ -55,7 +55,7 @@ type Shared = Arc<AppState>;
 
 /// The `/api/v1` routes with their OpenAPI document.
 fn api_v1() -> OpenApiRouter<Shared> {
-    OpenApiRouter::with_openapi(openapi::base())
+    let routes = OpenApiRouter::new()
         .routes(routes!(findings::list))
         .routes(routes!(findings::show))
         .routes(routes!(cycles::list, cycles::run_now))
@@ -68,7 +68,8 @@ fn api_v1() -> OpenApiRouter<Shared> {
         .routes(routes!(notifications::expire_silence))
         .routes(routes!(status::audit))
         .routes(routes!(status::plugins))
-        .routes(routes!(status::config))
+        .routes(routes!(status::config));
+    OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", routes)
 }
 
 /// The API's OpenAPI 3.1 document, as `/api/v1/openapi.json` serves it.

@@ -30,12 +30,21 @@ pub(super) struct NotificationsQuery {
 #[serde(deny_unknown_fields)]
 pub(super) struct NewSilence {
     /// `KEY=GLOB` matchers, as `aiops silence add --match` takes them.
+    #[schema(min_items = 1, inline, value_type = Vec<MatcherText>)]
     matchers: Vec<String>,
-    /// How long (`2h`, `30m`).
+    /// How long (`2h`, `30m`; units ms, s, m, h, d).
+    #[schema(pattern = r"^[0-9]{1,9}(ms|s|m|h|d)?$")]
     duration: String,
     /// Why.
+    #[schema(pattern = r"\S")]
     comment: String,
 }
+
+/// One `KEY=GLOB` matcher (`severity=high`, `namespace=shop-*`, `team=payments`).
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = r"^[A-Za-z0-9_.-]+=[A-Za-z0-9_.*?-]*$")]
+#[allow(dead_code)]
+pub(super) struct MatcherText(String);
 
 /// A silence just made.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -50,7 +50,7 @@ impl utoipa::Modify for BearerScheme {
 /// The errors any `/api/v1` endpoint may answer with, all problem+json: bad input (400),
 /// no or an unknown token (401), a role too low (403), nothing there (404), a method
 /// the endpoint does not take (405), a body over the limit (413), a body that is not
-/// JSON (415), the store unavailable or the request too slow (503).
+/// JSON (415) or not of the documented shape (422), the store unavailable or the request too slow (503).
 pub struct Problems;
 
 impl IntoResponses for Problems {
@@ -83,6 +83,10 @@ impl IntoResponses for Problems {
                 problem("The request body is over `api.max_body_bytes`"),
             )
             .response("415", problem("The request body is not JSON"))
+            .response(
+                "422",
+                problem("The request body is JSON but not of the documented shape"),
+            )
             .response(
                 "503",
                 problem("The store is unavailable, or the request took too long"),

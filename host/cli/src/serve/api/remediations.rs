@@ -23,12 +23,22 @@ pub(super) struct RemediationDetail {
     history: Vec<AuditEntry>,
 }
 
-/// Body of approve and reject (optional for approve; reject needs a reason).
+/// Body of approve (optional, as is its reason).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Decision {
+pub(super) struct Approval {
     /// Why, recorded in the audit log.
     reason: Option<String>,
+}
+
+/// Body of reject: the reason is required.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Rejection {
+    /// Why, recorded in the audit log and shown on the remediation.
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, pattern = r"\S")]
+    reason: String,
 }
 
 /// What a decision did.
@@ -97,7 +107,7 @@ pub(super) async fn show(
     path = "/remediations/{id}/approve",
     tag = "remediations",
     params(("id" = i64, Path, description = "The remediation's id")),
-    request_body(content = Option<Decision>, description = "An optional reason"),
+    request_body(content = Option<Approval>, description = "An optional reason"),
     responses(
         (status = 200, description = "Approved (and merged where the provider merges at once)", body = Decided),
         (status = 409, description = "The remediation is not awaiting approval", body = crate::serve::problem::ProblemBody, content_type = "application/problem+json"),
@@ -110,11 +120,11 @@ pub(super) async fn approve(
     State(s): State<Shared>,
     headers: HeaderMap,
     id: Result<Path<i64>, PathRejection>,
-    decision: Result<Json<Decision>, JsonRejection>,
+    approval: Result<Json<Option<Approval>>, JsonRejection>,
 ) -> Result<Json<Decided>, Problem> {
     let caller = s.auth.check(&headers, Role::Approve)?;
     let id = path(id)?;
-    let decision = body_or_default(decision)?;
+    let decision = body_or_default(approval)?.unwrap_or_default();
     let (outcome, remediation) = decide::approve(s, id, caller.name, decision.reason).await?;
     Ok(Json(Decided {
         outcome: outcome.into(),
@@ -128,7 +138,7 @@ pub(super) async fn approve(
     path = "/remediations/{id}/reject",
     tag = "remediations",
     params(("id" = i64, Path, description = "The remediation's id")),
-    request_body(content = Decision, description = "Why (required)"),
+    request_body(content = Rejection, description = "Why (required)"),
     responses(
         (status = 200, description = "Rejected", body = Decided),
         (status = 409, description = "The remediation is not awaiting approval", body = crate::serve::problem::ProblemBody, content_type = "application/problem+json"),
@@ -141,12 +151,12 @@ pub(super) async fn reject(
     State(s): State<Shared>,
     headers: HeaderMap,
     id: Result<Path<i64>, PathRejection>,
-    decision: Result<Json<Decision>, JsonRejection>,
+    rejection: Result<Json<Rejection>, JsonRejection>,
 ) -> Result<Json<Decided>, Problem> {
     let caller = s.auth.check(&headers, Role::Approve)?;
     let id = path(id)?;
-    let decision = body_or_default(decision)?;
-    let remediation = decide::reject(s, id, caller.name, decision.reason).await?;
+    let rejection = body_or_default(rejection)?;
+    let remediation = decide::reject(s, id, caller.name, Some(rejection.reason)).await?;
     Ok(Json(Decided {
         outcome: "rejected".into(),
         remediation,
