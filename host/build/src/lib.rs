@@ -326,3 +326,19 @@ pub fn write_embed_file(out_file: &Path, const_name: &str, components: &[(String
     src.push_str("];\n");
     std::fs::write(out_file, src).expect("writing the embed file");
 }
+
+/// The `name` of a crate manifest's `[package]` table.
+pub fn package_name(manifest: &str) -> Option<String> {
+    let mut in_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[package]";
+        } else if in_table {
+            let mut kv = line.splitn(2, '=').map(str::trim);
+            if kv.next() == Some("name") {
+                return kv.next().map(|v| v.trim_matches('"').to_string());
+            }
+        }
+    }
+    None
+}
