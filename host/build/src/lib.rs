@@ -342,3 +342,32 @@ pub fn package_name(manifest: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_target_says_what_to_run_unless_installing_is_asked() {
+        let target = "wasm32-no-such-target";
+        if target_installed(target).is_none() {
+            return; // no rustup here: cargo reports the missing target itself
+        }
+        let err = try_ensure_target(target, false).unwrap_err();
+        assert!(matches!(err, BuildError::MissingTarget { .. }));
+        assert!(
+            err.to_string()
+                .contains("run `rustup target add wasm32-no-such-target`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn manifests_say_their_package_name_and_wasi() {
+        let manifest =
+            "[package]\nname = \"demo-check\"\n\n[package.metadata.aiops]\nwasi = true\n";
+        assert_eq!(package_name(manifest).as_deref(), Some("demo-check"));
+        assert!(declares_wasi(manifest));
+        assert_eq!(package_name("[workspace]\nname = \"x\"\n"), None);
+    }
+}

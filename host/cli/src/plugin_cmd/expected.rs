@@ -228,3 +228,47 @@ pub fn diff(expected: &str, actual: &str, label: &str) -> String {
         .header(label, "actual")
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aiops_sdk::RuleInfo;
+
+    fn finding(name: &str, evidence: &[(&str, &str)], proposed: &str) -> Finding {
+        let rule = RuleInfo::new("x.rule", Severity::Low, "T", "");
+        let object = serde_json::json!({"kind": "Deployment", "metadata": {"name": name}});
+        let resource = aiops_sdk::k8s::resource_from_object(&object).unwrap();
+        let mut f = Finding::new(&rule, &resource, "m").remediation(RemediationHint {
+            summary: "s".into(),
+            changes: vec![FieldChange {
+                path: "/spec/replicas".into(),
+                current: None,
+                proposed: proposed.into(),
+            }],
+        });
+        for (k, v) in evidence {
+            f = f.evidence(*k, *v);
+        }
+        f
+    }
+
+    #[test]
+    fn the_same_findings_in_another_order_and_spelling_compare_equal() {
+        let a = ExpectedFinding::of(&finding("a", &[("x", "1"), ("y", "2")], "2"));
+        let b = ExpectedFinding::of(&finding("a", &[("y", "2"), ("x", "1")], " 2 "));
+        assert_eq!(a, b);
+        let text = to_text(&ExpectedFindings {
+            findings: vec![a.clone()],
+        });
+        assert!(text.contains("\"proposed\": 2\n"), "{text}");
+        assert_eq!(ExpectedFinding::of(&a.to_finding()), a);
+    }
+
+    #[test]
+    fn a_difference_is_a_labelled_unified_diff() {
+        assert_eq!(diff("a\n", "a\n", "expected.json"), "");
+        let d = diff("a\nb\n", "a\nc\n", "expected.json");
+        assert!(d.starts_with("--- expected.json\n+++ actual\n"), "{d}");
+        assert!(d.contains("-b\n+c\n"), "{d}");
+    }
+}

@@ -87,7 +87,10 @@ fn a_difference_is_a_diff_and_update_rewrites_expected_json() {
     let temp = tempfile::tempdir().unwrap();
     let wasm = builtin_file(temp.path(), "k8s-resources");
     let fixtures = temp.path().join("fixtures");
-    copy_dir(&repo_root().join("plugins/k8s-resources/fixtures"), &fixtures);
+    copy_dir(
+        &repo_root().join("plugins/k8s-resources/fixtures"),
+        &fixtures,
+    );
     let expected = fixtures.join("expected.json");
     let original = std::fs::read_to_string(&expected).unwrap();
 
@@ -99,7 +102,10 @@ fn a_difference_is_a_diff_and_update_rewrites_expected_json() {
     let out = plugin_test(&wasm, &fixtures, false);
     assert_eq!(out.status.code(), Some(1));
     let diff = String::from_utf8_lossy(&out.stdout);
-    assert!(diff.contains("-      \"severity\": \"critical\","), "{diff}");
+    assert!(
+        diff.contains("-      \"severity\": \"critical\","),
+        "{diff}"
+    );
     assert!(diff.contains(&format!("+      {severity_line}")), "{diff}");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("rerun with --update"),
