@@ -117,6 +117,20 @@ pub(crate) fn scaffold_round_trip(lang: Lang) {
         "{text}"
     );
 
+    if lang == Lang::Rust {
+        // The project's own native tests pass too.
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["test", "--quiet", "--manifest-path"])
+            .arg(project.join("Cargo.toml"))
+            .env(
+                "CARGO_TARGET_DIR",
+                aiops_standins::repo_root().join("target/plugin-scaffold"),
+            )
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo test in the new project failed");
+    }
+
     // A changed fixture is a failed test with a diff.
     let manifest = fixtures.join("workloads.yaml");
     let yaml = std::fs::read_to_string(&manifest).unwrap();
@@ -219,4 +233,43 @@ fn in_a_running_host(root: &Path, wasm: &Path, fixtures: &Path, rule: &str) {
 #[test]
 fn rust_template_builds_tests_inspects_and_runs_in_the_host() {
     scaffold_round_trip(Lang::Rust);
+}
+
+#[test]
+fn rust_remediator_template_builds_and_passes_its_fixture_test() {
+    let temp = tempfile::tempdir().unwrap();
+    let project = temp.path().join("fix-replicas");
+    let dir = project.to_str().unwrap();
+    let out = aiops(
+        &[
+            "plugin",
+            "new",
+            "fix-replicas",
+            "--kind",
+            "remediator",
+            "--dir",
+            dir,
+        ],
+        temp.path(),
+    );
+    assert!(out.status.success());
+    let out = aiops(&["plugin", "build", dir], temp.path());
+    assert!(out.status.success(), "plugin build failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[remediator]"), "{text}");
+    let wasm = built_path(&text);
+    let fixtures = project.join("fixtures");
+    let out = aiops(
+        &[
+            "plugin",
+            "test",
+            wasm.to_str().unwrap(),
+            "--fixtures",
+            fixtures.to_str().unwrap(),
+        ],
+        temp.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "plugin test failed");
+    let expected = std::fs::read_to_string(fixtures.join("expected.json")).unwrap();
+    assert!(expected.contains("+  replicas: 2"), "{expected}");
 }
