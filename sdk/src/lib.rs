@@ -51,6 +51,12 @@
 
 #![warn(missing_docs)]
 
+/// The plugin author guide (`sdk/README.md`): its Rust examples run as doc tests, so
+/// the guide cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct PluginAuthorGuide;
+
 pub mod k8s;
 pub mod kinds;
 pub mod knobs;

@@ -257,7 +257,8 @@ pub fn k8s_resources_from_yaml(yaml: &str) -> Vec<Resource> {
 
 /// Every Kubernetes object of a manifests directory (not recursive), files in name order:
 /// YAML files (`.yaml`, `.yml`, multi-document), JSON files (`.json`, one object), and the
-/// items of a `List`, as the host's manifests collector reads them. Other files are skipped.
+/// items of a `List`, as the host's manifests collector reads them. Other files, and
+/// documents without a `kind` (an `expected.json` beside the fixtures), are skipped.
 ///
 /// Panics naming the file on unreadable input: it is for test fixtures.
 pub fn k8s_resources_from_dir(dir: &std::path::Path) -> Vec<Resource> {
@@ -279,7 +280,9 @@ pub fn k8s_resources_from_dir(dir: &std::path::Path) -> Vec<Resource> {
                 serde_json::Value::deserialize(doc)
                     .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
             })
-            .filter(|doc| !doc.is_null())
+            // Not Kubernetes objects (an `expected.json` beside the fixtures, Helm
+            // values): skipped, as the host's manifests collector skips them.
+            .filter(|doc| doc.get("kind").is_some())
             .collect();
         for doc in documents {
             let objects = match (doc["kind"].as_str(), doc["items"].as_array()) {
