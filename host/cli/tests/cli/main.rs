@@ -11,6 +11,7 @@ mod github;
 mod kustomize;
 mod notify;
 mod plugin_inspect;
+mod plugin_langs;
 mod remediate;
 mod scan;
 mod serve;
