@@ -12,6 +12,7 @@ mod kustomize;
 mod notify;
 mod plugin_fixtures;
 mod plugin_inspect;
+mod plugin_langs;
 mod plugin_scaffold;
 mod remediate;
 mod scan;
