@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 use aiops::plugin_cmd::langs::{self, toolchain};
 use aiops::plugin_cmd::project::{Lang, PluginKind, Tools};
-use aiops_runtime::{CallSettings, CompileCache, LoadedPlugin, Loader, PluginLimits, SandboxEngine};
+use aiops_runtime::{
+    CallSettings, CompileCache, LoadedPlugin, Loader, PluginLimits, SandboxEngine,
+};
 use aiops_sdk::{Finding, Resource};
 
 fn repo() -> PathBuf {
@@ -163,7 +165,10 @@ fn scaffolded_project_builds_and_fires(lang: Lang) {
         let change = &hint.changes[0];
         assert_eq!(hint.summary, e["remediation"]["summary"]);
         let json = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
-        assert_eq!(json(&change.proposed), e["remediation"]["changes"][0]["proposed"]);
+        assert_eq!(
+            json(&change.proposed),
+            e["remediation"]["changes"][0]["proposed"]
+        );
         assert_eq!(
             change.current.as_deref().map(json),
             e["remediation"]["changes"][0].get("current").cloned()
@@ -216,7 +221,15 @@ fn figures() {
     let mut plugins = vec![("rust", rust_bytes.to_vec())];
     for (name, lang) in [("python", Lang::Python), ("js", Lang::Js)] {
         let started = std::time::Instant::now();
-        let wasm = langs::build(lang, &repo().join(format!("plugins/k8s-resources-{}", if name == "python" { "py" } else { "js" })), &tools()).unwrap();
+        let wasm = langs::build(
+            lang,
+            &repo().join(format!(
+                "plugins/k8s-resources-{}",
+                if name == "python" { "py" } else { "js" }
+            )),
+            &tools(),
+        )
+        .unwrap();
         println!("{name}: build {:.1} s", started.elapsed().as_secs_f64());
         plugins.push((name, std::fs::read(wasm).unwrap()));
     }
