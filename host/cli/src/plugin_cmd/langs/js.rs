@@ -1,4 +1,5 @@
-//! JavaScript projects: componentize-qjs (QuickJS, WASI stubbed) with `@aiops/sdk`.
+//! JavaScript projects: componentize-qjs (QuickJS, WASI stubbed, `--sync`: the host has no
+//! component-model async ABI) with `@aiops/sdk`.
 
 use std::path::Path;
 use std::process::Command;
@@ -53,7 +54,7 @@ pub(super) fn build(
         Command::new(program)
             .arg("--wit")
             .arg(stage.join("wit"))
-            .args(["--world", "detector", "--stub-wasi"])
+            .args(["--world", "detector", "--stub-wasi", "--sync"])
             .arg("--js")
             .arg(root.join("app.js"))
             .arg("--module-root")
