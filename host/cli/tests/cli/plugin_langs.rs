@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 use aiops::plugin_cmd::langs::{self, toolchain};
 use aiops::plugin_cmd::project::{Lang, PluginKind, Tools};
-use aiops_runtime::{CallSettings, CompileCache, LoadedPlugin, Loader, PluginLimits, SandboxEngine};
+use aiops_runtime::{
+    CallSettings, CompileCache, LoadedPlugin, Loader, PluginLimits, SandboxEngine,
+};
 use aiops_sdk::{Finding, Resource};
 
 fn repo() -> PathBuf {
@@ -163,7 +165,10 @@ fn scaffolded_project_builds_and_fires(lang: Lang) {
         let change = &hint.changes[0];
         assert_eq!(hint.summary, e["remediation"]["summary"]);
         let json = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
-        assert_eq!(json(&change.proposed), e["remediation"]["changes"][0]["proposed"]);
+        assert_eq!(
+            json(&change.proposed),
+            e["remediation"]["changes"][0]["proposed"]
+        );
         assert_eq!(
             change.current.as_deref().map(json),
             e["remediation"]["changes"][0].get("current").cloned()
@@ -186,4 +191,84 @@ fn python_scaffold_builds_loads_and_its_rule_fires() {
 #[test]
 fn js_scaffold_builds_loads_and_its_rule_fires() {
     scaffolded_project_builds_and_fires(Lang::Js);
+}
+
+/// A Deployment `ns/web-I` with two containers, some of them missing requests or limits.
+fn deployment(i: usize) -> Resource {
+    let cpu = if i % 3 == 0 { "" } else { r#""cpu": "250m","# };
+    let raw = format!(
+        r#"{{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "web-{i}", "namespace": "ns-{}"}},
+        "spec": {{"replicas": 2, "template": {{"spec": {{"containers": [
+          {{"name": "app", "image": "web:1", "resources": {{"requests": {{{cpu} "memory": "128Mi"}}, "limits": {{"memory": "1Gi"}}}}}},
+          {{"name": "sidecar", "image": "proxy:1"}}]}}}}}}}}"#,
+        i % 20
+    );
+    let value: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    aiops_sdk::k8s::resource_from_object(&value).unwrap()
+}
+
+/// Figures per language (`cargo test -p aiops --test cli plugin_langs::figures -- --ignored
+/// --nocapture`): component size, load (compile) time, fresh instance per call, detect on
+/// 10k resources; printed, never asserted.
+#[test]
+#[ignore = "prints figures; run by hand"]
+fn figures() {
+    let loader = loader();
+    let (_, rust_bytes) = aiops::builtin::BUILTIN_PLUGINS
+        .iter()
+        .find(|(name, _)| *name == "k8s-resources")
+        .unwrap();
+    let mut plugins = vec![("rust", rust_bytes.to_vec())];
+    for (name, lang) in [("python", Lang::Python), ("js", Lang::Js)] {
+        let started = std::time::Instant::now();
+        let wasm = langs::build(
+            lang,
+            &repo().join(format!(
+                "plugins/k8s-resources-{}",
+                if name == "python" { "py" } else { "js" }
+            )),
+            &tools(),
+        )
+        .unwrap();
+        println!("{name}: build {:.1} s", started.elapsed().as_secs_f64());
+        plugins.push((name, std::fs::read(wasm).unwrap()));
+    }
+    let resources: Vec<Resource> = (0..10_000).map(deployment).collect();
+    let batch: Vec<&Resource> = resources.iter().collect();
+    let settings = CallSettings::default();
+    let mut limits = PluginLimits::default();
+    limits.max_findings = 1_000_000;
+    limits.timeout_ms = 600_000;
+    limits.memory_bytes = 2 << 30;
+    let big = CallSettings {
+        limits,
+        ..CallSettings::default()
+    };
+    for (name, bytes) in &plugins {
+        let started = std::time::Instant::now();
+        let plugin = load(&loader, bytes, name);
+        let load_time = started.elapsed();
+        let mut fresh = Vec::new();
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            plugin.detect(&[], &settings).unwrap();
+            fresh.push(t.elapsed());
+        }
+        fresh.sort();
+        let mut detect = Vec::new();
+        let mut n = 0;
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            n = plugin.detect(&batch, &big).unwrap().len();
+            detect.push(t.elapsed());
+        }
+        detect.sort();
+        println!(
+            "{name}: size {} bytes, load+compile {:.0} ms, fresh instance + empty detect {:.2} ms (median of 20), detect 10k resources {:.0} ms (median of 3, {n} findings)",
+            bytes.len(),
+            load_time.as_secs_f64() * 1e3,
+            fresh[10].as_secs_f64() * 1e3,
+            detect[1].as_secs_f64() * 1e3,
+        );
+    }
 }

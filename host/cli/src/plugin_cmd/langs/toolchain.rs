@@ -150,6 +150,9 @@ mod tests {
         let exe = dir.path().join("python/bin/componentize-py");
         std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
         std::fs::write(&exe, "").unwrap();
-        assert_eq!(find_in(Lang::Python, dir.path(), false, false).unwrap(), exe);
+        assert_eq!(
+            find_in(Lang::Python, dir.path(), false, false).unwrap(),
+            exe
+        );
     }
 }
