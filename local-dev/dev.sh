@@ -55,7 +55,7 @@ SMTP_PORT=$(free_port)
 "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Debugging >"$WORK/smtp.log" 2>&1 &
 pids+=($!)
 
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 for _ in $(seq 100); do
   "$PY" -c "import urllib.request; urllib.request.urlopen('$AWS_ENDPOINT_URL/moto-api/')" 2>/dev/null && break
@@ -82,9 +82,10 @@ root, work, port, smtp = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 base = os.path.join(root, "config")
 config = yaml.safe_load(open(os.path.join(base, "config.local.yaml")))
 beside = lambda p: os.path.normpath(os.path.join(base, p))
-config["sources"] = [s.replace("manifests:", "manifests:" + base + "/", 1)
-                     if s.startswith("manifests:") and not s.startswith("manifests:/") else s
-                     for s in config.get("sources", [])] + ["aws"]
+def source(s):
+    kind, _, path = s.partition(":")
+    return f"{kind}:{beside(path)}" if kind in ("manifests", "snapshot") else s
+config["sources"] = [source(s) for s in config.get("sources", [])] + ["aws"]
 config["data_dir"] = os.path.join(work, "data")
 repo = config.setdefault("gitops", {}).setdefault("repo", {})
 repo["url"] = os.path.join(work, "iac-remote.git")

@@ -408,7 +408,12 @@ fn containerfile_matches_what_the_readme_documents() {
     let uid = user.split(':').next().unwrap().to_string();
     let writable: BTreeSet<String> = joined
         .split("&&")
-        .filter_map(|cmd| cmd.trim().strip_prefix(&format!("chown {user} ")))
+        .filter_map(|cmd| {
+            cmd.trim()
+                .lines()
+                .next()?
+                .strip_prefix(&format!("chown {user} "))
+        })
         .flat_map(|dirs| dirs.split_whitespace().map(str::to_string))
         .collect();
     let (readme_stages, readme_user, readme_entrypoint, readme_writable) = readme_image();
