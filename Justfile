@@ -24,3 +24,8 @@ plugin NAME:
 # Benchmarks (figures printed).
 bench:
     cargo bench -p aiops-tests
+
+# The local stack: moto (RDS, Kinesis), an SMTP sink, a bare IaC repository and
+# `aiops serve --watch`; prints the console URL, Ctrl-C stops everything.
+dev:
+    bash local-dev/dev.sh

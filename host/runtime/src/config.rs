@@ -37,7 +37,14 @@ pub struct PluginsConfig {
     pub limits: PluginLimits,
     /// Settings by plugin name.
     pub settings: BTreeMap<String, PluginSettings>,
+    /// The largest `.wasm` file of the plugin directory that is loaded, in bytes; a
+    /// larger one is refused (an error naming the file and both sizes).
+    pub max_plugin_bytes: u64,
 }
+
+/// The default of `plugins.max_plugin_bytes`: 16 MiB. A ConfigMap holds at most 1 MiB,
+/// but plugins delivered on a volume may be bigger (a Python component is ~18 MB).
+pub const DEFAULT_MAX_PLUGIN_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Default for PluginsConfig {
     fn default() -> Self {
@@ -47,6 +54,7 @@ impl Default for PluginsConfig {
             cache_dir: None,
             limits: PluginLimits::default(),
             settings: BTreeMap::new(),
+            max_plugin_bytes: DEFAULT_MAX_PLUGIN_BYTES,
         }
     }
 }
@@ -103,6 +111,12 @@ impl PluginsConfig {
         };
         if self.limits.memory_bytes > MAX_PLUGIN_MEMORY {
             return Err(too_much("plugins.limits.memory_bytes".into()));
+        }
+        if self.max_plugin_bytes == 0 {
+            return Err(PluginsConfigError {
+                key: "plugins.max_plugin_bytes".into(),
+                message: "must be at least 1".into(),
+            });
         }
         for (name, settings) in &self.settings {
             if !settings.config.is_object() {
@@ -167,6 +181,14 @@ mod tests {
             config.call_settings("other").limits.memory_bytes,
             PluginLimits::default().memory_bytes
         );
+    }
+
+    #[test]
+    fn max_plugin_bytes_defaults_to_16_mib_and_refuses_zero() {
+        assert_eq!(parse("builtin: true\n").max_plugin_bytes, 16 * 1024 * 1024);
+        assert_eq!(parse("max_plugin_bytes: 1000\n").max_plugin_bytes, 1000);
+        let err = parse("max_plugin_bytes: 0\n").validate().unwrap_err();
+        assert_eq!(err.key, "plugins.max_plugin_bytes");
     }
 
     #[test]

@@ -102,7 +102,10 @@ impl PluginHost {
                         path.display()
                     );
                 }
-                let dir = Arc::new(PluginDir::new(path, loader.clone(), registry.clone()));
+                let dir = Arc::new(
+                    PluginDir::new(path, loader.clone(), registry.clone())
+                        .with_max_bytes(config.max_plugin_bytes),
+                );
                 if options.watch {
                     watch = Some(dir.clone().watch()?);
                 } else {

@@ -32,7 +32,9 @@ mod sandbox;
 mod watcher;
 
 pub use cache::{CompileCache, content_hash};
-pub use config::{LimitOverrides, PluginSettings, PluginsConfig, PluginsConfigError};
+pub use config::{
+    DEFAULT_MAX_PLUGIN_BYTES, LimitOverrides, PluginSettings, PluginsConfig, PluginsConfigError,
+};
 pub use engine::{MAX_PLUGIN_MEMORY, SandboxEngine};
 pub use error::{LoadError, PluginError};
 pub use host::{BuiltinPlugin, HostOptions, PluginHost, builtin_origin};

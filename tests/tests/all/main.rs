@@ -5,6 +5,7 @@ mod aws_calls;
 mod collect_aws;
 mod collect_azure;
 mod collect_k8s;
+mod configmap_plugins;
 mod hostile_plugins;
 mod hot_reload;
 mod inspect;

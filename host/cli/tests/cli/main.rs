@@ -6,6 +6,8 @@ mod collect_aws;
 mod collect_azure;
 mod collect_k8s;
 mod cycle;
+mod deploy;
+mod dev;
 mod fix;
 mod github;
 mod kustomize;

@@ -79,6 +79,28 @@ pub fn pod_metrics() -> KindSpec {
     }
 }
 
+/// Every kind the collector reads, namespaces and pod metrics included: what its
+/// service account must be allowed to `get`, `list` and `watch` (the deployment's
+/// ClusterRole is checked against this list).
+pub fn all() -> Vec<KindSpec> {
+    let mut kinds = vec![namespace()];
+    kinds.extend(namespaced());
+    kinds.push(pod_metrics());
+    kinds
+}
+
+/// The `(API group, plural)` pairs of [`all`], sorted and without repeats (`""` is
+/// the core group), as RBAC rules name them.
+pub fn rbac_resources() -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = all()
+        .into_iter()
+        .map(|k| (k.resource.group, k.resource.plural))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +136,15 @@ mod tests {
             "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods"
         );
         assert_eq!(namespaced()[9].resource.api_version, "autoscaling/v2");
+    }
+
+    #[test]
+    fn rbac_resources_name_groups_and_plurals_once() {
+        let pairs = rbac_resources();
+        assert_eq!(pairs.len(), all().len());
+        assert!(pairs.contains(&("".into(), "namespaces".into())));
+        assert!(pairs.contains(&("metrics.k8s.io".into(), "pods".into())));
+        assert!(pairs.contains(&("".into(), "pods".into())));
+        assert!(pairs.windows(2).all(|w| w[0] < w[1]));
     }
 }
