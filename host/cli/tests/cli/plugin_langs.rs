@@ -195,7 +195,7 @@ fn js_scaffold_builds_loads_and_its_rule_fires() {
 
 /// A Deployment `ns/web-I` with two containers, some of them missing requests or limits.
 fn deployment(i: usize) -> Resource {
-    let cpu = if i % 3 == 0 { "" } else { r#""cpu": "250m","# };
+    let cpu = if i.is_multiple_of(3) { "" } else { r#""cpu": "250m","# };
     let raw = format!(
         r#"{{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "web-{i}", "namespace": "ns-{}"}},
         "spec": {{"replicas": 2, "template": {{"spec": {{"containers": [
@@ -236,10 +236,12 @@ fn figures() {
     let resources: Vec<Resource> = (0..10_000).map(deployment).collect();
     let batch: Vec<&Resource> = resources.iter().collect();
     let settings = CallSettings::default();
-    let mut limits = PluginLimits::default();
-    limits.max_findings = 1_000_000;
-    limits.timeout_ms = 600_000;
-    limits.memory_bytes = 2 << 30;
+    let limits = PluginLimits {
+        max_findings: 1_000_000,
+        timeout_ms: 600_000,
+        memory_bytes: 2 << 30,
+        ..PluginLimits::default()
+    };
     let big = CallSettings {
         limits,
         ..CallSettings::default()
