@@ -198,9 +198,9 @@ pub struct CsrfForm {
 pub async fn logout(
     State(console): State<Shared>,
     headers: HeaderMap,
-    form: Option<Form<CsrfForm>>,
+    form: Result<Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let csrf = form.as_ref().and_then(|f| f.csrf.as_deref());
+    let csrf = form.as_ref().ok().and_then(|f| f.csrf.as_deref());
     if let Err(r) = require_form(&console, &headers, csrf) {
         return r;
     }
