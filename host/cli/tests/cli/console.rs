@@ -54,7 +54,10 @@ fn get(port: u16, path: &str, token: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut out = String::new();
         let mut rest = body;
         while let Some((size, more)) = rest.split_once("\r\n") {
@@ -141,17 +144,21 @@ fn console_in_chromium_logs_in_approves_and_rejects() {
         assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
         get(port, "/readyz", READER).0 == 200
     });
-    wait_for("the first cycle's remediations", Duration::from_secs(180), || {
-        let listed = json(port, "/api/v1/remediations");
-        let keys: Vec<&str> = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["state"] == "awaiting_approval")
-            .filter_map(|r| r["group_key"].as_str())
-            .collect();
-        keys.contains(&CART) && keys.contains(&SEARCH)
-    });
+    wait_for(
+        "the first cycle's remediations",
+        Duration::from_secs(180),
+        || {
+            let listed = json(port, "/api/v1/remediations");
+            let keys: Vec<&str> = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["state"] == "awaiting_approval")
+                .filter_map(|r| r["group_key"].as_str())
+                .collect();
+            keys.contains(&CART) && keys.contains(&SEARCH)
+        },
+    );
     let before = git(&work.remote(), &["rev-parse", "main"]);
 
     let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))

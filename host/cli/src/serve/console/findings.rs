@@ -73,9 +73,10 @@ async fn render_list(
         ));
     }
     let severity = match given(&q.severity) {
-        Some(s) => Some(s.parse::<Severity>().map_err(|_| {
-            layout::error(StatusCode::BAD_REQUEST, &format!("severity: {s:?}"))
-        })?),
+        Some(s) => Some(
+            s.parse::<Severity>()
+                .map_err(|_| layout::error(StatusCode::BAD_REQUEST, &format!("severity: {s:?}")))?,
+        ),
         None => None,
     };
     let filter = FindingFilter {

@@ -179,7 +179,11 @@ pub async fn login(
         Ok(id) => id,
         Err(r) => return r,
     };
-    let secure = if console.secure_cookie { "; Secure" } else { "" };
+    let secure = if console.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
     let mut response = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
