@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod decide;
 pub mod metrics;
 pub mod problem;
@@ -152,7 +153,7 @@ async fn serve(
         metrics: metrics::Metrics::new(),
         plugins: std::sync::OnceLock::new(),
     });
-    let app = api::router(state.clone());
+    let app = api::router(state.clone()).merge(console::router(state.clone()));
     let shutdown = tokio_util_shutdown();
     let server = {
         let shutdown = shutdown.clone();
