@@ -15,6 +15,10 @@
 //! time); every response carries a strict Content-Security-Policy; every error is a
 //! page ([`layout::error`]), never a 500 body.
 
+// The error of a page handler is the error page to answer with (a `Response`); boxing
+// it would only add an allocation on the error path.
+#![allow(clippy::result_large_err)]
+
 pub mod approvals;
 pub mod cycles;
 pub mod findings;
