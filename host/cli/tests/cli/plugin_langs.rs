@@ -195,7 +195,11 @@ fn js_scaffold_builds_loads_and_its_rule_fires() {
 
 /// A Deployment `ns/web-I` with two containers, some of them missing requests or limits.
 fn deployment(i: usize) -> Resource {
-    let cpu = if i.is_multiple_of(3) { "" } else { r#""cpu": "250m","# };
+    let cpu = if i.is_multiple_of(3) {
+        ""
+    } else {
+        r#""cpu": "250m","#
+    };
     let raw = format!(
         r#"{{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "web-{i}", "namespace": "ns-{}"}},
         "spec": {{"replicas": 2, "template": {{"spec": {{"containers": [
