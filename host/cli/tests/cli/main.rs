@@ -12,5 +12,6 @@ mod kustomize;
 mod notify;
 mod plugin_inspect;
 mod remediate;
+mod replicas;
 mod scan;
 mod serve;
