@@ -65,6 +65,9 @@ pub struct Config {
     pub api: crate::serve::config::ApiConfig,
     /// `aiops serve`'s cycles: how often, how long a cycle may finish on shutdown.
     pub schedule: crate::serve::config::ScheduleConfig,
+    /// Several replicas: the one holding this Kubernetes Lease leads (runs cycles,
+    /// opens pull requests, sends notifications). Unset: one replica, no Lease.
+    pub leader_election: Option<aiops_lease::LeaderElectionConfig>,
 }
 
 /// One entry of `sources:`: as the config spells it (the name the store records) and
@@ -125,6 +128,21 @@ impl Config {
             .map_err(|e| invalid(e.to_string()))?;
         config.api.validate().map_err(invalid)?;
         config.schedule.validate().map_err(invalid)?;
+        if let Some(election) = &config.leader_election {
+            election.validate().map_err(|e| invalid(e.to_string()))?;
+            let postgres = match &config.state.url {
+                Some(url) => matches!(
+                    aiops_state::StoreUrl::parse(url),
+                    Ok(aiops_state::StoreUrl::Postgres(_))
+                ),
+                None => false,
+            };
+            if !postgres {
+                return Err(invalid(
+                    "leader_election needs state.url to be PostgreSQL; replicas cannot share SQLite".into(),
+                ));
+            }
+        }
         config.rebase(path.parent().unwrap_or(Path::new("")));
         Ok(config)
     }
@@ -296,6 +314,43 @@ mod tests {
         assert_eq!(
             err,
             "invalid config c.yaml: state.retention_days: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn leader_election_needs_a_postgres_store_and_valid_timing() {
+        let election = "leader_election:\n  lease_name: aiops-leader\n  namespace: aiops\n";
+        for state in ["", "state: {url: 'sqlite:///var/lib/aiops/state.db'}\n"] {
+            let err = Config::parse(&format!("{election}{state}"), Path::new("c.yaml"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                "invalid config c.yaml: leader_election needs state.url to be PostgreSQL; replicas cannot share SQLite"
+            );
+        }
+        let pg = "state: {url: 'postgres://aiops@db:5432/aiops'}\n";
+        let config = Config::parse(&format!("{election}{pg}"), Path::new("c.yaml")).unwrap();
+        let section = config.leader_election.unwrap();
+        assert_eq!(
+            (section.lease_name.as_str(), section.lease_duration_seconds),
+            ("aiops-leader", 15)
+        );
+        let err = Config::parse(
+            &format!("{election}  renew_deadline_seconds: 20\n{pg}"),
+            Path::new("c.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("invalid config c.yaml: leader_election.lease_duration_seconds:"),
+            "{err}"
+        );
+        assert!(
+            Config::parse(pg, Path::new("c.yaml"))
+                .unwrap()
+                .leader_election
+                .is_none()
         );
     }
 

@@ -123,6 +123,7 @@ impl Store {
     /// cycle lock held: then no other cycle can be running). Returns their ids.
     pub async fn abandon_unfinished(&self) -> Result<Vec<i64>, StateError> {
         let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
         let ids: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM cycles WHERE status = 'running' ORDER BY id")
                 .fetch_all(&mut *tx)
@@ -159,6 +160,7 @@ impl Store {
     /// Records a new cycle as running and returns its id.
     pub async fn begin_cycle(&self, owner: &str) -> Result<i64, StateError> {
         let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO cycles (started_at, status, owner) VALUES ($1, 'running', $2) RETURNING id",
         )

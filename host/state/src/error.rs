@@ -53,4 +53,15 @@ pub enum StateError {
         /// What failed.
         message: String,
     },
+    /// A leader-only write carried a leader token older than the store's: another
+    /// replica has taken the Lease over since, so this one must stop leader work.
+    #[error(
+        "fenced: this replica's leader token {token} is older than the store's {current}; another replica has taken over leadership"
+    )]
+    Fenced {
+        /// The token the write carried.
+        token: i64,
+        /// The highest token the store has seen.
+        current: i64,
+    },
 }

@@ -15,6 +15,7 @@ mod config;
 pub mod crash;
 mod cycle;
 mod error;
+mod fence;
 mod findings;
 mod lock;
 mod model;

@@ -143,6 +143,7 @@ impl Store {
     ) -> Result<bool, StateError> {
         let q = |e| self.query_error(e);
         let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
         let moved =
             sqlx::query("UPDATE notify_cursor SET outbox_id = $1 WHERE id = 1 AND outbox_id = $2")
                 .bind(to)
@@ -327,17 +328,28 @@ impl Store {
     }
 
     /// Records message `id` delivered at `now`.
+    /// A fenced store (a leader's) checks its token in the same transaction.
     pub async fn notification_sent(&self, id: i64, now: i64) -> Result<(), StateError> {
-        sqlx::query(
-            "UPDATE notifications SET state = 'sent', sent_at = $1, attempts = attempts + 1, \
-             last_error = NULL WHERE id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| self.query_error(e))
-        .map(drop)
+        let sql = "UPDATE notifications SET state = 'sent', sent_at = $1, attempts = attempts + 1, \
+             last_error = NULL WHERE id = $2";
+        if self.fence.is_none() {
+            return sqlx::query(sql)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| self.query_error(e))
+                .map(drop);
+        }
+        let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
+        sqlx::query(sql)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        tx.commit().await.map_err(|e| self.query_error(e))
     }
 
     /// Records a failed attempt of message `id`: retried at `next_attempt_at`, or dead

@@ -219,6 +219,7 @@ impl Store {
         problems: &[CycleProblem],
     ) -> Result<ReconcileOutcome, StateError> {
         let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
         let q = |e| self.query_error(e);
 
         let open = self.open_rows(&mut tx).await?;

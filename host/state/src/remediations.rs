@@ -247,6 +247,7 @@ impl Store {
         step: &RemediationStep,
     ) -> Result<i64, StateError> {
         let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
         let sql = format!(
             "INSERT INTO remediations ({COLUMNS}) VALUES ({}) RETURNING id",
             placeholders(1, COLUMN_COUNT)
@@ -272,6 +273,7 @@ impl Store {
         step: &RemediationStep,
     ) -> Result<bool, StateError> {
         let mut tx = self.begin_write().await?;
+        self.check_fence(&mut tx).await?;
         let sets = COLUMNS
             .split(',')
             .map(str::trim)

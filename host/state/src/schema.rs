@@ -10,7 +10,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::store::Backend;
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `(version, description, SQLite script, PostgreSQL script)`, oldest first.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
@@ -31,6 +31,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "notify",
         include_str!("../migrations/sqlite/0003_notify.sql"),
         include_str!("../migrations/postgres/0003_notify.sql"),
+    ),
+    (
+        4,
+        "leader",
+        include_str!("../migrations/sqlite/0004_leader.sql"),
+        include_str!("../migrations/postgres/0004_leader.sql"),
     ),
 ];
 

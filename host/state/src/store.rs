@@ -40,12 +40,15 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
     url: StoreUrl,
+    /// The leader token leader-only writes carry (`None`: a single replica, unfenced).
+    pub(crate) fence: Option<i64>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("url", &self.url.redacted())
+            .field("fence", &self.fence)
             .finish()
     }
 }
@@ -108,6 +111,7 @@ impl Store {
             pool,
             backend,
             url: url.clone(),
+            fence: None,
         };
         if backend == Backend::Sqlite {
             let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")

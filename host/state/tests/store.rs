@@ -985,3 +985,269 @@ async fn notifications_group_by_route_move_the_cursor_once_and_keep_failures() {
 fn now() -> i64 {
     aiops_state::now_millis()
 }
+
+fn assert_fenced<T: std::fmt::Debug>(
+    result: Result<T, StateError>,
+    token: i64,
+    current: i64,
+    backend: &str,
+) {
+    match result {
+        Err(StateError::Fenced {
+            token: t,
+            current: c,
+        }) => {
+            assert_eq!((t, c), (token, current), "{backend}")
+        }
+        other => panic!("{backend}: expected Fenced {{ {token}, {current} }}, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leader_only_writes_with_a_stale_token_are_refused_newer_ones_accepted() {
+    for (backend, url, _dir) in backends("fence") {
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.fence_token().await.unwrap(), 0, "{backend}");
+        store.claim_fence(1).await.unwrap();
+        let old = store.fenced(1);
+        let kept = old.begin_cycle("old leader").await.unwrap();
+        let pending = old
+            .insert_remediation(
+                &remediation("g1", "c1"),
+                &step("aiops", "proposed", "remediation.proposed"),
+            )
+            .await
+            .unwrap();
+
+        // Another replica takes over: the stored token rises, the old one is stale.
+        store.claim_fence(2).await.unwrap();
+        assert_eq!(store.fence_token().await.unwrap(), 2, "{backend}");
+        assert_fenced(old.claim_fence(1).await, 1, 2, backend);
+        assert_fenced(old.begin_cycle("old leader").await, 1, 2, backend);
+        assert_fenced(
+            old.reconcile(
+                kept,
+                2_000,
+                &[finding(
+                    "probe.readiness",
+                    "shop/Deployment/web",
+                    Severity::High,
+                )],
+                &clean(),
+                &[],
+            )
+            .await,
+            1,
+            2,
+            backend,
+        );
+        assert_fenced(
+            old.insert_remediation(
+                &remediation("g2", "c2"),
+                &step("aiops", "proposed", "remediation.proposed"),
+            )
+            .await,
+            1,
+            2,
+            backend,
+        );
+        let mut proposed = store.remediation(pending).await.unwrap();
+        proposed.pr_number = Some(7);
+        assert_fenced(
+            old.update_remediation(
+                &proposed,
+                RemediationState::AwaitingApproval,
+                &step("aiops", "pr.opened", "remediation.pr"),
+            )
+            .await,
+            1,
+            2,
+            backend,
+        );
+        assert_fenced(old.abandon_unfinished().await, 1, 2, backend);
+        // Nothing of the refused writes is stored.
+        let cycles = store.list_cycles(10).await.unwrap();
+        assert_eq!(cycles.len(), 1, "{backend}: {cycles:?}");
+        assert_eq!(
+            cycles[0].status,
+            aiops_state::CycleStatus::Running,
+            "{backend}"
+        );
+        assert!(
+            store
+                .list_findings(&FindingFilter::default())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
+        assert_eq!(
+            store.remediation(pending).await.unwrap().pr_number,
+            None,
+            "{backend}"
+        );
+
+        // The new leader's token (and a newer one, not claimed yet) write; so does an
+        // unfenced handle (one replica, the API's approvals).
+        let new = store.fenced(2);
+        assert_eq!(
+            new.abandon_unfinished().await.unwrap(),
+            vec![kept],
+            "{backend}"
+        );
+        let cycle = new.begin_cycle("new leader").await.unwrap();
+        new.reconcile(
+            cycle,
+            3_000,
+            &[finding(
+                "probe.readiness",
+                "shop/Deployment/web",
+                Severity::High,
+            )],
+            &clean(),
+            &[],
+        )
+        .await
+        .unwrap();
+        assert!(
+            new.update_remediation(
+                &proposed,
+                RemediationState::AwaitingApproval,
+                &step("aiops", "pr.opened", "remediation.pr")
+            )
+            .await
+            .unwrap(),
+            "{backend}"
+        );
+        store.fenced(3).begin_cycle("next").await.unwrap();
+        store.begin_cycle("single replica").await.unwrap();
+        assert_fenced(store.claim_fence(1).await, 1, 2, backend);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn marking_a_notification_sent_with_a_stale_token_is_refused() {
+    for (backend, url, _dir) in backends("fence_notify") {
+        let store = Store::open(&url).await.unwrap();
+        store.claim_fence(4).await.unwrap();
+        let leader = store.fenced(4);
+        let observed = [finding(
+            "probe.readiness",
+            "shop/Deployment/web",
+            Severity::High,
+        )];
+        let cycle = leader.begin_cycle("leader").await.unwrap();
+        leader
+            .reconcile(cycle, 1_000, &observed, &clean(), &[])
+            .await
+            .unwrap();
+        let events = store.outbox_after(0, 10).await.unwrap();
+        let last = events.last().unwrap().id;
+        let batch: Vec<_> = events
+            .iter()
+            .map(|e| routed("hook", "shop", e, 0, 0, 0))
+            .collect();
+        assert!(
+            leader.route_events(0, last, &batch, 2_000).await.unwrap(),
+            "{backend}"
+        );
+        let due = store.due_notifications(3_000, 10).await.unwrap();
+        assert_eq!(due.len(), 1, "{backend}");
+
+        store.claim_fence(5).await.unwrap();
+        assert_fenced(
+            leader.notification_sent(due[0].id, 3_000).await,
+            4,
+            5,
+            backend,
+        );
+        assert_fenced(
+            leader.route_events(last, last, &[], 3_000).await,
+            4,
+            5,
+            backend,
+        );
+        assert_eq!(
+            store.due_notifications(3_000, 10).await.unwrap().len(),
+            1,
+            "{backend}: still due"
+        );
+        store
+            .fenced(5)
+            .notification_sent(due[0].id, 3_000)
+            .await
+            .unwrap();
+        assert!(
+            store.due_notifications(3_000, 10).await.unwrap().is_empty(),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_racing_a_takeover_either_commits_before_it_or_is_refused() {
+    for (backend, url, _dir) in backends("fence_race") {
+        let store = Store::open(&url).await.unwrap();
+        store.claim_fence(1).await.unwrap();
+        let old = store.fenced(1);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The old leader writes as fast as it can, noting when each write began.
+        let writer = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut results = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    let began = std::time::Instant::now();
+                    results.push((began, old.begin_cycle("old leader").await));
+                }
+                results
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        store.claim_fence(2).await.unwrap();
+        let claimed = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.store(true, std::sync::atomic::Ordering::Release);
+        let results = writer.await.unwrap();
+        let ok: Vec<i64> = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().copied())
+            .collect();
+        let late: Vec<_> = results
+            .iter()
+            .filter(|(began, _)| *began > claimed)
+            .collect();
+        assert!(
+            !ok.is_empty() && !late.is_empty(),
+            "{backend}: the writes straddle the takeover"
+        );
+        for (_, result) in &late {
+            assert!(
+                matches!(
+                    result,
+                    Err(StateError::Fenced {
+                        token: 1,
+                        current: 2
+                    })
+                ),
+                "{backend}: a write begun after the takeover: {result:?}"
+            );
+        }
+        // Refused writes left nothing; every accepted one is stored.
+        let stored: Vec<i64> = store
+            .list_cycles(100_000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(stored.len(), ok.len(), "{backend}");
+        assert!(ok.iter().all(|id| stored.contains(id)), "{backend}");
+        // After the first refusal the old leader never wrote again.
+        let first_refused = results.iter().position(|(_, r)| r.is_err()).unwrap();
+        assert!(
+            results[first_refused..].iter().all(|(_, r)| r.is_err()),
+            "{backend}"
+        );
+    }
+}

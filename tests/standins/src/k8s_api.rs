@@ -4,7 +4,8 @@
 //! it (`kind: PodList`, `metadata.resourceVersion`, `metadata.continue`, items without
 //! `kind`/`apiVersion`), `Status` objects for errors, bearer-token auth, and faults on
 //! demand: 403 on a resource, 410 Gone on a continue token, 429 with `Retry-After`,
-//! malformed JSON, slowness, the metrics API absent.
+//! malformed JSON, slowness, the metrics API absent. Leases (`coordination.k8s.io/v1`)
+//! are read and written with resourceVersion conflicts ([`crate::k8s_leases`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -44,6 +45,8 @@ pub fn kind_info(kind: &str) -> Option<(&'static str, &'static str, bool)> {
 /// One request the server received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The method (`GET`, `PUT`, …).
+    pub method: String,
     /// The path (`/api/v1/pods`).
     pub path: String,
     /// Query parameters.
@@ -69,6 +72,12 @@ pub struct ApiState {
     pub delay: Option<Duration>,
     /// Requests received, in order.
     pub requests: Vec<Recorded>,
+    /// Leases by `(namespace, name)`, as stored (with `kind`, `apiVersion`).
+    pub leases: BTreeMap<(String, String), Value>,
+    /// The last resourceVersion given to a Lease.
+    pub lease_version: u64,
+    /// Lease requests answer 503 (the API server unreachable for the elector).
+    pub leases_down: bool,
 }
 
 impl ApiState {
@@ -89,6 +98,13 @@ impl ApiState {
             .get(&format!("{gv}/{plural}"))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The Lease `namespace/name`, as stored.
+    pub fn lease(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.leases
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// Requests whose path is `path`.
@@ -146,7 +162,7 @@ pub fn kubeconfig(server: &str) -> String {
     )
 }
 
-fn status(code: StatusCode, reason: &str, message: &str, details: Value) -> Response {
+pub(crate) fn status(code: StatusCode, reason: &str, message: &str, details: Value) -> Response {
     let body = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": message, "reason": reason, "details": details, "code": code.as_u16()
@@ -156,8 +172,10 @@ fn status(code: StatusCode, reason: &str, message: &str, details: Value) -> Resp
 
 async fn handle(
     State(state): State<Arc<Mutex<ApiState>>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     let path = uri.path().to_string();
     let query: HashMap<String, String> = uri
@@ -170,6 +188,7 @@ async fn handle(
     let delay = {
         let mut state = state.lock().unwrap();
         state.requests.push(Recorded {
+            method: method.to_string(),
             path: path.clone(),
             query: query.clone(),
         });
@@ -189,6 +208,18 @@ async fn handle(
             "Unauthorized",
             json!({}),
         );
+    }
+    if let Some((namespace, name)) = crate::k8s_leases::parse(&path) {
+        let mut state = state.lock().unwrap();
+        if state.leases_down {
+            return status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+                json!({}),
+            );
+        }
+        return crate::k8s_leases::handle(&mut state, &method, &namespace, &name, &body);
     }
     let Some((gv, namespace, plural)) = parse_path(&path) else {
         return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();

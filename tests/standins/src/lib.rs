@@ -13,6 +13,7 @@ pub mod git_http;
 pub mod github;
 pub mod http_sink;
 pub mod k8s_api;
+mod k8s_leases;
 pub mod moto;
 pub mod moto_calls;
 mod moto_gaps;

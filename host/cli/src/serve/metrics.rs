@@ -33,6 +33,7 @@ pub struct Metrics {
     notifications: Family<Labels, Counter>,
     config_reloads: Family<Labels, Counter>,
     collector_errors: Family<Labels, Counter>,
+    leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -42,6 +43,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Records whether this replica leads.
+    pub fn leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
     /// Registers every metric.
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
@@ -55,7 +61,13 @@ impl Metrics {
             notifications: Family::default(),
             config_reloads: Family::default(),
             collector_errors: Family::default(),
+            leader: Gauge::default(),
         };
+        registry.register(
+            "aiops_leader",
+            "1 while this replica does the leader's work (holds the Lease, or runs alone), else 0",
+            m.leader.clone(),
+        );
         registry.register(
             "aiops_build",
             "aiops's version",

@@ -3,12 +3,15 @@
 //! asks, never two at once; the REST API answers meanwhile. SIGTERM or SIGINT: no new
 //! cycle starts, the running one gets `schedule.shutdown_grace_seconds` to finish (a
 //! cycle cut short is abandoned cleanly: cycles are atomic), HTTP drains, exit 0.
+//! With `leader_election:`, only the replica holding the Lease runs cycles and drains
+//! notifications ([`leader`]); every replica serves the API.
 
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod console;
 pub mod decide;
+pub mod leader;
 pub mod metrics;
 pub mod problem;
 pub mod watch;
@@ -190,7 +193,16 @@ async fn serve(
     };
     state.ready.store(true, Ordering::Release);
     tracing::info!(%address, "ready");
-    let drainer = tokio::spawn(drain_continuously(state.clone(), shutdown.clone()));
+    let mut role = {
+        let shutdown = shutdown.clone();
+        leader::Role::start(&config, async move { shutdown.cancelled().await }).await?
+    };
+    state.metrics.leader(role.leading());
+    let drainer = tokio::spawn(drain_continuously(
+        state.clone(),
+        shutdown.clone(),
+        role.clone(),
+    ));
 
     let mut seen = path.and_then(modified);
     loop {
@@ -201,7 +213,13 @@ async fn serve(
         let sources: Vec<Source> = config.sources.iter().map(|s| s.source.clone()).collect();
         let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
         let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
-        if !sources.is_empty() {
+        let leader_store = if sources.is_empty() {
+            None
+        } else {
+            role.leader_store(&store).await
+        };
+        state.metrics.leader(role.leading());
+        if let Some(store) = leader_store {
             let stages = Stages {
                 program: "aiops serve",
                 sources: &sources,
@@ -219,6 +237,10 @@ async fn serve(
             tokio::pin!(run);
             let outcome = tokio::select! {
                 r = &mut run => Some(r),
+                () = role.lost(store.fence()) => {
+                    tracing::warn!("leadership lost: the running cycle is abandoned (cycles are atomic; the next leader records it so)");
+                    None
+                }
                 () = shutdown.cancelled() => {
                     tracing::info!(grace_seconds = grace.as_secs(), "shutting down: letting the running cycle finish");
                     match tokio::time::timeout(grace, &mut run).await {
@@ -262,6 +284,7 @@ async fn serve(
         tokio::select! {
             () = tokio::time::sleep(jittered(interval(&config))) => {}
             () = state.run_now.notified() => {}
+            () = role.changed() => {}
             () = shutdown.cancelled() => break,
         }
     }
@@ -292,17 +315,26 @@ async fn log_changes(store: &aiops_state::Store, run: &crate::cycle_cmd::CycleRu
 
 /// Between cycles, every few seconds: routes new events and sends what came due
 /// (retries, group waits), so nothing waits for the next cycle.
-async fn drain_continuously(state: Arc<api::AppState>, shutdown: Shutdown) {
+async fn drain_continuously(state: Arc<api::AppState>, shutdown: Shutdown, role: leader::Role) {
     const EVERY: Duration = Duration::from_secs(5);
     loop {
         tokio::select! {
             () = tokio::time::sleep(EVERY) => {}
             () = shutdown.cancelled() => return,
         }
+        state.metrics.leader(role.leading());
+        let Some(store) = role.leader_store(&state.store).await else {
+            continue;
+        };
         let config = state.config.load_full();
         match aiops_notify::deliver::Notifier::new(&config.notifications) {
             Ok(notifier) => {
-                if let Err(err) = notifier.drain(&state.store, EVERY).await {
+                let drain = notifier.drain(&store, EVERY);
+                let drained = tokio::select! {
+                    r = drain => r,
+                    () = role.lost(store.fence()) => continue,
+                };
+                if let Err(err) = drained {
                     tracing::warn!(error = %err, "notifications: drain failed");
                 }
             }

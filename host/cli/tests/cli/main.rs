@@ -18,5 +18,6 @@ mod plugin_inspect;
 mod plugin_langs;
 mod plugin_scaffold;
 mod remediate;
+mod replicas;
 mod scan;
 mod serve;
