@@ -133,7 +133,8 @@ try {
   expect(notFound.status() === 404 && (await page.textContent('h1')).includes('404'), 'an unknown finding is a 404 page');
   await shot(page, 'not-found');
 
-  // Log out: the session is gone.
+  // Log out (from a page of the console: error pages carry no session controls).
+  await page.goto(`${base}/`);
   await Promise.all([page.waitForURL(`${base}/login`), page.click('form.logout button')]);
   await page.goto(`${base}/approvals`);
   expect(page.url() === `${base}/login`, 'after logout the console asks to log in again');
