@@ -462,28 +462,30 @@ fn containerfile_matches_what_the_readme_documents() {
 }
 
 #[test]
-fn single_overlays_config_passes_config_check() {
-    // The ha overlay's config has `leader_election:`, checked once that section exists.
-    let docs = documents(&render("single", false));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("config.yaml");
-    std::fs::write(
-        &file,
-        object(&docs, "ConfigMap", "aiops-config")["data"]["config.yaml"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_aiops"))
-        .args(["config", "check"])
-        .arg(&file)
-        .output()
+fn every_overlays_config_passes_config_check() {
+    for overlay in ["single", "ha"] {
+        let docs = documents(&render(overlay, false));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        std::fs::write(
+            &file,
+            object(&docs, "ConfigMap", "aiops-config")["data"]["config.yaml"]
+                .as_str()
+                .unwrap(),
+        )
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        let out = Command::new(env!("CARGO_BIN_EXE_aiops"))
+            .args(["config", "check"])
+            .arg(&file)
+            .env("AIOPS_STATE_PASSWORD", "not-a-real-password")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{overlay}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// The serve process, killed if the test ends without stopping it.
