@@ -42,9 +42,9 @@ pub struct PluginsConfig {
     pub max_plugin_bytes: u64,
 }
 
-/// The default of `plugins.max_plugin_bytes`: 16 MiB. A ConfigMap holds at most 1 MiB,
+/// The default of `plugins.max_plugin_bytes`: 64 MiB. A ConfigMap holds at most 1 MiB,
 /// but plugins delivered on a volume may be bigger (a Python component is ~18 MB).
-pub const DEFAULT_MAX_PLUGIN_BYTES: u64 = 16 * 1024 * 1024;
+pub const DEFAULT_MAX_PLUGIN_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for PluginsConfig {
     fn default() -> Self {
@@ -184,8 +184,8 @@ mod tests {
     }
 
     #[test]
-    fn max_plugin_bytes_defaults_to_16_mib_and_refuses_zero() {
-        assert_eq!(parse("builtin: true\n").max_plugin_bytes, 16 * 1024 * 1024);
+    fn max_plugin_bytes_defaults_to_64_mib_and_refuses_zero() {
+        assert_eq!(parse("builtin: true\n").max_plugin_bytes, 64 * 1024 * 1024);
         assert_eq!(parse("max_plugin_bytes: 1000\n").max_plugin_bytes, 1000);
         let err = parse("max_plugin_bytes: 0\n").validate().unwrap_err();
         assert_eq!(err.key, "plugins.max_plugin_bytes");
