@@ -75,9 +75,9 @@ pub enum Command {
     Silence(notify_cmd::SilenceCommand),
     /// Run as the long-running host: cycles on a schedule, the REST API, hot reload.
     Serve(crate::serve::ServeArgs),
-    /// Check a config file without starting anything.
+    /// Check a config file without starting anything, or print its JSON Schema.
     #[command(subcommand)]
-    Config(crate::serve::ConfigCommand),
+    Config(crate::config_cmd::ConfigCommand),
     /// The plugin author's tools.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -176,7 +176,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 .and_then(|c| remediations_cmd::run_remediations(&c, command)),
             Command::Serve(args) => load_config(cli.config.as_deref())
                 .and_then(|c| crate::serve::run_serve(cli.config.as_deref(), &c, args)),
-            Command::Config(command) => crate::serve::config_cmd(command),
+            Command::Config(command) => crate::config_cmd::config_cmd(command),
             Command::Notifications(command) => load_config(cli.config.as_deref())
                 .and_then(|c| notify_cmd::run_notifications(&c, command)),
             Command::Silence(command) => load_config(cli.config.as_deref())

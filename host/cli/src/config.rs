@@ -39,7 +39,7 @@ pub enum ConfigError {
 }
 
 /// The whole config file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Plugin loading and per-plugin settings.
@@ -88,6 +88,21 @@ impl<'de> Deserialize<'de> for ConfiguredSource {
     }
 }
 
+impl schemars::JsonSchema for ConfiguredSource {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Source".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let live: Vec<&str> = aiops_collect::LIVE_SOURCES.iter().map(|s| s.name).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A source as `--source` spells it: a live collector, `manifests:DIR` or `snapshot:FILE`.",
+            "pattern": format!("^({}|manifests:.+|snapshot:.+)$", live.join("|")),
+        })
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -96,6 +111,13 @@ impl Config {
             source,
         })?;
         Self::parse(&text, path)
+    }
+
+    /// The config file's JSON Schema (draft 2020-12), from the types it is read into.
+    pub fn schema() -> serde_json::Value {
+        let mut schema = schemars::schema_for!(Config);
+        schema.insert("title".into(), "aiops config".into());
+        schema.to_value()
     }
 
     /// Parses and validates config text; `path` is only used in error messages.

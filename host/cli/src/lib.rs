@@ -9,6 +9,7 @@
 pub mod builtin;
 pub mod cli;
 pub mod config;
+pub mod config_cmd;
 pub mod cycle_cmd;
 pub mod notify_cmd;
 pub mod plugin_cmd;

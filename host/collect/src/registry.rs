@@ -14,7 +14,7 @@ pub trait LiveCollector: Collector + Sized + 'static {
     /// The name `--source` and the `collectors:` section spell it with.
     const NAME: &'static str;
     /// Its section under `collectors:`.
-    type Config: Clone + Default + fmt::Debug + DeserializeOwned;
+    type Config: Clone + Default + fmt::Debug + DeserializeOwned + schemars::JsonSchema;
     /// Checks the section at start, without I/O: the error names the key.
     fn validate(config: &Self::Config) -> Result<(), String>;
     /// The collector with these settings.
@@ -89,7 +89,7 @@ impl CollectorsConfig {
 macro_rules! live_collectors {
     ($($(#[doc = $doc:literal])* #[cfg($cfg:meta)] $field:ident => $collector:ty),* $(,)?) => {
         /// The `collectors:` config section: settings per live collector.
-        #[derive(Debug, Clone, Default, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
         #[serde(default, deny_unknown_fields)]
         pub struct CollectorsConfig {
             $(

@@ -9,7 +9,7 @@ use backon::{ExponentialBuilder, Retryable};
 use serde::Deserialize;
 
 /// How often and how patiently a collector retries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.

@@ -11,7 +11,7 @@ use crate::github::GithubConfig;
 use crate::group::GroupBy;
 
 /// The IaC repository (`gitops.repo`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoConfig {
     /// A local path, `file://…` (paths are relative to the config file), `https://…`,
@@ -93,7 +93,7 @@ fn default_base() -> String {
 }
 
 /// Which provider turns a branch into a proposal (`gitops.provider`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// The branch in the repository is the proposal; approving merges it into base.
@@ -114,7 +114,7 @@ impl ProviderKind {
 }
 
 /// How many proposals may be open (`gitops.limits`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Proposals awaiting approval at once; more wait for a later cycle.
@@ -133,7 +133,7 @@ impl Default for Limits {
 }
 
 /// The `gitops:` section.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GitopsConfig {
     /// The IaC repository.

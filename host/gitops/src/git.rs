@@ -71,7 +71,9 @@ pub enum GitError {
 }
 
 /// The author and committer of aiops's commits.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     /// Name.

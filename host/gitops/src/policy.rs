@@ -15,7 +15,19 @@ use glob::{MatchOptions, Pattern};
 use serde::{Deserialize, Serialize};
 
 /// What aiops does with a proposed change, least strict first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Merge without a human (local: at once; GitHub: once required checks pass).
@@ -47,7 +59,7 @@ impl fmt::Display for Action {
 }
 
 /// The action of each severity.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SeverityActions {
     /// Action for `info` findings (they rarely carry a fix).
@@ -87,7 +99,7 @@ impl SeverityActions {
 }
 
 /// What an override matches; every given field must match (globs, `*` and `?`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Matcher {
     /// Rule id glob, e.g. `k8s.resources.*`.
@@ -109,7 +121,7 @@ pub struct Matcher {
 }
 
 /// One override: findings it matches get `action`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
     /// Which findings.
@@ -120,7 +132,7 @@ pub struct Override {
 }
 
 /// The `policy:` section of the config, as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
     /// Action by severity.

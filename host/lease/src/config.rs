@@ -11,7 +11,7 @@ use crate::error::LeaseError;
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// The `leader_election:` section. Absent: one replica, no Lease.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LeaderElectionConfig {
     /// The Lease's name (`coordination.k8s.io/v1`).

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// The `notifications:` section.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsConfig {
     /// Channels by name. `log` always exists (the embedded default).
@@ -45,7 +45,7 @@ pub struct NotificationsConfig {
 }
 
 /// One channel (`notifications.channels.NAME`), by `type`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelConfig {
     /// The log (tracing, target `aiops::notify`).
@@ -103,7 +103,7 @@ pub enum ChannelConfig {
 }
 
 /// How email channels reach their server (`tls: none | starttls | tls`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpTls {
     /// Plain (only to a loopback server, for tests).
@@ -115,7 +115,7 @@ pub enum SmtpTls {
 }
 
 /// An SMTP server.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
     /// Host name (also the name its certificate must hold).
@@ -157,7 +157,7 @@ impl SmtpConfig {
 }
 
 /// What a route matches; every given field must match (globs `*`, `?`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventMatcher {
     /// Severities (any of them).
@@ -189,7 +189,7 @@ pub struct EventMatcher {
 /// One route (`notifications.routes[i]`), Alertmanager's way: the first matching route
 /// takes the event unless it says `continue`; a matching route's child routes are tried
 /// first; unset settings are inherited from the parent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// Which events (empty: all).

@@ -24,7 +24,7 @@ pub struct PluginsConfigError {
 }
 
 /// The `plugins:` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginsConfig {
     /// Directory of `.wasm` plugins to load and watch.
@@ -60,7 +60,7 @@ impl Default for PluginsConfig {
 }
 
 /// Settings of one plugin.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginSettings {
     /// Whether the plugin runs.
@@ -88,7 +88,7 @@ impl Default for PluginSettings {
 }
 
 /// Per-plugin limit overrides; unset fields keep the defaults.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitOverrides {
     /// Call deadline in milliseconds.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// Limits applied to every call into a plugin. Defaults suit the built-in plugins;
 /// the config file overrides them per plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginLimits {
     /// Deadline of one call, in milliseconds, of CPU (epoch interruption) and of wall-clock

@@ -11,7 +11,7 @@ use crate::url::StoreUrl;
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 
 /// The `state:` section: where aiops keeps its memory.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StateConfig {
     /// `sqlite://PATH` or `postgres://USER@HOST[:PORT]/DB`; unset: `sqlite://` on

@@ -47,28 +47,6 @@ pub struct ServeArgs {
     pub plugins: PluginArgs,
 }
 
-/// `aiops config …`.
-#[derive(Debug, clap::Subcommand)]
-pub enum ConfigCommand {
-    /// Validate a config file: exit 0 when `aiops serve` and `aiops cycle` would take it,
-    /// else 2 with the error naming the file, line and key.
-    Check {
-        /// The file.
-        file: std::path::PathBuf,
-    },
-}
-
-/// Runs `aiops config …`.
-pub fn config_cmd(command: &ConfigCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        ConfigCommand::Check { file } => {
-            Config::load(file)?;
-            println!("{}: ok", file.display());
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
 /// The config file's modification time, if it can be read.
 fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()

@@ -5,6 +5,7 @@
 mod collect_aws;
 mod collect_azure;
 mod collect_k8s;
+mod config_schema;
 mod console;
 mod cycle;
 mod deploy;

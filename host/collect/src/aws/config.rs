@@ -10,7 +10,7 @@ use crate::retry::RetryPolicy;
 use aiops_core::CollectError;
 
 /// The `collectors.aws` config section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AwsConfig {
     /// Seconds the whole collection may take.
@@ -55,7 +55,7 @@ impl Default for AwsConfig {
 }
 
 /// One account read through an assumed role.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwsAccount {
     /// The role to assume, `arn:aws:iam::ACCOUNT:role/NAME`.

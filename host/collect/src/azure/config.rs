@@ -12,7 +12,7 @@ use crate::retry::RetryPolicy;
 pub const DEFAULT_ENDPOINT: &str = "https://management.azure.com";
 
 /// The `collectors.azure` config section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AzureConfig {
     /// How to authenticate.
@@ -70,7 +70,7 @@ impl Default for AzureConfig {
 }
 
 /// Which credential the collector uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CredentialKind {
     /// The first that works of: client secret (when one is given), workload identity (when
@@ -102,7 +102,7 @@ impl CredentialKind {
 }
 
 /// The `collectors.azure.metrics` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Read metrics at all.

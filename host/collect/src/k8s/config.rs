@@ -19,7 +19,7 @@ use crate::retry::RetryPolicy;
 ///       exclude: [kube-system]             # default: none
 ///     timeout_seconds: 120
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct K8sConfig {
     /// Seconds the whole collection may take.
@@ -52,7 +52,7 @@ impl Default for K8sConfig {
 /// Namespaces to include and exclude. Each entry is an exact name or a glob (`*`, `?`,
 /// `[abc]`, as in shell patterns): `team-*` matches `team-a` and `team-payments`.
 /// An empty `include` means every namespace; `exclude` wins over `include`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NamespaceFilter {
     /// Only these namespaces (names or globs); empty: all.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// How GitHub merges a pull request (`gitops.github.merge_method`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MergeMethod {
     /// A merge commit (aiops's commit stays an ancestor of base).
@@ -42,7 +42,7 @@ impl MergeMethod {
 }
 
 /// GitHub App credentials (`gitops.github.app`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
     /// The App's id.
@@ -60,7 +60,7 @@ pub struct AppConfig {
 }
 
 /// Retries of GitHub calls (`gitops.github.retry`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryConfig {
     /// Attempts of one call, the first included (5xx, rate limits, transport errors).
@@ -83,7 +83,7 @@ impl Default for RetryConfig {
 }
 
 /// The `gitops.github:` section.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubConfig {
     /// The REST API root: `https://api.github.com`, or `https://HOST/api/v3` for
