@@ -166,6 +166,16 @@ impl Config {
             }
         }
         config.rebase(path.parent().unwrap_or(Path::new("")));
+        // A seeded local repository without an address lives under the data directory.
+        let data_dir = config.data_dir();
+        if let Some(gitops) = &mut config.gitops
+            && gitops.repo.url.is_empty()
+        {
+            gitops.repo.url = data_dir
+                .join("iac-remote.git")
+                .to_string_lossy()
+                .into_owned();
+        }
         Ok(config)
     }
 

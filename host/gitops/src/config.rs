@@ -15,7 +15,9 @@ use crate::group::GroupBy;
 #[serde(deny_unknown_fields)]
 pub struct RepoConfig {
     /// A local path, `file://…` (paths are relative to the config file), `https://…`,
-    /// `ssh://…` or `user@host:path`.
+    /// `ssh://…` or `user@host:path`. May be left out with `seed`: the repository is
+    /// then `iac-remote.git` under the data directory.
+    #[serde(default)]
     pub url: String,
     /// The branch changes are proposed against.
     #[serde(default = "default_base")]
@@ -167,7 +169,10 @@ impl GitopsConfig {
     /// Resolves the local paths (`repo.url` when a path, `repo.seed`) against `dir`, the
     /// config file's directory.
     pub fn resolve_paths(&mut self, dir: &Path) {
-        if is_local_path(&self.repo.url) && Path::new(&self.repo.url).is_relative() {
+        if !self.repo.url.is_empty()
+            && is_local_path(&self.repo.url)
+            && Path::new(&self.repo.url).is_relative()
+        {
             self.repo.url = dir.join(&self.repo.url).to_string_lossy().into_owned();
         }
         for file in [
@@ -199,7 +204,13 @@ impl GitopsConfig {
     pub fn validate(&self) -> Result<(), String> {
         let url = &self.repo.url;
         if url.is_empty() {
-            return Err("gitops.repo.url: empty".into());
+            if self.repo.seed.is_some() {
+                return Ok(());
+            }
+            return Err(
+                "gitops.repo.url: empty (give it, or give seed for a local repository under the data directory)"
+                    .into(),
+            );
         }
         if !(is_local_path(url) || url.starts_with("file://") || is_network_url(url)) {
             return Err(format!(

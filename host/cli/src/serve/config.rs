@@ -68,6 +68,9 @@ pub struct ScheduleConfig {
     pub interval: String,
     /// How long a running cycle may take to finish on SIGTERM before it is abandoned.
     pub shutdown_grace_seconds: u64,
+    /// Run a cycle as soon as the config file, a plugin or a file source changes, as
+    /// `serve --watch` does (on in `config/config.local.yaml`).
+    pub watch: bool,
 }
 
 impl Default for ScheduleConfig {
@@ -75,6 +78,7 @@ impl Default for ScheduleConfig {
         ScheduleConfig {
             interval: "5m".into(),
             shutdown_grace_seconds: 30,
+            watch: false,
         }
     }
 }

@@ -39,7 +39,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     /// Run a cycle as soon as the config, a plugin or a file source changes, and log
-    /// its new and resolved findings (the rule author's loop).
+    /// its new and resolved findings (the rule author's loop; `schedule.watch: true`
+    /// in the config does the same).
     #[arg(long)]
     pub watch: bool,
     /// Plugins.
@@ -118,6 +119,7 @@ async fn serve(
     args: &ServeArgs,
 ) -> anyhow::Result<()> {
     let listen = config.api.listen.clone();
+    let watching = args.watch || config.schedule.watch;
     let (auth, generated) = auth::Auth::from_config(&config.api)?;
     let store = open_store(&config).await?;
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -144,10 +146,12 @@ async fn serve(
                 .await
         })
     };
-    println!("aiops serve: API on http://{address}/api/v1 (readiness: /readyz)");
+    println!(
+        "aiops serve: console on http://{address}/ and API on http://{address}/api/v1 (readiness: /readyz)"
+    );
     if let Some(token) = generated {
         println!(
-            "aiops serve: no api.tokens configured; a local admin token for this run: {token}"
+            "aiops serve: no api.tokens configured; a local admin token for this run (log in to the console with it): {token}"
         );
     }
     // Plugins once, watched for hot reload.
@@ -160,7 +164,7 @@ async fn serve(
         .await
         .context("plugin host")??;
     let _ = state.plugins.set(host.registry.clone());
-    let _watch = if args.watch {
+    let _watch = if watching {
         Some(watch::start(
             state.clone(),
             path,
@@ -238,7 +242,7 @@ async fn serve(
             }
             match outcome {
                 Some(Ok(run)) => {
-                    if args.watch {
+                    if watching {
                         log_changes(&store, &run).await;
                     }
                     let s = &run.cycle.outcome.summary.total;

@@ -779,3 +779,78 @@ fn serve_describes_its_api_in_openapi_and_schemathesis_finds_no_fault() {
         "aiops serve died under schemathesis"
     );
 }
+
+/// The README's first command, as written, on a fresh data directory: it prints the
+/// console's URL and a generated admin token, makes the local IaC repository under the
+/// data directory from `local-dev/iac-repo`, and its first cycle proposes remediations
+/// that the token can read (the console's login page answers too).
+#[test]
+fn serve_readme_first_command_runs_the_embedded_default() {
+    use std::io::BufRead as _;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let first = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run -p aiops -- "))
+        .expect("a first command in the README");
+    let args: Vec<&str> = first
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip(5)
+        .collect();
+    assert_eq!(
+        args,
+        ["serve", "--config", "config/config.local.yaml"],
+        "{first}"
+    );
+    let data = tempfile::tempdir().unwrap();
+    // Port 0 instead of 8080: tests run side by side.
+    let mut child = Serving(
+        std::process::Command::new(env!("CARGO_BIN_EXE_aiops"))
+            .args(&args)
+            .args(["--listen", "127.0.0.1:0"])
+            .current_dir(&root)
+            .env("AIOPS_DATA_DIR", data.path())
+            .env("AIOPS_CACHE_DIR", data.path().join("cache"))
+            .env_remove("AIOPS_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = std::io::BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let console = lines.next().unwrap().unwrap();
+    let url = console
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.ends_with('/'))
+        .unwrap_or_else(|| panic!("no console URL in {console:?}"));
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let token_line = lines.next().unwrap().unwrap();
+    let token = token_line.rsplit(' ').next().unwrap().to_string();
+    assert!(
+        token.starts_with("aiops_") && token.len() > 30,
+        "{token_line}"
+    );
+    std::thread::spawn(move || for _ in lines {});
+    wait_for("remediations", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        let (code, _, body) = http(port, "GET", "/api/v1/remediations", Some(&token), None);
+        code == 200
+            && serde_json::from_str::<Value>(&body)
+                .unwrap()
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+    });
+    let remote = data.path().join("iac-remote.git");
+    assert_eq!(git(&remote, &["rev-parse", "--is-bare-repository"]), "true");
+    let (code, _, body) = http(port, "GET", "/login", None, None);
+    assert_eq!(code, 200);
+    assert!(body.contains("<form"), "{body}");
+    assert_eq!(http(port, "GET", "/api/v1/findings", None, None).0, 401);
+}
