@@ -289,6 +289,7 @@ fn run_scan(config_path: Option<&Path>, args: &ScanArgs) -> anyhow::Result<ExitC
         collectors: &config.collectors,
         plugins: &config.plugins,
         progress: &CollectProgress::for_stderr(),
+        not_due: &[],
     };
     let detected = runtime.block_on(cycle::collect_and_detect(
         input,

@@ -150,6 +150,14 @@ impl Config {
             .map_err(|e| invalid(e.to_string()))?;
         config.api.validate().map_err(invalid)?;
         config.schedule.validate().map_err(invalid)?;
+        for source in config.schedule.sources.keys() {
+            if !config.sources.iter().any(|s| &s.name == source) {
+                let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+                return Err(invalid(format!(
+                    "schedule.sources.{source}: not one of sources: {names:?}"
+                )));
+            }
+        }
         if let Some(election) = &config.leader_election {
             election.validate().map_err(|e| invalid(e.to_string()))?;
             let postgres = match &config.state.url {

@@ -81,6 +81,7 @@ pub fn run_cycle(config: &Config, args: &CycleArgs) -> anyhow::Result<ExitCode> 
             program: "aiops cycle",
             sources: &sources,
             names: &names,
+            not_due: &[],
             plugins: Plugins::Start(host_options(&args.plugins)),
             progress: Arc::new(Progress::default()),
             collect_progress: CollectProgress::for_stderr(),
@@ -164,6 +165,8 @@ pub struct Stages<'a> {
     pub sources: &'a [Source],
     /// Their names as the config spells them.
     pub names: &'a [String],
+    /// The config's sources this cycle leaves to a later one (their own schedule).
+    pub not_due: &'a [String],
     /// Start a plugin host, or the running one.
     pub plugins: Plugins,
     /// The detect stage's observer.
@@ -215,6 +218,7 @@ async fn stages_in_span(
     let input = CycleInput {
         sources: stages.sources,
         source_names: Some(stages.names),
+        not_due: stages.not_due,
         collectors: &config.collectors,
         plugins: &config.plugins,
         progress: &stages.collect_progress,

@@ -81,6 +81,9 @@ pub struct CycleInput<'a> {
     pub plugins: &'a PluginsConfig,
     /// Progress of collection.
     pub progress: &'a CollectProgress,
+    /// Names of the config's sources this cycle leaves to a later one (per-source
+    /// schedules): their open findings are left as they are.
+    pub not_due: &'a [String],
 }
 
 /// A cycle after its detect stage.

@@ -84,6 +84,7 @@ pub fn observe(
             sources: collected.statuses.clone(),
             plugins_ok,
             plugins_not_ok,
+            not_due: Default::default(),
         },
         problems,
     }

@@ -119,13 +119,14 @@ async fn stages(
         beside_plugins(plugins, input.plugins, collecting).await?;
     let inventory = Arc::new(std::mem::take(&mut collected.inventory));
     let detected = detect_with(registry, host, inventory, input.plugins, observer).await?;
-    let observation = observe(
+    let mut observation = observe(
         &collected,
         &detected.inventory,
         &detected.report,
         &detected.plugins,
         input.plugins,
     );
+    observation.coverage.not_due = input.not_due.iter().cloned().collect();
     let outcome = store
         .reconcile(
             id,

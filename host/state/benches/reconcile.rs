@@ -47,6 +47,7 @@ fn coverage() -> Coverage {
         }],
         plugins_ok: BTreeSet::from(["k8s-resources".to_string()]),
         plugins_not_ok: Default::default(),
+        not_due: Default::default(),
     }
 }
 

@@ -130,6 +130,9 @@ pub struct Coverage {
     pub plugins_ok: BTreeSet<String>,
     /// Plugins that did not run cleanly (failed, disabled, not loaded), and why.
     pub plugins_not_ok: BTreeMap<String, String>,
+    /// Sources of the config this cycle left to a later one (their own schedule): their
+    /// open findings are left as they are, neither resolved nor made stale.
+    pub not_due: BTreeSet<String>,
 }
 
 impl Coverage {

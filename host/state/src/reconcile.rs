@@ -330,6 +330,17 @@ impl Store {
             if reported.contains(fingerprint.as_str()) {
                 continue;
             }
+            if covered.not_due.contains(&row.source) {
+                // Left to its source's own schedule: counted as it stands.
+                summary.count(&row.severity, |c| {
+                    if row.stale {
+                        c.stale += 1;
+                    } else {
+                        c.open += 1;
+                    }
+                });
+                continue;
+            }
             let last_seen = if row.stale {
                 row.last_seen
             } else {

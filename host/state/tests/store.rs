@@ -61,6 +61,7 @@ fn clean() -> Coverage {
         }],
         plugins_ok: BTreeSet::from(["probes".to_string()]),
         plugins_not_ok: Default::default(),
+        not_due: Default::default(),
     }
 }
 

@@ -66,6 +66,11 @@ impl Default for ApiConfig {
 pub struct ScheduleConfig {
     /// Time between the starts of two cycles (`5m`), jittered by up to a tenth.
     pub interval: String,
+    /// Per-source intervals overriding `interval`, keyed by the source as `sources:`
+    /// spells it (`k8s: 1m`, `aws: 15m`). A cycle collects the sources that are due and
+    /// leaves the others' findings as they are; `POST /api/v1/cycles` and `--watch`
+    /// collect every source.
+    pub sources: std::collections::BTreeMap<String, String>,
     /// How long a running cycle may take to finish on SIGTERM before it is abandoned.
     pub shutdown_grace_seconds: u64,
     /// Run a cycle as soon as the config file, a plugin or a file source changes, as
@@ -77,6 +82,7 @@ impl Default for ScheduleConfig {
     fn default() -> Self {
         ScheduleConfig {
             interval: "5m".into(),
+            sources: Default::default(),
             shutdown_grace_seconds: 30,
             watch: false,
         }
@@ -102,10 +108,27 @@ impl ApiConfig {
 }
 
 impl ScheduleConfig {
-    /// Checks the interval.
+    /// Checks the intervals.
     pub fn validate(&self) -> Result<(), String> {
-        aiops_notify::config::parse_duration(&self.interval)
-            .map(drop)
-            .map_err(|e| format!("schedule.interval: {e}"))
+        check_interval(&self.interval).map_err(|e| format!("schedule.interval: {e}"))?;
+        for (source, interval) in &self.sources {
+            check_interval(interval).map_err(|e| format!("schedule.sources.{source}: {e}"))?;
+        }
+        Ok(())
     }
+
+    /// The interval of the source the config names `source`.
+    pub fn interval_for(&self, source: &str) -> std::time::Duration {
+        let text = self.sources.get(source).unwrap_or(&self.interval);
+        aiops_notify::config::parse_duration(text).unwrap_or(std::time::Duration::from_secs(300))
+    }
+}
+
+/// A cycle interval: a duration of at least a second.
+fn check_interval(text: &str) -> Result<(), String> {
+    let d = aiops_notify::config::parse_duration(text)?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("{text:?} is shorter than a second"));
+    }
+    Ok(())
 }

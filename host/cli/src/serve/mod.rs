@@ -14,6 +14,7 @@ pub mod decide;
 pub mod leader;
 pub mod metrics;
 pub mod problem;
+pub mod schedule;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -97,22 +98,6 @@ pub fn run_serve(
     Ok(ExitCode::SUCCESS)
 }
 
-fn interval(config: &Config) -> Duration {
-    aiops_notify::config::parse_duration(&config.schedule.interval)
-        .unwrap_or(Duration::from_secs(300))
-}
-
-/// Up to a tenth of `d` either way, from the clock's nanoseconds.
-fn jittered(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|t| t.subsec_nanos())
-        .unwrap_or(0);
-    let spread = d / 10;
-    let offset = spread.mul_f64(f64::from(nanos % 2001) / 1000.0);
-    (d - spread) + offset
-}
-
 async fn serve(
     path: Option<&std::path::Path>,
     config: Config,
@@ -187,13 +172,27 @@ async fn serve(
     ));
 
     let mut seen = path.and_then(modified);
+    let mut clock = schedule::SourceClock::default();
+    // The first cycle, a run-now and a watched change collect every source.
+    let mut everything = true;
     loop {
         if let Some(path) = path {
             reload_if_changed(&state, path, &mut seen);
         }
         let config = state.config.load_full();
-        let sources: Vec<Source> = config.sources.iter().map(|s| s.source.clone()).collect();
-        let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+        let configured: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+        let (names, not_due) = clock.split(
+            &configured,
+            &config.schedule,
+            std::time::Instant::now(),
+            everything,
+        );
+        let sources: Vec<Source> = config
+            .sources
+            .iter()
+            .filter(|s| names.contains(&s.name))
+            .map(|s| s.source.clone())
+            .collect();
         let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
         let leader_store = if sources.is_empty() {
             None
@@ -206,6 +205,7 @@ async fn serve(
                 program: "aiops serve",
                 sources: &sources,
                 names: &names,
+                not_due: &not_due,
                 plugins: Plugins::Running(host.registry.clone()),
                 progress: Arc::new(Progress::default()),
                 collect_progress: CollectProgress::hidden(),
@@ -263,10 +263,14 @@ async fn serve(
         if shutdown.is_cancelled() {
             break;
         }
+        // Their turn is taken, even when the cycle failed or this replica follows.
+        clock.ran(&names, &config.schedule, std::time::Instant::now());
+        everything = false;
+        let sleep = clock.until_next(&configured, &config.schedule, std::time::Instant::now());
         tokio::select! {
-            () = tokio::time::sleep(jittered(interval(&config))) => {}
-            () = state.run_now.notified() => {}
-            () = role.changed() => {}
+            () = tokio::time::sleep(sleep) => {}
+            () = state.run_now.notified() => everything = true,
+            () = role.changed() => everything = true,
             () = shutdown.cancelled() => break,
         }
     }

@@ -854,3 +854,91 @@ fn serve_readme_first_command_runs_the_embedded_default() {
     assert!(body.contains("<form"), "{body}");
     assert_eq!(http(port, "GET", "/api/v1/findings", None, None).0, 401);
 }
+
+/// `schedule.sources`: a source on its own short interval is collected by cycles of its
+/// own, while the other source's findings stay as they are (open, not stale); running
+/// a cycle now collects both.
+#[test]
+fn serve_collects_each_source_on_its_own_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = aiops_standins::repo_root().join("local-dev/manifests");
+    for (name, file) in [("fast", "20-cart.yaml"), ("slow", "40-log-shipper.yaml")] {
+        std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        std::fs::copy(manifests.join(file), dir.path().join(name).join(file)).unwrap();
+    }
+    std::fs::write(dir.path().join("reader.token"), READER).unwrap();
+    std::fs::write(dir.path().join("admin.token"), ADMIN).unwrap();
+    std::fs::write(
+        dir.path().join("aiops.yaml"),
+        "sources: ['manifests:fast', 'manifests:slow']\ndata_dir: data\n\
+         api:\n  tokens:\n    - {name: reader, role: read, token_file: reader.token}\n    - {name: ops, role: admin, token_file: admin.token}\n\
+         schedule:\n  interval: 1h\n  sources: {'manifests:fast': 1s}\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut child = Serving(
+        std::process::Command::new(env!("CARGO_BIN_EXE_aiops"))
+            .arg("--config")
+            .arg(dir.path().join("aiops.yaml"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("AIOPS_CACHE_DIR", dir.path().join("cache"))
+            .env_remove("AIOPS_DATA_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let cycles = || {
+        let (code, _, body) = http(port, "GET", "/api/v1/cycles", Some(READER), None);
+        if code != 200 {
+            return Vec::new();
+        }
+        let listed: Value = serde_json::from_str(&body).unwrap();
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "completed")
+            .map(|c| {
+                c["sources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["source"].as_str().unwrap().to_string())
+                    .collect::<Vec<String>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    wait_for("three cycles", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        TcpStream::connect(("127.0.0.1", port)).is_ok() && cycles().len() >= 3
+    });
+    let listed = cycles();
+    let first = listed.last().unwrap();
+    assert_eq!(
+        first,
+        &["manifests:fast", "manifests:slow"],
+        "the first cycle reads all"
+    );
+    for later in &listed[..listed.len() - 1] {
+        assert_eq!(later, &["manifests:fast"], "{listed:?}");
+    }
+    let slow = json(
+        port,
+        "/api/v1/findings?source=manifests:slow&limit=1000",
+        READER,
+    );
+    assert!(!slow["findings"].as_array().unwrap().is_empty(), "{slow}");
+    let stale = json(port, "/api/v1/findings?state=stale&limit=1000", READER);
+    assert!(stale["findings"].as_array().unwrap().is_empty(), "{stale}");
+
+    let before = cycles().len();
+    assert_eq!(
+        http(port, "POST", "/api/v1/cycles", Some(ADMIN), None).0,
+        202
+    );
+    wait_for("a cycle of both sources", Duration::from_secs(60), || {
+        let listed = cycles();
+        listed.len() > before && listed[..listed.len() - before].iter().any(|c| c.len() == 2)
+    });
+}
