@@ -93,7 +93,12 @@ pub fn run_serve(
         config.api.validate().map_err(anyhow::Error::msg)?;
     }
     let runtime = crate::cli::async_runtime()?;
-    runtime.block_on(serve(path, config, args))?;
+    let served = runtime.block_on(serve(path, config, args));
+    // A cycle abandoned at shutdown may leave a plugin call on the blocking pool until
+    // its deadline (wasm is only stopped by its epoch): dropping the runtime would wait
+    // for it, past the grace. Nothing of the cycle is kept (cycles are atomic): go.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

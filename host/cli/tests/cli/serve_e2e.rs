@@ -207,27 +207,6 @@ fn aiops_branches(remote: &Path) -> BTreeSet<String> {
     .collect()
 }
 
-/// Sends SIGTERM and waits (at most `within`) for the exit status.
-fn terminate(serving: &mut Serving, within: Duration) -> std::process::ExitStatus {
-    let pid = serving.0.id().to_string();
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let started = Instant::now();
-    loop {
-        if let Some(status) = serving.0.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            started.elapsed() < within,
-            "aiops serve still running {within:?} after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 struct Host<'a> {
     work: &'a GitWork,
     plugins: PathBuf,
@@ -277,6 +256,28 @@ impl Host<'_> {
             ready(self.port)
         });
         serving
+    }
+
+    /// Sends SIGTERM and waits (at most `within`) for the exit status.
+    fn terminate(&self, serving: &mut Serving, within: Duration) -> std::process::ExitStatus {
+        let pid = serving.0.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = serving.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < within,
+                "aiops serve still running {within:?} after SIGTERM:\n{}",
+                self.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The host's log, last lines (for failure messages).
@@ -547,7 +548,7 @@ fn serve_end_to_end_with_moto_snapshot_manifests_git_and_smtp() {
         running = newest["id"].as_i64().unwrap();
         running > before && newest["status"] == "running"
     });
-    let status = terminate(&mut serving, Duration::from_secs(GRACE_SECONDS + 10));
+    let status = host.terminate(&mut serving, Duration::from_secs(GRACE_SECONDS + 10));
     assert_eq!(
         status.code(),
         Some(0),
@@ -583,6 +584,6 @@ fn serve_end_to_end_with_moto_snapshot_manifests_git_and_smtp() {
         branches_before,
         "no new branch for a group already proposed\ncycle: {restarted}"
     );
-    let status = terminate(&mut serving, Duration::from_secs(GRACE_SECONDS + 10));
+    let status = host.terminate(&mut serving, Duration::from_secs(GRACE_SECONDS + 10));
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
