@@ -249,7 +249,7 @@ impl Host<'_> {
             command.env_remove(var);
         }
         let mut serving = Serving(command.spawn().unwrap());
-        wait_for("readiness", Duration::from_secs(120), || {
+        wait_for("readiness", Duration::from_secs(180), || {
             if let Some(status) = serving.0.try_wait().unwrap() {
                 panic!("aiops serve exited: {status}\n{}", self.log_tail());
             }
