@@ -207,6 +207,7 @@ fn aiops_branches(remote: &Path) -> BTreeSet<String> {
     .collect()
 }
 
+/// How to start `aiops serve` on the test's work tree, and where its log goes.
 struct Host<'a> {
     work: &'a GitWork,
     plugins: PathBuf,
@@ -548,7 +549,9 @@ fn serve_end_to_end_with_moto_snapshot_manifests_git_and_smtp() {
         running = newest["id"].as_i64().unwrap();
         running > before && newest["status"] == "running"
     });
+    let stopping = Instant::now();
     let status = host.terminate(&mut serving, Duration::from_secs(GRACE_SECONDS + 10));
+    eprintln!("SIGTERM mid-cycle to exit: {:?}", stopping.elapsed());
     assert_eq!(
         status.code(),
         Some(0),
@@ -586,4 +589,9 @@ fn serve_end_to_end_with_moto_snapshot_manifests_git_and_smtp() {
     );
     let status = host.terminate(&mut serving, Duration::from_secs(GRACE_SECONDS + 10));
     assert_eq!(status.code(), Some(0), "{status:?}");
+    // Two runs' logs: no token and no AWS secret in them.
+    let log = std::fs::read_to_string(&host.log).unwrap();
+    for secret in [READER, ALICE, ADMIN, SECRET_ACCESS_KEY] {
+        assert!(!log.contains(secret), "a secret in the log");
+    }
 }
