@@ -94,7 +94,13 @@ pub fn run_serve(
         config.api.validate().map_err(anyhow::Error::msg)?;
     }
     let runtime = crate::cli::async_runtime()?;
-    runtime.block_on(serve(path, config, args))?;
+    let served = runtime.block_on(serve(path, config, args));
+    // A cycle abandoned at shutdown may leave a plugin call on the blocking pool until
+    // its deadline (wasm is only stopped by its epoch): dropping the runtime would wait
+    // for it, past the grace. Everything else was awaited, and nothing of the cycle is
+    // kept (cycles are atomic): leave it to the exit.
+    runtime.shutdown_background();
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

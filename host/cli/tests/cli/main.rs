@@ -22,3 +22,5 @@ mod remediate;
 mod replicas;
 mod scan;
 mod serve;
+mod serve_e2e;
+mod serving;

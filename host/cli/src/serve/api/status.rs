@@ -27,9 +27,10 @@ pub(super) struct PluginStatus {
     rules: Option<Vec<String>>,
     /// The hash of its bytes, when it loaded.
     hash: Option<String>,
-    /// `loaded` or `failed`.
+    /// `loaded`, or `failed` when the file's last load failed (a version loaded
+    /// before keeps serving meanwhile: then `name` and `version` are that version's).
     status: String,
-    /// Why it failed to load (the previous version keeps serving meanwhile).
+    /// Why its last load failed.
     error: Option<String>,
 }
 
@@ -74,7 +75,12 @@ pub(super) async fn plugins(
                 kind: p.map(|p| format!("{:?}", p.kind()).to_lowercase()),
                 rules: p.map(|p| p.info.rules.iter().map(|r| r.id.clone()).collect()),
                 hash: p.map(|p| p.hash.clone()),
-                status: if p.is_some() { "loaded" } else { "failed" }.into(),
+                status: if p.is_some() && e.error.is_none() {
+                    "loaded"
+                } else {
+                    "failed"
+                }
+                .into(),
                 error: e.error.clone(),
             }
         })
