@@ -252,8 +252,15 @@ impl Metrics {
 }
 
 /// The per-plugin metrics, encoded at each scrape from the registry's snapshot.
-#[derive(Debug)]
 struct PluginCollector(Arc<OnceLock<Arc<PluginRegistry>>>);
+
+impl std::fmt::Debug for PluginCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginCollector")
+            .field("loaded", &self.0.get().is_some())
+            .finish()
+    }
+}
 
 impl Collector for PluginCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {

@@ -95,6 +95,13 @@ fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// The value of the sample `series` (name and labels exactly) in OpenMetrics `text`.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.split(' ').next()?.parse().ok())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -250,6 +257,17 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["outcome"], "merged");
+    let (_, _, text) = http(port, "GET", "/metrics", None, None);
+    assert_eq!(
+        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"merged\"}"),
+        Some(1.0),
+        "the approval's merge is counted:\n{text}"
+    );
+    assert!(
+        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"opened\"}")
+            .is_some_and(|n| n >= 2.0),
+        "the first cycle's proposals are counted:\n{text}"
+    );
     assert_ne!(
         git(&work.remote(), &["rev-parse", "main"]),
         before,
@@ -385,6 +403,19 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         .unwrap();
     assert_eq!(broken["status"], "failed");
     assert!(!broken["error"].as_str().unwrap().is_empty(), "{broken}");
+    // Call statistics: k8s-workloads ran in every cycle so far, without failing.
+    assert!(workloads["calls"].as_u64().unwrap() > 0, "{workloads}");
+    assert_eq!(
+        (&workloads["errors"], &workloads["timeouts"]),
+        (&Value::from(0), &Value::from(0)),
+        "{workloads}"
+    );
+    let (mean, max) = (
+        workloads["latency"]["mean_ms"].as_f64().unwrap(),
+        workloads["latency"]["max_ms"].as_f64().unwrap(),
+    );
+    assert!(mean > 0.0 && mean <= max, "{workloads}");
+    assert_eq!(broken["calls"], 0, "{broken}");
     for path in ["/api/v1/notifications", "/api/v1/silences", "/api/v1/audit"] {
         assert!(json(port, path, READER).is_array(), "{path}");
     }
@@ -473,7 +504,10 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         "aiops_build_info{version=",
         "aiops_cycles_total{outcome=\"completed\"}",
         "aiops_cycle_duration_seconds_bucket",
-        "aiops_findings{state=\"stale\",severity=\"high\"}",
+        "aiops_findings{state=\"stale\",severity=\"high\",rule=\"",
+        "aiops_plugin_call_duration_seconds_bucket{plugin=\"k8s-workloads\",le=\"+Inf\"}",
+        "aiops_plugin_loads_total{plugin=\"broken.wasm\",outcome=\"failed\"}",
+        "aiops_plugin_loads_total{plugin=\"k8s-workloads\",outcome=\"loaded\"}",
         "aiops_config_reloads_total{outcome=\"rejected\"} 1",
         "aiops_config_reloads_total{outcome=\"ok\"} 1",
         "aiops_resources{source=\"manifests:deploy/k8s/base\"}",
@@ -481,6 +515,54 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     ] {
         assert!(text.contains(expected), "no {expected} in\n{text}");
     }
+    // The plugin metrics are the API's numbers (k8s-workloads is off now: they
+    // no longer move).
+    let workloads = json(port, "/api/v1/plugins", READER)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "k8s-workloads")
+        .unwrap()
+        .clone();
+    let calls = workloads["calls"].as_f64().unwrap();
+    let (_, _, text) = http(port, "GET", "/metrics", None, None);
+    let of_workloads = |name: &str, labels: &str| {
+        metric(&text, &format!("{name}{{plugin=\"k8s-workloads\"{labels}}}"))
+    };
+    assert!(calls > 0.0);
+    assert_eq!(
+        of_workloads("aiops_plugin_calls_total", ",outcome=\"ok\""),
+        Some(calls),
+        "{text}"
+    );
+    for outcome in ["error", "timeout", "memory"] {
+        assert_eq!(
+            of_workloads("aiops_plugin_calls_total", &format!(",outcome=\"{outcome}\"")),
+            Some(0.0),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        of_workloads("aiops_plugin_call_duration_seconds_count", ""),
+        Some(calls),
+        "{text}"
+    );
+    assert!(
+        metric(&text, "aiops_notifications_total{channel=\"log\",outcome=\"sent\"}")
+            .is_some_and(|n| n > 0.0),
+        "notifications counted by channel:\n{text}"
+    );
+    assert_eq!(
+        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"closed\"}"),
+        Some(1.0),
+        "the rejection closed one proposal:\n{text}"
+    );
+    let stale_high: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("aiops_findings{state=\"stale\",severity=\"high\","))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(stale_high > 0.0, "{text}");
 
     // SIGTERM: a clean exit.
     let pid = child.0.id().to_string();
