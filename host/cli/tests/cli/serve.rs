@@ -247,6 +247,18 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let approve = format!("/api/v1/remediations/{cart}/approve");
     assert_eq!(http(port, "POST", &approve, Some(READER), None).0, 403);
     let before = git(&work.remote(), &["rev-parse", "main"]);
+    let merged = || {
+        let (_, _, text) = http(port, "GET", "/metrics", None, None);
+        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"merged\"}")
+            .unwrap_or(0.0)
+    };
+    // The first cycle's counts are in once it has finished (its remediation stage
+    // lists the proposals before that).
+    wait_for("the first cycle's metrics", Duration::from_secs(120), || {
+        let (_, _, text) = http(port, "GET", "/metrics", None, None);
+        metric(&text, "aiops_cycles_total{outcome=\"completed\"}").is_some()
+    });
+    let merged_before = merged();
     let (status, _, body) = http(
         port,
         "POST",
@@ -257,12 +269,8 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["outcome"], "merged");
+    assert_eq!(merged(), merged_before + 1.0, "the approval's merge is counted");
     let (_, _, text) = http(port, "GET", "/metrics", None, None);
-    assert_eq!(
-        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"merged\"}"),
-        Some(1.0),
-        "the approval's merge is counted:\n{text}"
-    );
     assert!(
         metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"opened\"}")
             .is_some_and(|n| n >= 2.0),
@@ -504,8 +512,6 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         "aiops_build_info{version=",
         "aiops_cycles_total{outcome=\"completed\"}",
         "aiops_cycle_duration_seconds_bucket",
-        "aiops_findings{state=\"stale\",severity=\"high\",rule=\"",
-        "aiops_plugin_call_duration_seconds_bucket{plugin=\"k8s-workloads\",le=\"+Inf\"}",
         "aiops_plugin_loads_total{plugin=\"broken.wasm\",outcome=\"failed\"}",
         "aiops_plugin_loads_total{plugin=\"k8s-workloads\",outcome=\"loaded\"}",
         "aiops_config_reloads_total{outcome=\"rejected\"} 1",
@@ -557,12 +563,33 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         Some(1.0),
         "the rejection closed one proposal:\n{text}"
     );
-    let stale_high: f64 = text
+    assert_eq!(
+        metric(
+            &text,
+            "aiops_plugin_call_duration_seconds_bucket{le=\"+Inf\",plugin=\"k8s-workloads\"}"
+        ),
+        Some(calls),
+        "{text}"
+    );
+    // Findings by rule: k8s-workloads's (off now) are stale, the others' are not.
+    let findings: Vec<(&str, f64)> = text
         .lines()
-        .filter(|l| l.starts_with("aiops_findings{state=\"stale\",severity=\"high\","))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
-    assert!(stale_high > 0.0, "{text}");
+        .filter_map(|l| l.strip_prefix("aiops_findings{"))
+        .filter_map(|l| {
+            let (labels, value) = l.split_once("} ")?;
+            Some((labels, value.parse().ok()?))
+        })
+        .collect();
+    let stale = |(labels, _): &&(&str, f64)| labels.starts_with("state=\"stale\"");
+    let of_workloads = |(labels, _): &&(&str, f64)| labels.contains(",rule=\"k8s.workloads.");
+    assert!(
+        findings.iter().filter(stale).all(|f| of_workloads(&f))
+            && findings.iter().filter(stale).map(|f| f.1).sum::<f64>() > 0.0
+            && findings
+                .iter()
+                .any(|f| !stale(&f) && !of_workloads(&f) && f.1 > 0.0),
+        "{findings:?}"
+    );
 
     // SIGTERM: a clean exit.
     let pid = child.0.id().to_string();
