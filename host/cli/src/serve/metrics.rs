@@ -318,3 +318,68 @@ impl Collector for PluginCollector {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aiops_gitops::remediate::GroupReport;
+
+    use super::*;
+
+    fn group(outcome: GroupOutcome) -> GroupReport {
+        GroupReport {
+            key: "k".into(),
+            branch: "b".into(),
+            action: "propose".into(),
+            findings: vec![],
+            outcome,
+        }
+    }
+
+    fn has(text: &str, line: &str) -> bool {
+        text.lines().any(|l| l == line)
+    }
+
+    #[test]
+    fn pull_requests_notifications_and_findings_are_labelled() {
+        let m = Metrics::new();
+        let report = RemediationReport {
+            groups: vec![
+                group(GroupOutcome::Proposed { id: 1 }),
+                group(GroupOutcome::AutoMerged { id: 2 }),
+                group(GroupOutcome::Updated { id: 3 }),
+                group(GroupOutcome::FixedInSource),
+            ],
+            ..Default::default()
+        };
+        m.remediation_stage("github", &report);
+        m.pull_request("github", "closed");
+        let mut drained = DrainReport::default();
+        drained.by_channel.insert(("teams", "sent"), 2);
+        drained.by_channel.insert(("email", "dead"), 1);
+        m.notifications_drained(&drained);
+        m.notifications_drained(&drained);
+        m.findings(&[aiops_state::FindingCount {
+            state: "stale".into(),
+            severity: "high".into(),
+            rule: "k8s.x".into(),
+            count: 4,
+        }]);
+        let text = m.render();
+        for line in [
+            r#"aiops_pull_requests_total{provider="github",action="opened"} 2"#,
+            r#"aiops_pull_requests_total{provider="github",action="merged"} 1"#,
+            r#"aiops_pull_requests_total{provider="github",action="updated"} 1"#,
+            r#"aiops_pull_requests_total{provider="github",action="closed"} 1"#,
+            r#"aiops_notifications_total{channel="teams",outcome="sent"} 4"#,
+            r#"aiops_notifications_total{channel="email",outcome="dead"} 2"#,
+            r#"aiops_findings{state="stale",severity="high",rule="k8s.x"} 4"#,
+        ] {
+            assert!(has(&text, line), "no {line} in\n{text}");
+        }
+        // Findings are a gauge of the store's counts: a new read replaces them.
+        m.findings(&[]);
+        assert!(!m.render().contains("aiops_findings{"));
+        // Before the plugin host is up, no plugin series (and no error).
+        assert!(!text.contains("aiops_plugin_calls_total{"), "{text}");
+    }
+}
