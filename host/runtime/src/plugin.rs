@@ -259,7 +259,8 @@ impl LoadedPlugin {
     fn counted<R>(&self, call: impl FnOnce() -> Result<R, PluginError>) -> Result<R, PluginError> {
         let started = std::time::Instant::now();
         let result = call();
-        self.stats.record(CallOutcome::of(&result), started.elapsed());
+        self.stats
+            .record(CallOutcome::of(&result), started.elapsed());
         result
     }
 

@@ -102,7 +102,10 @@ impl PluginRegistry {
     /// name. Sorted by name, then outcome.
     pub fn loads(&self) -> Vec<(String, LoadOutcome, u64)> {
         let loads = self.loads.lock().unwrap_or_else(|e| e.into_inner());
-        loads.iter().map(|((p, o), n)| (p.clone(), *o, *n)).collect()
+        loads
+            .iter()
+            .map(|((p, o), n)| (p.clone(), *o, *n))
+            .collect()
     }
 
     fn count_load(&self, plugin: &str, outcome: LoadOutcome) {

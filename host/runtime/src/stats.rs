@@ -39,9 +39,7 @@ impl CallOutcome {
     pub fn of<R>(result: &Result<R, PluginError>) -> CallOutcome {
         match result {
             Ok(_) => CallOutcome::Ok,
-            Err(PluginError::Timeout(_) | PluginError::WallClockTimeout(_)) => {
-                CallOutcome::Timeout
-            }
+            Err(PluginError::Timeout(_) | PluginError::WallClockTimeout(_)) => CallOutcome::Timeout,
             Err(PluginError::MemoryLimit(_)) => CallOutcome::Memory,
             Err(_) => CallOutcome::Error,
         }

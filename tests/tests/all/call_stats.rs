@@ -82,7 +82,10 @@ fn hostile_calls_are_counted_under_timeout_memory_and_error() {
     only("hostile-membomb", CallOutcome::Memory);
     only("hostile-panic", CallOutcome::Error);
     let good = only("k8s-resources", CallOutcome::Ok);
-    assert!(good.mean_ms() > 0.0 && good.mean_ms() <= good.max_ms(), "{good:?}");
+    assert!(
+        good.mean_ms() > 0.0 && good.mean_ms() <= good.max_ms(),
+        "{good:?}"
+    );
     let in_buckets: u64 = good.buckets().iter().map(|b| b.1).sum();
     assert_eq!(in_buckets, good.calls());
 

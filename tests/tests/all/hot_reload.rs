@@ -77,7 +77,12 @@ fn replaced_plugin_serves_new_version_broken_file_keeps_old_deleted_file_unloads
     );
     // The new version counts on from the old one's calls.
     let calls = |snapshot: &RegistrySnapshot| {
-        snapshot.by_name("tagger").unwrap().stats().snapshot().calls()
+        snapshot
+            .by_name("tagger")
+            .unwrap()
+            .stats()
+            .snapshot()
+            .calls()
     };
     assert_eq!(calls(&registry.snapshot()), 2, "one scan per version");
 

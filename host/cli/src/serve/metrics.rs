@@ -297,12 +297,14 @@ impl Collector for PluginCollector {
             )?;
             for (plugin, s) in &stats {
                 let labels = [("plugin", *plugin)];
-                durations.encode_family(&labels)?.encode_histogram::<NoLabelSet>(
-                    s.total_seconds(),
-                    s.calls(),
-                    &s.buckets(),
-                    None,
-                )?;
+                durations
+                    .encode_family(&labels)?
+                    .encode_histogram::<NoLabelSet>(
+                        s.total_seconds(),
+                        s.calls(),
+                        &s.buckets(),
+                        None,
+                    )?;
             }
         }
         let mut loads = encoder.encode_descriptor(

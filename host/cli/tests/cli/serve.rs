@@ -249,15 +249,22 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let before = git(&work.remote(), &["rev-parse", "main"]);
     let merged = || {
         let (_, _, text) = http(port, "GET", "/metrics", None, None);
-        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"merged\"}")
-            .unwrap_or(0.0)
+        metric(
+            &text,
+            "aiops_pull_requests_total{provider=\"local\",action=\"merged\"}",
+        )
+        .unwrap_or(0.0)
     };
     // The first cycle's counts are in once it has finished (its remediation stage
     // lists the proposals before that).
-    wait_for("the first cycle's metrics", Duration::from_secs(120), || {
-        let (_, _, text) = http(port, "GET", "/metrics", None, None);
-        metric(&text, "aiops_cycles_total{outcome=\"completed\"}").is_some()
-    });
+    wait_for(
+        "the first cycle's metrics",
+        Duration::from_secs(120),
+        || {
+            let (_, _, text) = http(port, "GET", "/metrics", None, None);
+            metric(&text, "aiops_cycles_total{outcome=\"completed\"}").is_some()
+        },
+    );
     let merged_before = merged();
     let (status, _, body) = http(
         port,
@@ -269,11 +276,18 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["outcome"], "merged");
-    assert_eq!(merged(), merged_before + 1.0, "the approval's merge is counted");
+    assert_eq!(
+        merged(),
+        merged_before + 1.0,
+        "the approval's merge is counted"
+    );
     let (_, _, text) = http(port, "GET", "/metrics", None, None);
     assert!(
-        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"opened\"}")
-            .is_some_and(|n| n >= 2.0),
+        metric(
+            &text,
+            "aiops_pull_requests_total{provider=\"local\",action=\"opened\"}"
+        )
+        .is_some_and(|n| n >= 2.0),
         "the first cycle's proposals are counted:\n{text}"
     );
     assert_ne!(
@@ -533,7 +547,10 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let calls = workloads["calls"].as_f64().unwrap();
     let (_, _, text) = http(port, "GET", "/metrics", None, None);
     let of_workloads = |name: &str, labels: &str| {
-        metric(&text, &format!("{name}{{plugin=\"k8s-workloads\"{labels}}}"))
+        metric(
+            &text,
+            &format!("{name}{{plugin=\"k8s-workloads\"{labels}}}"),
+        )
     };
     assert!(calls > 0.0);
     assert_eq!(
@@ -543,7 +560,10 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     );
     for outcome in ["error", "timeout", "memory"] {
         assert_eq!(
-            of_workloads("aiops_plugin_calls_total", &format!(",outcome=\"{outcome}\"")),
+            of_workloads(
+                "aiops_plugin_calls_total",
+                &format!(",outcome=\"{outcome}\"")
+            ),
             Some(0.0),
             "{text}"
         );
@@ -554,12 +574,18 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         "{text}"
     );
     assert!(
-        metric(&text, "aiops_notifications_total{channel=\"log\",outcome=\"sent\"}")
-            .is_some_and(|n| n > 0.0),
+        metric(
+            &text,
+            "aiops_notifications_total{channel=\"log\",outcome=\"sent\"}"
+        )
+        .is_some_and(|n| n > 0.0),
         "notifications counted by channel:\n{text}"
     );
     assert_eq!(
-        metric(&text, "aiops_pull_requests_total{provider=\"local\",action=\"closed\"}"),
+        metric(
+            &text,
+            "aiops_pull_requests_total{provider=\"local\",action=\"closed\"}"
+        ),
         Some(1.0),
         "the rejection closed one proposal:\n{text}"
     );

@@ -2,10 +2,10 @@
 //! with the error, and its calls since the host started: how many, how many failed or
 //! timed out, their mean and longest duration.
 
+use aiops_runtime::CallOutcome;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use aiops_runtime::CallOutcome;
 use maud::html;
 
 use super::{Shared, layout, session};
