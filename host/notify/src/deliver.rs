@@ -32,6 +32,11 @@ pub struct DrainReport {
     pub dead: usize,
     /// Messages still queued when the drain ended.
     pub queued: usize,
+    /// Delivery attempts by `(channel type, outcome)`: the type as
+    /// [`AnyChannel::kind`] names it (`unknown` for a channel no longer configured),
+    /// the outcome `sent`, `failed` or `dead`. Not part of the JSON report.
+    #[serde(skip)]
+    pub by_channel: BTreeMap<(&'static str, &'static str), usize>,
 }
 
 /// The configured channels, routes and delivery settings.
@@ -133,7 +138,9 @@ impl Notifier {
         report: &mut DrainReport,
     ) -> Result<(), StateError> {
         let rendered = render(n, self.console_url.as_deref());
-        let result = match self.channels.get(&n.channel) {
+        let channel = self.channels.get(&n.channel);
+        let kind = channel.map_or("unknown", AnyChannel::kind);
+        let result = match channel {
             Some(channel) => {
                 channel
                     .send(Outgoing {
@@ -152,6 +159,7 @@ impl Notifier {
                 crate::crash::point(crate::crash::SENT);
                 store.notification_sent(n.id, now_millis()).await?;
                 report.sent += 1;
+                *report.by_channel.entry((kind, "sent")).or_default() += 1;
             }
             Err(err) => {
                 let attempts = n.attempts + 1;
@@ -168,11 +176,14 @@ impl Notifier {
                 store
                     .notification_failed(n.id, &err.message, next, dead)
                     .await?;
-                if dead {
+                let outcome = if dead {
                     report.dead += 1;
+                    "dead"
                 } else {
                     report.failed += 1;
-                }
+                    "failed"
+                };
+                *report.by_channel.entry((kind, outcome)).or_default() += 1;
             }
         }
         Ok(())

@@ -139,6 +139,14 @@ routes:
     // Two groups (namespace shop, and the remediation's) on three channels.
     assert_eq!(report.routed, 3);
     assert_eq!(report.sent, 6, "{report:?}");
+    assert_eq!(
+        report.by_channel.into_iter().collect::<Vec<_>>(),
+        [
+            (("grafana", "sent"), 2),
+            (("teams", "sent"), 2),
+            (("webhook", "sent"), 2)
+        ]
+    );
     let delivered = sink.state().delivered.clone();
     let at = |path: &str| -> Vec<_> {
         delivered
@@ -316,6 +324,10 @@ async fn a_message_failing_every_attempt_is_dead_listed_and_retried_on_demand() 
         (report.sent, report.failed, report.dead),
         (0, 1, 1),
         "{report:?}"
+    );
+    assert_eq!(
+        report.by_channel.into_iter().collect::<Vec<_>>(),
+        [(("webhook", "dead"), 1), (("webhook", "failed"), 1)]
     );
     let dead = store.list_notifications(true, 10).await.unwrap();
     assert_eq!(dead[0].state, aiops_state::DeliveryState::Dead);

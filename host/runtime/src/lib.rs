@@ -7,7 +7,9 @@
 //! and a capped log ([`PluginLimits`]); the set of loaded plugins is an
 //! immutable snapshot swapped atomically ([`PluginRegistry`]) and kept in step with a
 //! plugin directory ([`PluginDir`]). [`PluginHost`] assembles them from the `plugins:`
-//! config section ([`PluginsConfig`]), which this crate owns and validates.
+//! config section ([`PluginsConfig`]), which this crate owns and validates. Each
+//! plugin counts its calls by outcome and duration ([`CallStats`]); the registry
+//! counts loads ([`PluginRegistry::loads`]).
 
 mod bindings;
 mod bounds;
@@ -29,6 +31,7 @@ mod loader;
 mod plugin;
 mod registry;
 mod sandbox;
+mod stats;
 mod watcher;
 
 pub use cache::{CompileCache, content_hash};
@@ -42,6 +45,7 @@ pub use inspect::{Import, Inspection, inspect};
 pub use limits::PluginLimits;
 pub use loader::Loader;
 pub use plugin::{CallSettings, LoadedPlugin, PluginKind};
-pub use registry::{PluginEntry, PluginRegistry, RegistrySnapshot};
+pub use registry::{LoadOutcome, PluginEntry, PluginRegistry, RegistrySnapshot};
 pub use sandbox::new_store;
+pub use stats::{CALL_DURATION_BUCKETS, CallOutcome, CallStats, CallStatsSnapshot};
 pub use watcher::{DEBOUNCE, PluginDir, WatchHandle};

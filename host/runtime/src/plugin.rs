@@ -17,6 +17,7 @@ use super::executor::{self, Interrupted};
 use super::hostcall_fuel;
 use super::limits::PluginLimits;
 use super::sandbox::{self, PluginState};
+use super::stats::{CallOutcome, CallStats};
 
 /// Which world a plugin implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -132,6 +133,7 @@ pub struct LoadedPlugin {
     pub origin: String,
     engine: SandboxEngine,
     pre: PluginPre,
+    stats: Arc<CallStats>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -181,6 +183,7 @@ impl LoadedPlugin {
             origin,
             engine,
             pre,
+            stats: Arc::default(),
         };
         let settings = CallSettings {
             limits,
@@ -241,6 +244,26 @@ impl LoadedPlugin {
         &self.info.name
     }
 
+    /// Its call statistics (every `detect` and `remediate` call).
+    pub fn stats(&self) -> &Arc<CallStats> {
+        &self.stats
+    }
+
+    /// Counts into `stats` from now on (the registry hands a reloaded plugin the
+    /// counters of the version it replaces).
+    pub(crate) fn share_stats(&mut self, stats: Arc<CallStats>) {
+        self.stats = stats;
+    }
+
+    /// Runs `call`, recording its duration and outcome in the plugin's statistics.
+    fn counted<R>(&self, call: impl FnOnce() -> Result<R, PluginError>) -> Result<R, PluginError> {
+        let started = std::time::Instant::now();
+        let result = call();
+        self.stats
+            .record(CallOutcome::of(&result), started.elapsed());
+        result
+    }
+
     /// Whether the detector wants resources of `kind`.
     pub fn wants_kind(&self, kind: &str) -> bool {
         self.info.kinds.iter().any(|k| k == kind || k == "*")
@@ -253,6 +276,14 @@ impl LoadedPlugin {
         settings: &CallSettings,
     ) -> Result<Vec<Finding>, PluginError> {
         self.expect_kind(PluginKind::Detector)?;
+        self.counted(|| self.detect_uncounted(resources, settings))
+    }
+
+    fn detect_uncounted(
+        &self,
+        resources: &[&Resource],
+        settings: &CallSettings,
+    ) -> Result<Vec<Finding>, PluginError> {
         let batch: Vec<_> = resources
             .iter()
             .map(|r| convert::resource_to_wit(r))
@@ -287,6 +318,16 @@ impl LoadedPlugin {
         settings: &CallSettings,
     ) -> Result<Outcome, PluginError> {
         self.expect_kind(PluginKind::Remediator)?;
+        self.counted(|| self.remediate_uncounted(finding, target, files, settings))
+    }
+
+    fn remediate_uncounted(
+        &self,
+        finding: &Finding,
+        target: &Resource,
+        files: &[SourceFile],
+        settings: &CallSettings,
+    ) -> Result<Outcome, PluginError> {
         let finding = convert::finding_to_wit(finding);
         let target = convert::resource_to_wit(target);
         let files: Vec<wit_remediate::SourceFile> = files

@@ -3,7 +3,7 @@
 //! Load errors are data kept next to the plugin they concern.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
@@ -59,10 +59,31 @@ impl RegistrySnapshot {
     }
 }
 
+/// How a load of a plugin slot went, as counted by [`PluginRegistry::loads`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LoadOutcome {
+    /// The plugin was installed and serves.
+    Loaded,
+    /// The load failed (or was refused); a previous version keeps serving.
+    Failed,
+}
+
+impl LoadOutcome {
+    /// Its label value: `loaded` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadOutcome::Loaded => "loaded",
+            LoadOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// The plugin registry shared by the scan, the watcher and the API.
 #[derive(Default)]
 pub struct PluginRegistry {
     current: ArcSwap<RegistrySnapshot>,
+    /// Loads by `(plugin, outcome)`; loads are rare, so a mutex is cheap here.
+    loads: Mutex<BTreeMap<(String, LoadOutcome), u64>>,
 }
 
 impl PluginRegistry {
@@ -76,10 +97,37 @@ impl PluginRegistry {
         self.current.load_full()
     }
 
+    /// Loads so far, by plugin and outcome: the plugin's name, or for a file that
+    /// failed before its name was known (and serves no previous version) its file
+    /// name. Sorted by name, then outcome.
+    pub fn loads(&self) -> Vec<(String, LoadOutcome, u64)> {
+        let loads = self.loads.lock().unwrap_or_else(|e| e.into_inner());
+        loads
+            .iter()
+            .map(|((p, o), n)| (p.clone(), *o, *n))
+            .collect()
+    }
+
+    fn count_load(&self, plugin: &str, outcome: LoadOutcome) {
+        let mut loads = self.loads.lock().unwrap_or_else(|e| e.into_inner());
+        *loads.entry((plugin.to_string(), outcome)).or_default() += 1;
+    }
+
     /// Installs `plugin` in slot `origin`. Refused (and recorded as the slot's error)
-    /// when another slot already serves a plugin of the same name.
-    pub fn install(&self, origin: &str, plugin: LoadedPlugin) {
+    /// when another slot already serves a plugin of the same name. A new version of
+    /// the plugin the slot serves keeps counting its calls in the same statistics.
+    pub fn install(&self, origin: &str, mut plugin: LoadedPlugin) {
+        let previous = self.snapshot();
+        if let Some(old) = previous
+            .entries
+            .get(origin)
+            .and_then(|e| e.plugin.as_ref())
+            .filter(|old| old.name() == plugin.name())
+        {
+            plugin.share_stats(old.stats().clone());
+        }
         let plugin = Arc::new(plugin);
+        let refused = std::sync::atomic::AtomicBool::new(false);
         self.update(|entries| {
             let clash = entries
                 .values()
@@ -90,22 +138,40 @@ impl PluginRegistry {
             let entry = slot(entries, origin);
             match clash {
                 Some(other) => {
+                    refused.store(true, std::sync::atomic::Ordering::Relaxed);
                     entry.error = Some(format!(
                         "plugin name `{}` is already served by {other}",
                         plugin.name()
                     ));
                 }
                 None => {
+                    refused.store(false, std::sync::atomic::Ordering::Relaxed);
                     entry.plugin = Some(plugin.clone());
                     entry.error = None;
                 }
             }
         });
+        let outcome = if refused.into_inner() {
+            LoadOutcome::Failed
+        } else {
+            LoadOutcome::Loaded
+        };
+        self.count_load(plugin.name(), outcome);
     }
 
     /// Records a load failure for slot `origin`; a version already serving keeps serving.
     pub fn record_error(&self, origin: &str, error: String) {
+        let serving = self
+            .snapshot()
+            .entries
+            .get(origin)
+            .and_then(|e| e.plugin.as_ref())
+            .map(|p| p.name().to_string());
         self.update(|entries| slot(entries, origin).error = Some(error.clone()));
+        self.count_load(
+            &serving.unwrap_or_else(|| file_name(origin)),
+            LoadOutcome::Failed,
+        );
     }
 
     /// Removes slot `origin` (the plugin is unloaded once no reader holds it).
@@ -125,6 +191,14 @@ impl PluginRegistry {
             }
         });
     }
+}
+
+/// The last component of a slot's origin (its file name, or `builtin:NAME`).
+fn file_name(origin: &str) -> String {
+    std::path::Path::new(origin)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| origin.to_string())
 }
 
 fn slot<'a>(entries: &'a mut BTreeMap<String, PluginEntry>, origin: &str) -> &'a mut PluginEntry {

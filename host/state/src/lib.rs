@@ -16,6 +16,7 @@ pub mod crash;
 mod cycle;
 mod error;
 mod fence;
+mod finding_counts;
 mod findings;
 mod lock;
 mod model;
@@ -33,6 +34,7 @@ pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use config::{DEFAULT_RETENTION_DAYS, StateConfig, default_data_dir};
 pub use cycle::{CycleRecord, CycleStatus, SourceStatus};
 pub use error::StateError;
+pub use finding_counts::FindingCount;
 pub use findings::{FindingFilter, HistoryEntry, StoredFinding};
 pub use lock::CycleLock;
 pub use model::{

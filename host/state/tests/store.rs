@@ -1252,3 +1252,56 @@ async fn a_write_racing_a_takeover_either_commits_before_it_or_is_refused() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_findings_are_counted_by_state_severity_and_rule() {
+    for (backend, url, _dir) in backends("finding_counts") {
+        let store = Store::open(&url).await.unwrap();
+        let web = finding("probe.readiness", "shop/Deployment/web", Severity::Medium);
+        let api = finding("probe.readiness", "shop/Deployment/api", Severity::Medium);
+        let big = finding("limits.ratio", "shop/Deployment/web", Severity::High);
+        let counts = async || -> Vec<(String, String, String, i64)> {
+            store
+                .finding_counts()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.state, c.severity, c.rule, c.count))
+                .collect()
+        };
+        let row = |state: &str, severity: &str, rule: &str, n: i64| {
+            (state.to_string(), severity.to_string(), rule.to_string(), n)
+        };
+        run_cycle(&store, 1_000, &[web, api, big.clone()], &clean()).await;
+        assert_eq!(
+            counts().await,
+            [
+                row("open", "high", "limits.ratio", 1),
+                row("open", "medium", "probe.readiness", 2)
+            ],
+            "{backend}"
+        );
+        // The plugin failed: everything open goes stale.
+        let mut crashed = clean();
+        crashed.plugins_ok.clear();
+        crashed
+            .plugins_not_ok
+            .insert("probes".into(), "trapped".into());
+        run_cycle(&store, 2_000, &[], &crashed).await;
+        assert_eq!(
+            counts().await,
+            [
+                row("stale", "high", "limits.ratio", 1),
+                row("stale", "medium", "probe.readiness", 2)
+            ],
+            "{backend}"
+        );
+        // Only `big` reported again: it is fresh, the others resolve (not counted).
+        run_cycle(&store, 3_000, std::slice::from_ref(&big), &clean()).await;
+        assert_eq!(
+            counts().await,
+            [row("open", "high", "limits.ratio", 1)],
+            "{backend}"
+        );
+    }
+}

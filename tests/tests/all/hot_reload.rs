@@ -9,7 +9,7 @@ use std::time::Duration;
 use aiops_core::Inventory;
 use aiops_engine::scan::run_scan;
 use aiops_runtime::PluginsConfig;
-use aiops_runtime::{HostOptions, PluginHost, RegistrySnapshot};
+use aiops_runtime::{HostOptions, LoadOutcome, PluginHost, RegistrySnapshot};
 use aiops_tests::{fixture, install_plugin, wait_until};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -75,6 +75,16 @@ fn replaced_plugin_serves_new_version_broken_file_keeps_old_deleted_file_unloads
         scan_messages(&registry.snapshot(), &config),
         ["tagged by 2.0.0"]
     );
+    // The new version counts on from the old one's calls.
+    let calls = |snapshot: &RegistrySnapshot| {
+        snapshot
+            .by_name("tagger")
+            .unwrap()
+            .stats()
+            .snapshot()
+            .calls()
+    };
+    assert_eq!(calls(&registry.snapshot()), 2, "one scan per version");
 
     std::fs::write(&file, b"\0asm garbage").unwrap();
     let origin = file.display().to_string();
@@ -95,6 +105,15 @@ fn replaced_plugin_serves_new_version_broken_file_keeps_old_deleted_file_unloads
         "old version keeps serving"
     );
     assert_eq!(scan_messages(&snapshot, &config), ["tagged by 2.0.0"]);
+    assert_eq!(calls(&snapshot), 3);
+    // The failed load counts under the name of the plugin the slot serves.
+    assert_eq!(
+        registry.loads(),
+        [
+            ("tagger".to_string(), LoadOutcome::Loaded, 2),
+            ("tagger".to_string(), LoadOutcome::Failed, 1)
+        ]
+    );
 
     std::fs::remove_file(&file).unwrap();
     assert!(wait_until(WAIT, || registry.snapshot().entries.is_empty()));
@@ -135,5 +154,12 @@ fn second_file_with_same_plugin_name_is_refused_and_first_keeps_serving() {
             .as_deref()
             .unwrap()
             .contains("already served by")
+    );
+    assert_eq!(
+        host.registry.loads(),
+        [
+            ("tagger".to_string(), LoadOutcome::Loaded, 1),
+            ("tagger".to_string(), LoadOutcome::Failed, 1)
+        ]
     );
 }

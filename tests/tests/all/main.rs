@@ -2,6 +2,7 @@
 //! and the stand-ins, hostile plugins, the sandbox, hot reload, and scan batching.
 
 mod aws_calls;
+mod call_stats;
 mod collect_aws;
 mod collect_azure;
 mod collect_k8s;

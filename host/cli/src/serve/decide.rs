@@ -20,10 +20,16 @@ pub async fn approve(
     who: String,
     reason: Option<String>,
 ) -> Result<(&'static str, Remediation), Problem> {
+    let metrics = s.clone();
     let outcome = decided(s, id, who, move |s, gitops, who| async move {
         approvals::approve(&s.store, &gitops, id, &who, reason.as_deref()).await
     })
     .await?;
+    match &outcome {
+        MergeOutcome::Merged(_) => count_pull_request(&metrics, "merged"),
+        MergeOutcome::Queued(_) => count_pull_request(&metrics, "merge_queued"),
+        MergeOutcome::Held(_) => {}
+    }
     Ok(match outcome {
         MergeOutcome::Merged(r) => ("merged", r),
         MergeOutcome::Held(r) => ("held", r),
@@ -44,10 +50,20 @@ pub async fn reject(
             "reason: a rejection needs a reason",
         )
     })?;
-    decided(s, id, who, move |s, gitops, who| async move {
+    let metrics = s.clone();
+    let rejected = decided(s, id, who, move |s, gitops, who| async move {
         approvals::reject(&s.store, &gitops, id, &who, &reason).await
     })
-    .await
+    .await?;
+    count_pull_request(&metrics, "closed");
+    Ok(rejected)
+}
+
+/// Counts a decision's pull request action under the configured provider.
+fn count_pull_request(s: &AppState, action: &str) {
+    if let Some(gitops) = &s.config.load().gitops {
+        s.metrics.pull_request(gitops.provider.as_str(), action);
+    }
 }
 
 /// Takes the decision lock on `id` for `who`, opens the IaC repository and runs

@@ -155,6 +155,7 @@ async fn serve(
         .await
         .context("plugin host")??;
     let _ = state.plugins.set(host.registry.clone());
+    state.metrics.plugins(host.registry.clone());
     let _watch = if watching {
         Some(watch::start(
             state.clone(),
@@ -246,6 +247,13 @@ async fn serve(
                 Some(Err(_)) => state.metrics.cycle(seconds, None),
                 None => {}
             }
+            if let (Some(Ok(run)), Some(gitops)) = (&outcome, &config.gitops)
+                && let Some(report) = &run.remediation
+            {
+                state
+                    .metrics
+                    .remediation_stage(gitops.provider.as_str(), report);
+            }
             match outcome {
                 Some(Ok(run)) => {
                     if watching {
@@ -326,8 +334,9 @@ async fn drain_continuously(state: Arc<api::AppState>, shutdown: Shutdown, role:
                     r = drain => r,
                     () = role.lost(store.fence()) => continue,
                 };
-                if let Err(err) = drained {
-                    tracing::warn!(error = %err, "notifications: drain failed");
+                match drained {
+                    Ok(report) => state.metrics.notifications_drained(&report),
+                    Err(err) => tracing::warn!(error = %err, "notifications: drain failed"),
                 }
             }
             Err(err) => tracing::warn!(error = %err, "notifications: not configured"),

@@ -17,6 +17,13 @@ const READER: &str = "reader-token-0123456789abcdef";
 const ALICE: &str = "alice-token-0123456789abcdef";
 const ADMIN: &str = "admin-token-0123456789abcdef";
 
+/// The value of one series in OpenMetrics text (`name{labels}` exactly), if present.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.split(' ').next()?.parse().ok())
+}
+
 fn start(work: &GitWork, port: u16) -> Serving {
     let plugins = work.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
@@ -144,6 +151,25 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let approve = format!("/api/v1/remediations/{cart}/approve");
     assert_eq!(http(port, "POST", &approve, Some(READER), None).0, 403);
     let before = git(&work.remote(), &["rev-parse", "main"]);
+    let merged = || {
+        let (_, _, text) = http(port, "GET", "/metrics", None, None);
+        metric(
+            &text,
+            "aiops_pull_requests_total{provider=\"local\",action=\"merged\"}",
+        )
+        .unwrap_or(0.0)
+    };
+    // The first cycle's counts are in once it has finished (its remediation stage
+    // lists the proposals before that).
+    wait_for(
+        "the first cycle's metrics",
+        Duration::from_secs(120),
+        || {
+            let (_, _, text) = http(port, "GET", "/metrics", None, None);
+            metric(&text, "aiops_cycles_total{outcome=\"completed\"}").is_some()
+        },
+    );
+    let merged_before = merged();
     let (status, _, body) = http(
         port,
         "POST",
@@ -154,6 +180,20 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["outcome"], "merged");
+    assert_eq!(
+        merged(),
+        merged_before + 1.0,
+        "the approval's merge is counted"
+    );
+    let (_, _, text) = http(port, "GET", "/metrics", None, None);
+    assert!(
+        metric(
+            &text,
+            "aiops_pull_requests_total{provider=\"local\",action=\"opened\"}"
+        )
+        .is_some_and(|n| n >= 2.0),
+        "the first cycle's proposals are counted:\n{text}"
+    );
     assert_ne!(
         git(&work.remote(), &["rev-parse", "main"]),
         before,
@@ -289,6 +329,19 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         .unwrap();
     assert_eq!(broken["status"], "failed");
     assert!(!broken["error"].as_str().unwrap().is_empty(), "{broken}");
+    // Call statistics: k8s-workloads ran in every cycle so far, without failing.
+    assert!(workloads["calls"].as_u64().unwrap() > 0, "{workloads}");
+    assert_eq!(
+        (&workloads["errors"], &workloads["timeouts"]),
+        (&Value::from(0), &Value::from(0)),
+        "{workloads}"
+    );
+    let (mean, max) = (
+        workloads["latency"]["mean_ms"].as_f64().unwrap(),
+        workloads["latency"]["max_ms"].as_f64().unwrap(),
+    );
+    assert!(mean > 0.0 && mean <= max, "{workloads}");
+    assert_eq!(broken["calls"], 0, "{broken}");
     for path in ["/api/v1/notifications", "/api/v1/silences", "/api/v1/audit"] {
         assert!(json(port, path, READER).is_array(), "{path}");
     }
@@ -377,7 +430,8 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         "aiops_build_info{version=",
         "aiops_cycles_total{outcome=\"completed\"}",
         "aiops_cycle_duration_seconds_bucket",
-        "aiops_findings{state=\"stale\",severity=\"high\"}",
+        "aiops_plugin_loads_total{plugin=\"broken.wasm\",outcome=\"failed\"}",
+        "aiops_plugin_loads_total{plugin=\"k8s-workloads\",outcome=\"loaded\"}",
         "aiops_config_reloads_total{outcome=\"rejected\"} 1",
         "aiops_config_reloads_total{outcome=\"ok\"} 1",
         "aiops_resources{source=\"manifests:deploy/k8s/base\"}",
@@ -385,6 +439,87 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     ] {
         assert!(text.contains(expected), "no {expected} in\n{text}");
     }
+    // The plugin metrics are the API's numbers (k8s-workloads is off now: they
+    // no longer move).
+    let workloads = json(port, "/api/v1/plugins", READER)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "k8s-workloads")
+        .unwrap()
+        .clone();
+    let calls = workloads["calls"].as_f64().unwrap();
+    let (_, _, text) = http(port, "GET", "/metrics", None, None);
+    let of_workloads = |name: &str, labels: &str| {
+        metric(
+            &text,
+            &format!("{name}{{plugin=\"k8s-workloads\"{labels}}}"),
+        )
+    };
+    assert!(calls > 0.0);
+    assert_eq!(
+        of_workloads("aiops_plugin_calls_total", ",outcome=\"ok\""),
+        Some(calls),
+        "{text}"
+    );
+    for outcome in ["error", "timeout", "memory"] {
+        assert_eq!(
+            of_workloads(
+                "aiops_plugin_calls_total",
+                &format!(",outcome=\"{outcome}\"")
+            ),
+            Some(0.0),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        of_workloads("aiops_plugin_call_duration_seconds_count", ""),
+        Some(calls),
+        "{text}"
+    );
+    assert!(
+        metric(
+            &text,
+            "aiops_notifications_total{channel=\"log\",outcome=\"sent\"}"
+        )
+        .is_some_and(|n| n > 0.0),
+        "notifications counted by channel:\n{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "aiops_pull_requests_total{provider=\"local\",action=\"closed\"}"
+        ),
+        Some(1.0),
+        "the rejection closed one proposal:\n{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "aiops_plugin_call_duration_seconds_bucket{le=\"+Inf\",plugin=\"k8s-workloads\"}"
+        ),
+        Some(calls),
+        "{text}"
+    );
+    // Findings by rule: k8s-workloads's (off now) are stale, the others' are not.
+    let findings: Vec<(&str, f64)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("aiops_findings{"))
+        .filter_map(|l| {
+            let (labels, value) = l.split_once("} ")?;
+            Some((labels, value.parse().ok()?))
+        })
+        .collect();
+    let stale = |(labels, _): &&(&str, f64)| labels.starts_with("state=\"stale\"");
+    let of_workloads = |(labels, _): &&(&str, f64)| labels.contains(",rule=\"k8s.workloads.");
+    assert!(
+        findings.iter().filter(stale).all(|f| of_workloads(&f))
+            && findings.iter().filter(stale).map(|f| f.1).sum::<f64>() > 0.0
+            && findings
+                .iter()
+                .any(|f| !stale(&f) && !of_workloads(&f) && f.1 > 0.0),
+        "{findings:?}"
+    );
 
     // SIGTERM: a clean exit.
     let pid = child.0.id().to_string();

@@ -125,6 +125,7 @@ try {
   await page.goto(`${base}/plugins`);
   expect(await page.locator('#plugins tr[data-status=loaded]').count() > 0, 'plugins listed as loaded');
   expect(await page.locator('#plugins tr[data-status=failed] td.problem').count() > 0, 'a failed plugin shows its error');
+  expect(await page.locator('#plugins tr[data-status=loaded] td.calls').evaluateAll((cells) => cells.some((c) => Number(c.textContent) > 0)), 'a loaded plugin shows its calls');
   await shot(page, 'plugins');
   await page.goto(`${base}/cycles`);
   expect(await page.locator('#cycles tbody tr').count() > 0, 'cycles listed');

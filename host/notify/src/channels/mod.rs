@@ -108,6 +108,20 @@ impl AnyChannel {
     }
 }
 
+impl AnyChannel {
+    /// Its type, as the config spells it: `log`, `teams`, `email`, `webhook` or
+    /// `grafana` (the `channel` label of the notification metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnyChannel::Log(_) => "log",
+            AnyChannel::Teams(_) => "teams",
+            AnyChannel::Email(_) => "email",
+            AnyChannel::Webhook(_) => "webhook",
+            AnyChannel::Grafana(_) => "grafana",
+        }
+    }
+}
+
 impl Channel for AnyChannel {
     async fn send(&self, message: Outgoing<'_>) -> Result<(), SendError> {
         match self {

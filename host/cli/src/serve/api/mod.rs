@@ -138,6 +138,8 @@ async fn as_problem(response: Response) -> Response {
 
 async fn metrics(axum::extract::State(s): axum::extract::State<Shared>) -> Response {
     s.metrics
+        .findings(&s.store.finding_counts().await.unwrap_or_default());
+    s.metrics
         .remediations(&s.store.list_remediations(&[]).await.unwrap_or_default());
     (
         [(

@@ -1,6 +1,8 @@
-//! What the host is running with: `GET /api/v1/plugins` (load status and errors),
+//! What the host is running with: `GET /api/v1/plugins` (load status and errors, call
+//! counts and latency),
 //! `GET /api/v1/config` (whether the last edit was taken) and `GET /api/v1/audit`.
 
+use aiops_runtime::CallOutcome;
 use aiops_state::{AuditEntry, AuditQuery};
 use axum::Json;
 use axum::extract::State;
@@ -32,6 +34,27 @@ pub(super) struct PluginStatus {
     status: String,
     /// Why its last load failed.
     error: Option<String>,
+    /// Calls of `detect` / `remediate` since the host started, whatever their outcome
+    /// (`calls` = successful calls + `errors` + `timeouts`); 0 when nothing loaded.
+    calls: u64,
+    /// Calls that failed other than by a timeout: a trap (panic, unreachable), the
+    /// memory cap, a guest error or a result over the limits.
+    errors: u64,
+    /// Calls stopped by their deadline (CPU, or wall clock while waiting in WASI).
+    timeouts: u64,
+    /// How long its calls took.
+    latency: CallLatency,
+}
+
+/// How long a plugin's calls took, in milliseconds, over every call since the host
+/// started (0 before the first call); the `aiops_plugin_call_duration_seconds`
+/// histogram on `/metrics` has the distribution.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct CallLatency {
+    /// The mean duration of a call, in ms.
+    mean_ms: f64,
+    /// The longest call, in ms.
+    max_ms: f64,
 }
 
 /// Whether the config file's last edit was taken.
@@ -68,6 +91,7 @@ pub(super) async fn plugins(
         .values()
         .map(|e| {
             let p = e.plugin.as_ref();
+            let stats = p.map(|p| p.stats().snapshot()).unwrap_or_default();
             PluginStatus {
                 origin: e.origin.clone(),
                 name: p.map(|p| p.info.name.clone()),
@@ -82,6 +106,13 @@ pub(super) async fn plugins(
                 }
                 .into(),
                 error: e.error.clone(),
+                calls: stats.calls(),
+                errors: stats.count(CallOutcome::Error) + stats.count(CallOutcome::Memory),
+                timeouts: stats.count(CallOutcome::Timeout),
+                latency: CallLatency {
+                    mean_ms: stats.mean_ms(),
+                    max_ms: stats.max_ms(),
+                },
             }
         })
         .collect();
