@@ -16,6 +16,7 @@ pub mod crash;
 mod cycle;
 mod error;
 mod fence;
+mod finding_query;
 mod findings;
 mod lock;
 mod model;
@@ -33,7 +34,8 @@ pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use config::{DEFAULT_RETENTION_DAYS, StateConfig, default_data_dir};
 pub use cycle::{CycleRecord, CycleStatus, SourceStatus};
 pub use error::StateError;
-pub use findings::{FindingFilter, HistoryEntry, StoredFinding};
+pub use finding_query::{FindingFilter, FindingPage, FindingParams, FindingQuery, MAX_PAGE};
+pub use findings::{HistoryEntry, StoredFinding};
 pub use lock::CycleLock;
 pub use model::{
     Coverage, CycleProblem, CycleSummary, FindingState, ObservedFinding, SeverityCounts,

@@ -138,7 +138,7 @@ async fn as_problem(response: Response) -> Response {
 
 async fn metrics(axum::extract::State(s): axum::extract::State<Shared>) -> Response {
     s.metrics
-        .remediations(&s.store.list_remediations(&[]).await.unwrap_or_default());
+        .remediations(&s.store.remediation_counts().await.unwrap_or_default());
     (
         [(
             axum::http::header::CONTENT_TYPE,
