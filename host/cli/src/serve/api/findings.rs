@@ -36,7 +36,7 @@ pub(super) struct FindingsQuery {
     limit: Option<usize>,
     /// The `next` of the previous page: findings after this fingerprint (at most 256
     /// characters, none a control character).
-    #[param(max_length = 256)]
+    #[param(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     after: Option<String>,
 }
 
