@@ -5,7 +5,8 @@
 //! nothing to send.
 //!
 //! `cargo run --release -p aiops-state --example seed_findings -- STORE_URL [N]`
-//! (`STORE_URL`: a SQLite path or `postgres://…`; N defaults to 100,000).
+//! (`STORE_URL`: a SQLite file's path, `sqlite://PATH` or `postgres://USER@HOST/DB` with
+//! the password in `PGPASSWORD`; N defaults to 100,000).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -49,7 +50,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next().ok_or("usage: seed_findings STORE_URL [N]")?;
     let n: usize = args.next().map_or(Ok(100_000), |n| n.parse())?;
-    let url = StoreUrl::parse(&url)?;
+    let url = if url.contains(':') {
+        StoreUrl::parse(&url)?
+    } else {
+        StoreUrl::sqlite(url)
+    };
+    let url = match std::env::var("PGPASSWORD") {
+        Ok(password) if matches!(url, StoreUrl::Postgres(_)) => url.with_password(&password)?,
+        _ => url,
+    };
     let store = Store::open(&url).await?;
     let started = Instant::now();
     let observed: Vec<ObservedFinding> = (0..n).map(finding).collect();
@@ -81,9 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.route_events(cursor, last, &[], now_millis()).await?;
     }
     println!(
-        "seeded {} new findings ({} open) in {:.1} s; {events} outbox events marked routed",
+        "seeded {} new findings in {:.1} s; {events} outbox events marked routed",
         outcome.summary.total.new,
-        outcome.summary.total.open,
         seeded.as_secs_f64()
     );
     store.close().await;
