@@ -39,7 +39,7 @@ const SEVERITIES: [Severity; 5] = [
 /// and locale orders differ.
 fn finding(i: usize) -> ObservedFinding {
     let rule = ["probe.readiness", "probe.liveness", "limits.memory"][i % 3];
-    let namespace = (i % 11 != 0).then(|| format!("ns-{}", i % 7));
+    let namespace = (!i.is_multiple_of(11)).then(|| format!("ns-{}", i % 7));
     let resource = format!(
         "k8s/Deployment/{}/app-{i}",
         namespace.as_deref().unwrap_or("-")
@@ -103,7 +103,7 @@ async fn seeded(url: &StoreUrl) -> Store {
     let kept: Vec<ObservedFinding> = all
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| i % 2 == 0 && i % 10 != 0)
+        .filter(|(i, _)| i.is_multiple_of(2) && !i.is_multiple_of(10))
         .map(|(_, f)| f)
         .collect();
     let cycle = store.begin_cycle("test").await.unwrap();
