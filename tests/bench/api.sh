@@ -74,7 +74,16 @@ url="http://127.0.0.1:$port/api/v1/findings?severity=high&limit=100"
 page=$(curl -fs -H "Authorization: Bearer $token" "$url")
 echo "one page: $(printf '%s' "$page" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(len(p["findings"]), "findings,", sum(f["severity"]=="high" for f in p["findings"]), "high, next", p["next"])'), $(printf '%s' "$page" | wc -c) bytes"
 rss_before=$(rss_kib "$server" VmRSS)
-out=$(wrk -t"$threads" -c"$concurrency" -d120s --timeout 10s -s "$root/tests/bench/fixed-count.lua" "$url" -- "$token" $((requests / threads)))
+wrk -t"$threads" -c"$concurrency" -d300s --timeout 10s -s "$root/tests/bench/fixed-count.lua" \
+  "$url" -- "$token" $((requests / threads)) >"$work/wrk.out" 2>&1 &
+load=$!
+until [ "$(grep -c '^THREAD_DONE' "$work/wrk.out")" -ge "$threads" ]; do
+  kill -0 "$load" 2>/dev/null || break
+  sleep 0.05
+done
+kill -INT "$load" 2>/dev/null || true
+wait "$load" || true
+out=$(cat "$work/wrk.out")
 echo "$out" | grep -v '^FIGURES' | sed 's/^/  wrk: /' | grep -E 'Latency|Req/Sec|requests in|Non-2xx|Socket errors' || true
 figures=$(echo "$out" | grep '^FIGURES' | sed 's/^FIGURES //')
 rss_after=$(rss_kib "$server" VmRSS)

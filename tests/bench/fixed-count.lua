@@ -1,5 +1,7 @@
 -- wrk script for tests/bench/api.sh: a fixed number of requests (wrk itself runs for a
--- duration), a bearer token, and one line of figures at the end.
+-- duration: each thread stops at its share and says so with a THREAD_DONE line, and the
+-- script interrupts wrk once every thread has, which ends its run), a bearer token, and
+-- one line of figures at the end.
 -- wrk -s fixed-count.lua URL -- TOKEN REQUESTS_PER_THREAD
 
 local threads = {}
@@ -17,7 +19,9 @@ end
 
 function response(status, headers, body)
   answered = answered + 1
-  if answered >= limit then
+  if answered == limit then
+    io.write("THREAD_DONE\n")
+    io.stdout:flush()
     wrk.thread:stop()
   end
 end
