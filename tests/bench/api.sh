@@ -29,9 +29,13 @@ threads=2
 command -v wrk >/dev/null || { echo "bench-api: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
 command -v curl >/dev/null || { echo "bench-api: curl not found" >&2; exit 2; }
 cargo build --release -q -p aiops
-cargo build --release -q -p aiops-state --example seed_findings
 bin=$root/target/release/aiops
-seed=$root/target/release/examples/seed_findings
+# The seeder's speed is no figure: AIOPS_BENCH_SEEDER may name a debug build of it.
+seed=${AIOPS_BENCH_SEEDER:-}
+if [ -z "$seed" ]; then
+  cargo build --release -q -p aiops-state --example seed_findings
+  seed=$root/target/release/examples/seed_findings
+fi
 work=$root/target/tmp/bench-api
 rm -rf "$work"
 mkdir -p "$work"
