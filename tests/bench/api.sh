@@ -131,7 +131,10 @@ for i in $(seq 1 "$edits"); do
   to=$([ "$from" = low ] && echo high || echo low)
   [ "$(severity_now)" = "$from" ] || { echo "bench-api: expected $from findings before edit $i, got $(severity_now)" >&2; exit 1; }
   start=$(date +%s%N)
-  sed -i "s/k8s.resources.cpu-limit-missing: $from/k8s.resources.cpu-limit-missing: $to/" "$config"
+  # Written in place (an editor's save): `sed -i` renames a new file over the old, and
+  # the watcher then sees only the first such edit.
+  edited=$(sed "s/k8s.resources.cpu-limit-missing: $from/k8s.resources.cpu-limit-missing: $to/" "$config")
+  printf '%s\n' "$edited" >"$config"
   until [ "$(severity_now)" = "$to" ]; do
     [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 30000 ] || { echo "bench-api: edit $i not in effect after 30 s" >&2; exit 1; }
     sleep 0.01
