@@ -78,21 +78,26 @@ url="http://127.0.0.1:$port/api/v1/findings?severity=high&limit=100"
 page=$(curl -fs -H "Authorization: Bearer $token" "$url")
 echo "one page: $(printf '%s' "$page" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(len(p["findings"]), "findings,", sum(f["severity"]=="high" for f in p["findings"]), "high, next", p["next"])'), $(printf '%s' "$page" | wc -c) bytes"
 rss_before=$(rss_kib "$server" VmRSS)
-wrk -t"$threads" -c"$concurrency" -d300s --timeout 10s -s "$root/tests/bench/fixed-count.lua" \
-  "$url" -- "$token" $((requests / threads)) >"$work/wrk.out" 2>&1 &
-load=$!
-until [ "$(grep -c '^THREAD_DONE' "$work/wrk.out")" -ge "$threads" ]; do
-  kill -0 "$load" 2>/dev/null || break
-  sleep 0.05
-done
-kill -INT "$load" 2>/dev/null || true
-wait "$load" || true
-out=$(cat "$work/wrk.out")
+load() { # THREADS CONNECTIONS REQUESTS: wrk's output
+  wrk -t"$1" -c"$2" -d300s --timeout 10s -s "$root/tests/bench/fixed-count.lua" \
+    "$url" -- "$token" $(($3 / $1)) >"$work/wrk.out" 2>&1 &
+  local pid=$!
+  until [ "$(grep -c '^THREAD_DONE' "$work/wrk.out")" -ge "$1" ]; do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" || true
+  cat "$work/wrk.out"
+}
+out=$(load "$threads" "$concurrency" "$requests")
 echo "$out" | grep -v '^FIGURES' | sed 's/^/  wrk: /' | grep -E 'Latency|Req/Sec|requests in|Non-2xx|Socket errors' || true
 figures=$(echo "$out" | grep '^FIGURES' | sed 's/^FIGURES //')
 rss_after=$(rss_kib "$server" VmRSS)
 rss_peak=$(rss_kib "$server" VmHWM)
 echo "RESULT api: $figures server_rss_before_mib=$(mib "$rss_before") server_rss_after_mib=$(mib "$rss_after") server_rss_peak_mib=$(mib "$rss_peak")"
+single=$(load 1 1 500 | grep '^FIGURES' | sed 's/^FIGURES //')
+echo "RESULT api, one connection (500 requests, unloaded): $single"
 kill "$server"; wait "$server" 2>/dev/null || true
 
 echo "== 2. idle RSS of aiops serve on config/config.local.yaml (built-in plugins)"
