@@ -128,6 +128,7 @@ pub fn run_findings(config: &Config, command: &FindingsCommand) -> anyhow::Resul
                 severities: args.severities.clone(),
                 rule: args.rule.clone(),
                 resource: args.resource.clone(),
+                ..Default::default()
             };
             let (found, remediations) = with_store(config, async |store| {
                 Ok((

@@ -45,6 +45,14 @@ pub enum StateError {
     /// A finding asked for by fingerprint does not exist (or the prefix is ambiguous).
     #[error("{0}")]
     NotFound(String),
+    /// A parameter of a findings query is not usable (the API answers 400 naming it).
+    #[error("{param}: {message}")]
+    Invalid {
+        /// The parameter (`state`, `severity`, `after`, …).
+        param: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A query failed.
     #[error("state store {url}: {message}")]
     Query {

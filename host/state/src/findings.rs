@@ -1,6 +1,5 @@
 //! Reading findings back: `aiops findings list` and `aiops findings show`.
 
-use aiops_sdk::Severity;
 use serde::Serialize;
 use sqlx::Row as _;
 
@@ -77,74 +76,13 @@ pub struct HistoryEntry {
     pub reason: Option<String>,
 }
 
-/// Which findings to list.
-#[derive(Debug, Clone, Default)]
-pub struct FindingFilter {
-    /// `open` (stale included), `resolved`, `stale`, or all when unset.
-    pub state: Option<String>,
-    /// Only these severities.
-    pub severities: Vec<Severity>,
-    /// Rule glob.
-    pub rule: Option<glob::Pattern>,
-    /// Resource id glob.
-    pub resource: Option<glob::Pattern>,
-}
-
-const SELECT: &str = "SELECT f.fingerprint, f.plugin, f.rule, f.resource_id, f.resource_kind, \
+pub(crate) const SELECT: &str = "SELECT f.fingerprint, f.plugin, f.rule, f.resource_id, f.resource_kind, \
     f.resource_namespace, f.resource_name, f.component, f.source, f.file, f.line, f.state, f.stale, \
     f.stale_reason, f.severity, f.title, f.message, f.evidence, f.remediation, f.first_seen, \
     f.last_seen, f.resolved_at, f.times_reopened, c.at AS covered_at \
     FROM findings f LEFT JOIN coverage c ON c.source = f.source AND c.plugin = f.plugin";
 
 impl Store {
-    /// Findings matching `filter`, most severe first, then by resource and rule.
-    pub async fn list_findings(
-        &self,
-        filter: &FindingFilter,
-    ) -> Result<Vec<StoredFinding>, StateError> {
-        let (clause, state) = match filter.state.as_deref() {
-            Some("stale") => (" WHERE f.state = 'open' AND f.stale = 1", None),
-            Some("all") | None => ("", None),
-            Some(state) => (" WHERE f.state = $1", Some(state.to_string())),
-        };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT}{clause}")));
-        if let Some(state) = state {
-            query = query.bind(state);
-        }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.query_error(e))?;
-        let mut found = Vec::new();
-        for row in &rows {
-            let finding = self.finding_of(row)?;
-            let severity_ok = filter.severities.is_empty()
-                || filter
-                    .severities
-                    .iter()
-                    .any(|s| s.as_str() == finding.severity);
-            let rule_ok = filter
-                .rule
-                .as_ref()
-                .is_none_or(|p| p.matches(&finding.rule));
-            let resource_ok = filter
-                .resource
-                .as_ref()
-                .is_none_or(|p| p.matches(&finding.resource_id));
-            if severity_ok && rule_ok && resource_ok {
-                found.push(finding);
-            }
-        }
-        let rank = |s: &str| s.parse::<Severity>().map_or(0, |s| s as i32);
-        found.sort_by(|a, b| {
-            rank(&b.severity)
-                .cmp(&rank(&a.severity))
-                .then_with(|| a.resource_id.cmp(&b.resource_id))
-                .then_with(|| a.rule.cmp(&b.rule))
-        });
-        Ok(found)
-    }
-
     /// The finding whose fingerprint is or starts with `fingerprint`, and its history.
     pub async fn show_finding(
         &self,
@@ -195,7 +133,7 @@ impl Store {
         Ok((finding, history))
     }
 
-    fn finding_of(&self, row: &sqlx::any::AnyRow) -> Result<StoredFinding, StateError> {
+    pub(crate) fn finding_of(&self, row: &sqlx::any::AnyRow) -> Result<StoredFinding, StateError> {
         let read = || -> Result<StoredFinding, sqlx::Error> {
             let state = FindingState::parse(&row.try_get::<String, _>("state")?);
             let stale = row.try_get::<i64, _>("stale")? != 0;

@@ -17,6 +17,7 @@ mod cycle;
 mod error;
 mod fence;
 mod finding_counts;
+mod finding_query;
 mod findings;
 mod lock;
 mod model;
@@ -35,7 +36,8 @@ pub use config::{DEFAULT_RETENTION_DAYS, StateConfig, default_data_dir};
 pub use cycle::{CycleRecord, CycleStatus, SourceStatus};
 pub use error::StateError;
 pub use finding_counts::FindingCount;
-pub use findings::{FindingFilter, HistoryEntry, StoredFinding};
+pub use finding_query::{FindingFilter, FindingPage, FindingParams, FindingQuery, MAX_PAGE};
+pub use findings::{HistoryEntry, StoredFinding};
 pub use lock::CycleLock;
 pub use model::{
     Coverage, CycleProblem, CycleSummary, FindingState, ObservedFinding, SeverityCounts,

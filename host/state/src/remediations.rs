@@ -416,6 +416,29 @@ impl Store {
         Ok(all)
     }
 
+    /// How many remediations are in each state (states with none left out), in one
+    /// `GROUP BY` (what `/metrics` reads at each scrape).
+    pub async fn remediation_counts(&self) -> Result<Vec<(RemediationState, i64)>, StateError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM remediations GROUP BY state")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let state: String = row.try_get(0).map_err(|e| self.query_error(e))?;
+            let n: i64 = row.try_get(1).map_err(|e| self.query_error(e))?;
+            let state = state
+                .parse::<RemediationState>()
+                .map_err(|message| StateError::Query {
+                    url: self.url().redacted(),
+                    message,
+                })?;
+            counts.push((state, n));
+        }
+        counts.sort_by_key(|(state, _)| state.as_str());
+        Ok(counts)
+    }
+
     async fn select_remediations(
         &self,
         clause: &str,

@@ -10,7 +10,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::store::Backend;
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `(version, description, SQLite script, PostgreSQL script)`, oldest first.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
@@ -37,6 +37,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "leader",
         include_str!("../migrations/sqlite/0004_leader.sql"),
         include_str!("../migrations/postgres/0004_leader.sql"),
+    ),
+    (
+        5,
+        "finding_pages",
+        include_str!("../migrations/sqlite/0005_finding_pages.sql"),
+        include_str!("../migrations/postgres/0005_finding_pages.sql"),
     ),
 ];
 

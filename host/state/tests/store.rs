@@ -778,6 +778,15 @@ async fn remediations_one_live_per_group_compare_and_set_audited_with_events() {
             vec![id],
             "{backend}"
         );
+        // The counts `/metrics` reads: one merged, one awaiting approval, nothing else.
+        assert_eq!(
+            store.remediation_counts().await.unwrap(),
+            vec![
+                (RemediationState::AwaitingApproval, 1),
+                (RemediationState::Merged, 1),
+            ],
+            "{backend}"
+        );
 
         let audit = store
             .audit(&AuditQuery {

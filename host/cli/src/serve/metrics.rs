@@ -219,17 +219,13 @@ impl Metrics {
     }
 
     /// Sets the remediation gauges to the store's counts by state (read at each
-    /// scrape: the API's decisions change them between cycles).
-    pub fn remediations(&self, all: &[aiops_state::Remediation]) {
-        let mut counts = std::collections::BTreeMap::<&str, i64>::new();
-        for r in all {
-            *counts.entry(r.state.as_str()).or_default() += 1;
-        }
+    /// scrape with one `GROUP BY`: the API's decisions change them between cycles).
+    pub fn remediations(&self, counts: &[(aiops_state::RemediationState, i64)]) {
         self.remediations.clear();
         for (state, n) in counts {
             self.remediations
-                .get_or_create(&labels(&[("state", state)]))
-                .set(n);
+                .get_or_create(&labels(&[("state", state.as_str())]))
+                .set(*n);
         }
     }
 

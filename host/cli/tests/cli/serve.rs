@@ -106,6 +106,20 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
         "{body}"
     );
     assert!(body.contains("severity"), "{body}");
+    // A cursor no page gave (a control character in it) is a 400 naming `after`.
+    let (status, ctype, body) = http(
+        port,
+        "GET",
+        "/api/v1/findings?after=%00nope",
+        Some(READER),
+        None,
+    );
+    assert_eq!(
+        (status, ctype.as_str()),
+        (400, "application/problem+json"),
+        "{body}"
+    );
+    assert!(body.contains("after: "), "{body}");
     assert_eq!(
         http(port, "GET", "/api/v1/findings?nope=1", Some(READER), None).0,
         400

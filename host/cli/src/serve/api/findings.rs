@@ -1,7 +1,6 @@
 //! `GET /api/v1/findings` (filtered, paged) and `GET /api/v1/findings/{fingerprint}`.
 
-use aiops_sdk::Severity;
-use aiops_state::{FindingFilter, HistoryEntry, StoredFinding};
+use aiops_state::{FindingParams, HistoryEntry, StateError, StoredFinding};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -35,7 +34,9 @@ pub(super) struct FindingsQuery {
     /// Page size, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
-    /// The `next` of the previous page: findings after this fingerprint.
+    /// The `next` of the previous page: findings after this fingerprint (at most 256
+    /// characters, none a control character).
+    #[param(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     after: Option<String>,
 }
 
@@ -72,74 +73,31 @@ pub(super) async fn list(
     q: Result<Query<FindingsQuery>, QueryRejection>,
 ) -> Result<Json<FindingsPage>, Problem> {
     s.auth.check(&headers, Role::Read)?;
-    let mut q = query(q)?;
-    // An empty parameter (`severity=`, as a form sends it) is no filter.
-    for v in [
-        &mut q.state,
-        &mut q.severity,
-        &mut q.rule,
-        &mut q.resource,
-        &mut q.source,
-        &mut q.namespace,
-        &mut q.after,
-    ] {
-        if v.as_deref().is_some_and(|x| x.trim().is_empty()) {
-            *v = None;
-        }
-    }
-    let state = q.state.unwrap_or_else(|| "open".into());
-    if !["open", "resolved", "stale", "all"].contains(&state.as_str()) {
-        return Err(bad(format!(
-            "state: {state:?} is not open, resolved, stale or all"
-        )));
-    }
-    let glob = |name: &str, v: &Option<String>| -> Result<Option<glob::Pattern>, Problem> {
-        v.as_deref()
-            .map(|g| glob::Pattern::new(g).map_err(|e| bad(format!("{name}: {e}"))))
-            .transpose()
+    let q = query(q)?;
+    let params = FindingParams {
+        state: q.state.as_deref(),
+        severity: q.severity.as_deref(),
+        rule: q.rule.as_deref(),
+        resource: q.resource.as_deref(),
+        source: q.source.as_deref(),
+        namespace: q.namespace.as_deref(),
+        after: q.after.as_deref(),
+        limit: q.limit,
     };
-    let severities = match &q.severity {
-        Some(list) => list
-            .split(',')
-            .map(|x| {
-                x.parse::<Severity>()
-                    .map_err(|_| bad(format!("severity: {x:?}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        None => Vec::new(),
-    };
-    let filter = FindingFilter {
-        state: Some(state),
-        severities,
-        rule: glob("rule", &q.rule)?,
-        resource: glob("resource", &q.resource)?,
-    };
-    let source = glob("source", &q.source)?;
-    let namespace = glob("namespace", &q.namespace)?;
-    let mut all = s.store.list_findings(&filter).await?;
-    all.retain(|f| {
-        source.as_ref().is_none_or(|g| g.matches(&f.source))
-            && namespace.as_ref().is_none_or(|g| {
-                f.resource_namespace
-                    .as_deref()
-                    .is_some_and(|n| g.matches(n))
-            })
-            && q.after
-                .as_ref()
-                .is_none_or(|a| f.fingerprint.as_str() > a.as_str())
-    });
-    // Pages in fingerprint order; `next` names where the next page starts.
-    all.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(bad(format!("limit: {limit} is not between 1 and 1000")));
-    }
-    let next = (all.len() > limit).then(|| all[limit - 1].fingerprint.clone());
-    all.truncate(limit);
+    let page = params.parse().map_err(problem)?;
+    let page = s.store.find_findings(&page).await.map_err(problem)?;
     Ok(Json(FindingsPage {
-        findings: all,
-        next,
+        findings: page.findings,
+        next: page.next,
     }))
+}
+
+/// A bad parameter as a 400 naming it; the store's own failures as they always are.
+fn problem(err: StateError) -> Problem {
+    match err {
+        StateError::Invalid { .. } => bad(err.to_string()),
+        err => err.into(),
+    }
 }
 
 /// A finding and its history.

@@ -140,7 +140,7 @@ async fn metrics(axum::extract::State(s): axum::extract::State<Shared>) -> Respo
     s.metrics
         .findings(&s.store.finding_counts().await.unwrap_or_default());
     s.metrics
-        .remediations(&s.store.list_remediations(&[]).await.unwrap_or_default());
+        .remediations(&s.store.remediation_counts().await.unwrap_or_default());
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -2,10 +2,7 @@
 //! source, namespace), with severity counts and pages; `/findings/{fp}`: one finding's
 //! evidence and history.
 
-use std::collections::BTreeMap;
-
-use aiops_sdk::Severity;
-use aiops_state::FindingFilter;
+use aiops_state::{FindingFilter, FindingParams};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -33,15 +30,6 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn glob(name: &str, v: &Option<String>) -> Result<Option<glob::Pattern>, Response> {
-    given(v)
-        .map(|g| {
-            glob::Pattern::new(g)
-                .map_err(|e| layout::error(StatusCode::BAD_REQUEST, &format!("{name}: {e}")))
-        })
-        .transpose()
-}
-
 /// `GET /`.
 pub async fn list(
     State(console): State<Shared>,
@@ -65,59 +53,52 @@ async fn render_list(
     session: &session::Session,
     q: &FindingsQuery,
 ) -> Result<Response, Response> {
-    let state = given(&q.state).unwrap_or("open").to_string();
-    if !["open", "resolved", "stale", "all"].contains(&state.as_str()) {
-        return Err(layout::error(
-            StatusCode::BAD_REQUEST,
-            &format!("state: {state:?} is not open, resolved, stale or all"),
-        ));
+    let bad = |e: aiops_state::StateError| match e {
+        aiops_state::StateError::Invalid { .. } => {
+            layout::error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        e => layout::store(e),
+    };
+    // The same query as `GET /api/v1/findings`, a page of `PAGE`.
+    let query = FindingParams {
+        state: given(&q.state),
+        severity: given(&q.severity),
+        rule: given(&q.rule),
+        source: given(&q.source),
+        namespace: given(&q.namespace),
+        after: given(&q.after),
+        limit: Some(PAGE),
+        ..Default::default()
     }
-    let severity = match given(&q.severity) {
-        Some(s) => Some(
-            s.parse::<Severity>()
-                .map_err(|_| layout::error(StatusCode::BAD_REQUEST, &format!("severity: {s:?}")))?,
-        ),
-        None => None,
-    };
-    let filter = FindingFilter {
-        state: Some(state.clone()),
-        severities: Vec::new(),
-        rule: glob("rule", &q.rule)?,
-        resource: None,
-    };
-    let source = glob("source", &q.source)?;
-    let namespace = glob("namespace", &q.namespace)?;
-    let mut all = console
-        .app
-        .store
-        .list_findings(&filter)
-        .await
-        .map_err(layout::store)?;
-    all.retain(|f| {
-        source.as_ref().is_none_or(|g| g.matches(&f.source))
-            && namespace.as_ref().is_none_or(|g| {
-                f.resource_namespace
-                    .as_deref()
-                    .is_some_and(|n| g.matches(n))
-            })
-    });
+    .parse()
+    .map_err(bad)?;
+    let store = &console.app.store;
+    let state = query.filter.state.clone().unwrap_or_else(|| "open".into());
     // Counts over the other filters, so each severity shows what picking it would give.
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &all {
-        *counts.entry(f.severity.as_str()).or_default() += 1;
-    }
-    let counts: Vec<(&str, usize)> = SEVERITIES
+    let any_severity = FindingFilter {
+        severities: Vec::new(),
+        ..query.filter.clone()
+    };
+    let by_severity = store
+        .count_findings(&any_severity, None)
+        .await
+        .map_err(bad)?;
+    let counts: Vec<(&str, u64)> = SEVERITIES
         .iter()
-        .map(|s| (*s, counts.get(s).copied().unwrap_or(0)))
+        .map(|s| (*s, by_severity.get(*s).copied().unwrap_or(0)))
         .collect();
-    all.retain(|f| {
-        severity.is_none_or(|s| s.as_str() == f.severity)
-            && given(&q.after).is_none_or(|a| f.fingerprint.as_str() > a)
-    });
-    all.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    let total = all.len();
-    let next = (all.len() > PAGE).then(|| all[PAGE - 1].fingerprint.clone());
-    all.truncate(PAGE);
+    let total: u64 = if query.filter.severities.is_empty() && query.after.is_none() {
+        by_severity.values().sum()
+    } else {
+        store
+            .count_findings(&query.filter, query.after.as_deref())
+            .await
+            .map_err(bad)?
+            .values()
+            .sum()
+    };
+    let page = store.find_findings(&query).await.map_err(bad)?;
+    let (all, next) = (page.findings, page.next);
     let keep = |key: &str, value: &str| {
         let mut pairs = vec![("state", state.as_str())];
         for (k, v) in [
