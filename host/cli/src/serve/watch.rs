@@ -16,26 +16,62 @@ use crate::config::Config;
 /// Quiet time after a change before the cycle starts.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// One thing `--watch` follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A file (the config, a snapshot): its directory is watched, so an editor that
+    /// saves by writing a new file and renaming it over the old one is still seen.
+    File(PathBuf),
+    /// A directory and everything below it (a manifest source).
+    Tree(PathBuf),
+    /// A directory's own entries (the plugin directory).
+    Dir(PathBuf),
+}
+
+impl Target {
+    /// What to hand the watcher.
+    fn watch(&self) -> (PathBuf, RecursiveMode) {
+        match self {
+            Target::File(f) => (
+                f.parent()
+                    .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+                RecursiveMode::NonRecursive,
+            ),
+            Target::Tree(d) => (d.clone(), RecursiveMode::Recursive),
+            Target::Dir(d) => (d.clone(), RecursiveMode::NonRecursive),
+        }
+    }
+
+    /// Whether a change at `path` is this target's.
+    fn covers(&self, path: &Path) -> bool {
+        match self {
+            Target::File(f) => path == f,
+            Target::Tree(d) | Target::Dir(d) => path.starts_with(d),
+        }
+    }
+}
+
+/// `path` made absolute (so the watcher's event paths compare with it).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// What `--watch` watches for `config` (and the config file `path`, the plugin `dir`).
-fn watched(
-    config: &Config,
-    path: Option<&Path>,
-    plugins: Option<&Path>,
-) -> Vec<(PathBuf, RecursiveMode)> {
+fn watched(config: &Config, path: Option<&Path>, plugins: Option<&Path>) -> Vec<Target> {
     let mut out = Vec::new();
     if let Some(p) = path {
-        out.push((p.to_path_buf(), RecursiveMode::NonRecursive));
+        out.push(Target::File(absolute(p)));
     }
     if let Some(d) = plugins
         .map(Path::to_path_buf)
         .or_else(|| config.plugins.dir.clone())
     {
-        out.push((d, RecursiveMode::NonRecursive));
+        out.push(Target::Dir(absolute(&d)));
     }
     for s in &config.sources {
         match &s.source {
-            Source::Manifests(dir) => out.push((dir.clone(), RecursiveMode::Recursive)),
-            Source::Snapshot(file) => out.push((file.clone(), RecursiveMode::NonRecursive)),
+            Source::Manifests(dir) => out.push(Target::Tree(absolute(dir))),
+            Source::Snapshot(file) => out.push(Target::File(absolute(file))),
             Source::Live(_) => {}
         }
     }
@@ -45,11 +81,19 @@ fn watched(
 /// Whether `event` is a change of content or of the tree (a file written, created,
 /// removed or renamed): reads are not, and the cycle itself reads every watched file,
 /// so counting them would run cycles for ever.
-fn is_change(event: &notify::Result<notify::Event>) -> bool {
+fn is_change(event: &notify::Result<notify::Event>, targets: &[Target]) -> bool {
     use notify::EventKind;
     use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
     match event {
         Err(_) => false,
+        Ok(event)
+            if !event
+                .paths
+                .iter()
+                .any(|p| targets.iter().any(|t| t.covers(p))) =>
+        {
+            false
+        }
         Ok(event) => match event.kind {
             EventKind::Create(_) | EventKind::Remove(_) => true,
             EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
@@ -73,17 +117,24 @@ pub fn start(
 ) -> anyhow::Result<WatchHandle> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
-    for (p, mode) in watched(&state.config.load(), path, plugins) {
+    let targets = watched(&state.config.load(), path, plugins);
+    let mut dirs: Vec<(PathBuf, RecursiveMode)> = Vec::new();
+    for target in &targets {
+        let (p, mode) = target.watch();
+        if dirs.iter().any(|(d, m)| *d == p && *m == mode) {
+            continue;
+        }
         match watcher.watch(&p, mode) {
             Ok(()) => tracing::info!(path = %p.display(), "watching"),
             Err(err) => tracing::warn!(path = %p.display(), error = %err, "cannot watch"),
         }
+        dirs.push((p, mode));
     }
     std::thread::Builder::new()
         .name("aiops-serve-watch".into())
         .spawn(move || {
             while let Ok(event) = rx.recv() {
-                if !is_change(&event) {
+                if !is_change(&event, &targets) {
                     continue;
                 }
                 loop {

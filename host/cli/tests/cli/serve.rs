@@ -655,6 +655,30 @@ fn serve_watch_runs_a_cycle_when_a_manifest_changes() {
         "{} cycles for one change",
         settled - before
     );
+    // An editor that saves by writing a new file and renaming it over the config: seen
+    // every time, not only the first (the config's directory is watched, not its inode).
+    let config = work.path().join("aiops.yaml");
+    let good = std::fs::read_to_string(&config).unwrap();
+    for (round, text) in [
+        format!("{good}plugins:\n  settings:\n    k8s-workloads: {{enabled: false}}\n"),
+        good.clone(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let n = cycles().len();
+        let saved = work.path().join(format!(".aiops.yaml.swp{round}"));
+        std::fs::write(&saved, text).unwrap();
+        std::fs::rename(&saved, &config).unwrap();
+        wait_for(
+            &format!("a cycle after save {round} of the config"),
+            Duration::from_secs(60),
+            || {
+                let all = cycles();
+                all.len() > n && all[0]["status"] == "completed"
+            },
+        );
+    }
 }
 
 #[test]
