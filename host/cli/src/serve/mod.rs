@@ -157,11 +157,7 @@ async fn serve(
     let _ = state.plugins.set(host.registry.clone());
     state.metrics.plugins(host.registry.clone());
     let _watch = if watching {
-        Some(watch::start(
-            state.clone(),
-            path,
-            args.plugins.plugins.as_deref(),
-        )?)
+        Some(watch::start(state.clone(), path)?)
     } else {
         None
     };

@@ -1,6 +1,9 @@
-//! `serve --watch`, the rule author's loop: the config file, the plugin directory and
-//! every file source (manifest directories, snapshot files) are watched, and a burst of
-//! changes (debounced) asks for a cycle at once.
+//! `serve --watch`, the rule author's loop: the config file and every file source
+//! (manifest directories, snapshot files) are watched, and a burst of changes
+//! (debounced) asks for a cycle at once. Plugins are followed through the registry: a
+//! cycle is asked for once a dropped, changed or removed plugin file has been loaded
+//! (or has failed to), not when the file appears — an 18 MB Python component takes
+//! seconds to compile, and a cycle before that would not see it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +19,9 @@ use crate::config::Config;
 /// Quiet time after a change before the cycle starts.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// How often the plugin registry is looked at for a finished load.
+const REGISTRY_POLL: Duration = Duration::from_millis(200);
+
 /// One thing `--watch` follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
@@ -24,8 +30,6 @@ enum Target {
     File(PathBuf),
     /// A directory and everything below it (a manifest source).
     Tree(PathBuf),
-    /// A directory's own entries (the plugin directory).
-    Dir(PathBuf),
 }
 
 impl Target {
@@ -38,7 +42,6 @@ impl Target {
                 RecursiveMode::NonRecursive,
             ),
             Target::Tree(d) => (d.clone(), RecursiveMode::Recursive),
-            Target::Dir(d) => (d.clone(), RecursiveMode::NonRecursive),
         }
     }
 
@@ -46,7 +49,7 @@ impl Target {
     fn covers(&self, path: &Path) -> bool {
         match self {
             Target::File(f) => path == f,
-            Target::Tree(d) | Target::Dir(d) => path.starts_with(d),
+            Target::Tree(d) => path.starts_with(d),
         }
     }
 }
@@ -56,17 +59,11 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// What `--watch` watches for `config` (and the config file `path`, the plugin `dir`).
-fn watched(config: &Config, path: Option<&Path>, plugins: Option<&Path>) -> Vec<Target> {
+/// What `--watch` watches for `config` (and the config file `path`).
+fn watched(config: &Config, path: Option<&Path>) -> Vec<Target> {
     let mut out = Vec::new();
     if let Some(p) = path {
         out.push(Target::File(absolute(p)));
-    }
-    if let Some(d) = plugins
-        .map(Path::to_path_buf)
-        .or_else(|| config.plugins.dir.clone())
-    {
-        out.push(Target::Dir(absolute(&d)));
     }
     for s in &config.sources {
         match &s.source {
@@ -109,15 +106,12 @@ pub struct WatchHandle {
     _watcher: notify::RecommendedWatcher,
 }
 
-/// Starts watching; each burst of changes wakes the scheduler for a cycle.
-pub fn start(
-    state: Arc<AppState>,
-    path: Option<&Path>,
-    plugins: Option<&Path>,
-) -> anyhow::Result<WatchHandle> {
+/// Starts watching; each burst of changes, and each finished plugin load, wakes the
+/// scheduler for a cycle.
+pub fn start(state: Arc<AppState>, path: Option<&Path>) -> anyhow::Result<WatchHandle> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
-    let targets = watched(&state.config.load(), path, plugins);
+    let targets = watched(&state.config.load(), path);
     let mut dirs: Vec<(PathBuf, RecursiveMode)> = Vec::new();
     for target in &targets {
         let (p, mode) = target.watch();
@@ -130,22 +124,35 @@ pub fn start(
         }
         dirs.push((p, mode));
     }
+    let registry = state.plugins.get().cloned();
+    let generation = move || registry.as_ref().map(|r| r.snapshot().generation);
     std::thread::Builder::new()
         .name("aiops-serve-watch".into())
         .spawn(move || {
-            while let Ok(event) = rx.recv() {
-                if !is_change(&event, &targets) {
-                    continue;
-                }
-                loop {
-                    match rx.recv_timeout(DEBOUNCE) {
-                        Ok(_) => continue,
-                        Err(mpsc::RecvTimeoutError::Timeout) => break,
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            let mut loaded = generation();
+            loop {
+                match rx.recv_timeout(REGISTRY_POLL) {
+                    Ok(event) if is_change(&event, &targets) => {
+                        loop {
+                            match rx.recv_timeout(DEBOUNCE) {
+                                Ok(_) => continue,
+                                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            }
+                        }
+                        tracing::info!("a watched file changed: running a cycle");
+                        state.run_now.notify_one();
                     }
+                    Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }
-                tracing::info!("a watched file changed: running a cycle");
-                state.run_now.notify_one();
+                // Looked at after every event too: a cycle's reads must not starve it.
+                let now = generation();
+                if now != loaded {
+                    loaded = now;
+                    tracing::info!("a plugin was loaded, replaced or removed: running a cycle");
+                    state.run_now.notify_one();
+                }
             }
         })?;
     Ok(WatchHandle { _watcher: watcher })
