@@ -108,7 +108,13 @@ cp config/config.local.yaml "$work/local/config/config.local.yaml"
 export AIOPS_DATA_DIR=$work/local-data
 port=$(free_port)
 cycles() { curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/cycles" | python3 -c 'import json,sys; print(sum(c["status"]=="completed" for c in json.load(sys.stdin)))' 2>/dev/null || echo 0; }
-printf 'api:\n  tokens: [{name: bench, role: read, token_env: AIOPS_BENCH_TOKEN}]\n' >> "$work/local/config/config.local.yaml"
+# A read token for the bench, in the config's own `api:` section (or a new one).
+tokens='  tokens: [{name: bench, role: read, token_env: AIOPS_BENCH_TOKEN}]'
+if grep -q '^api:$' "$work/local/config/config.local.yaml"; then
+  sed -i "s/^api:\$/api:\n$tokens/" "$work/local/config/config.local.yaml"
+else
+  printf 'api:\n%s\n' "$tokens" >> "$work/local/config/config.local.yaml"
+fi
 "$bin" serve --config "$work/local/config/config.local.yaml" --listen "127.0.0.1:$port" >"$work/local.log" 2>&1 &
 pids+=($!); server=$!
 wait_ready "$port" "$server"
