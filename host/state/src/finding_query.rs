@@ -327,15 +327,7 @@ impl Store {
             let (clause, binds) = plan.where_clause(after);
             let sql =
                 format!("SELECT f.severity, COUNT(*) FROM findings f{clause} GROUP BY f.severity");
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                q = q.bind(b);
-            }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| self.query_error(e))?;
-            for row in rows {
+            for row in self.fetch_rows(sql, binds).await? {
                 let severity: String = row.try_get(0).map_err(|e| self.query_error(e))?;
                 let n: i64 = row.try_get(1).map_err(|e| self.query_error(e))?;
                 counts.insert(severity, n.max(0) as u64);
@@ -363,14 +355,7 @@ impl Store {
     ) -> Result<Vec<StoredFinding>, StateError> {
         let plan = Plan::of(filter, self.backend());
         let (clause, binds) = plan.where_clause(None);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT}{clause}")));
-        for b in binds {
-            query = query.bind(b);
-        }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.query_error(e))?;
+        let rows = self.fetch_rows(format!("{SELECT}{clause}"), binds).await?;
         let mut found = Vec::new();
         for row in &rows {
             let finding = self.finding_of(row)?;
@@ -397,14 +382,23 @@ impl Store {
     ) -> Result<Vec<StoredFinding>, StateError> {
         let (clause, binds) = plan.where_clause(after);
         let sql = format!("{SELECT}{clause} ORDER BY f.fingerprint LIMIT {size}");
+        let rows = self.fetch_rows(sql, binds).await?;
+        rows.iter().map(|row| self.finding_of(row)).collect()
+    }
+
+    /// The rows of `sql` (built by a [`Plan`]) with its text `binds` in order.
+    async fn fetch_rows(
+        &self,
+        sql: String,
+        binds: Vec<String>,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StateError> {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in binds {
             query = query.bind(b);
         }
-        let rows = query
+        query
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| self.query_error(e))?;
-        rows.iter().map(|row| self.finding_of(row)).collect()
+            .map_err(|e| self.query_error(e))
     }
 }

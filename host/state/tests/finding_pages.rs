@@ -4,27 +4,16 @@
 //! agree with the same filter applied to the whole list, counts agree with pages, and
 //! a bad cursor or page size is refused naming the parameter.
 
+mod common;
+use common::backends;
+
 use std::collections::BTreeSet;
 
 use aiops_sdk::Severity;
-use aiops_standins::postgres;
 use aiops_state::{
     Coverage, FindingFilter, FindingParams, FindingQuery, ObservedFinding, SourceStatus,
     StateError, Store, StoreUrl, StoredFinding,
 };
-
-fn backends(label: &str) -> Vec<(&'static str, StoreUrl, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = StoreUrl::sqlite(dir.path().join("state.db"));
-    let pg = StoreUrl::parse(&postgres::server().fresh_database(label))
-        .unwrap()
-        .with_password(postgres::PASSWORD)
-        .unwrap();
-    vec![
-        ("sqlite", sqlite, dir),
-        ("postgres", pg, tempfile::tempdir().unwrap()),
-    ]
-}
 
 const SEVERITIES: [Severity; 5] = [
     Severity::Info,

@@ -2,6 +2,9 @@
 //! PostgreSQL server started from Debian's package (`aiops_standins::postgres`). Every
 //! test runs its body once per backend.
 
+mod common;
+use common::backends;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -12,20 +15,6 @@ use aiops_state::{
     ObservedFinding, OutboxEvent, RemediationState, RemediationStep, SourceStatus, StateConfig,
     StateError, Store, StoreUrl,
 };
-
-/// The two stores a test runs on, freshly made: (label, URL with password, temp dir).
-fn backends(label: &str) -> Vec<(&'static str, StoreUrl, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = StoreUrl::sqlite(dir.path().join("state.db"));
-    let pg = StoreUrl::parse(&postgres::server().fresh_database(label))
-        .unwrap()
-        .with_password(postgres::PASSWORD)
-        .unwrap();
-    vec![
-        ("sqlite", sqlite, dir),
-        ("postgres", pg, tempfile::tempdir().unwrap()),
-    ]
-}
 
 fn finding(rule: &str, resource: &str, severity: Severity) -> ObservedFinding {
     ObservedFinding {

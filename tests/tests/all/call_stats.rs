@@ -28,13 +28,8 @@ fn inventory() -> Inventory {
 }
 
 fn start(cache: &Path, dir: &Path) -> (PluginsConfig, PluginHost) {
-    let mut config = PluginsConfig {
-        cache_dir: Some(cache.to_path_buf()),
-        ..PluginsConfig::default()
-    };
+    let mut config = crate::hostile_plugins::config(cache);
     config.limits.timeout_ms = 300;
-    config.limits.memory_bytes = 64 << 20;
-    config.limits.max_findings = 1_000;
     let host = PluginHost::start(
         &config,
         &HostOptions {

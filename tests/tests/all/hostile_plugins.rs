@@ -31,7 +31,8 @@ fn inventory() -> Inventory {
     inv
 }
 
-fn config(cache: &Path) -> PluginsConfig {
+/// Plugin settings for these tests: the compile cache in `cache`, tight limits.
+pub(crate) fn config(cache: &Path) -> PluginsConfig {
     let mut config = PluginsConfig {
         cache_dir: Some(cache.to_path_buf()),
         ..PluginsConfig::default()

@@ -119,8 +119,17 @@ impl ScheduleConfig {
 
     /// The interval of the source the config names `source`.
     pub fn interval_for(&self, source: &str) -> std::time::Duration {
-        let text = self.sources.get(source).unwrap_or(&self.interval);
-        aiops_notify::config::parse_duration(text).unwrap_or(std::time::Duration::from_secs(300))
+        match self.sources.get(source) {
+            Some(text) => aiops_notify::config::parse_duration(text)
+                .unwrap_or_else(|_| self.default_interval()),
+            None => self.default_interval(),
+        }
+    }
+
+    /// `interval`, the default of every source.
+    pub fn default_interval(&self) -> std::time::Duration {
+        aiops_notify::config::parse_duration(&self.interval)
+            .unwrap_or(std::time::Duration::from_secs(300))
     }
 }
 

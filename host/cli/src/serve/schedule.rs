@@ -56,7 +56,7 @@ impl SourceClock {
                 None => Duration::ZERO,
             })
             .min()
-            .unwrap_or_else(|| schedule.interval_for(""));
+            .unwrap_or_else(|| schedule.default_interval());
         jittered(soonest)
     }
 }

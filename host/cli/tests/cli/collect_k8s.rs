@@ -42,7 +42,11 @@ fn stderr(out: &Output) -> String {
 
 /// `(rule, resource id, third column)` rows of an EXPECTED.md table whose rule starts
 /// with `prefix`, sorted.
-fn expected_rows(file: &str, prefix: &str, third: usize) -> Vec<(String, String, String)> {
+pub(crate) fn expected_rows(
+    file: &str,
+    prefix: &str,
+    third: usize,
+) -> Vec<(String, String, String)> {
     let text = std::fs::read_to_string(repo().join(file)).unwrap();
     let mut rows: Vec<_> = text
         .lines()

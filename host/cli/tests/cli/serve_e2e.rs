@@ -82,22 +82,11 @@ async fn seed(url: &str) {
 
 /// The findings EXPECTED.md lists for the AWS snapshot, as (rule, resource id).
 fn snapshot_expected() -> BTreeSet<(String, String)> {
-    let text = std::fs::read_to_string(
-        aiops_standins::repo_root().join("local-dev/inventory/EXPECTED.md"),
-    )
-    .unwrap();
-    let rows: BTreeSet<(String, String)> = text
-        .lines()
-        .filter(|l| l.starts_with("| `aws."))
-        .map(|l| {
-            let cells: Vec<&str> = l
-                .trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().trim_matches('`'))
-                .collect();
-            (cells[0].to_string(), cells[2].to_string())
-        })
-        .collect();
+    let rows: BTreeSet<(String, String)> =
+        crate::collect_k8s::expected_rows("local-dev/inventory/EXPECTED.md", "aws.", 0)
+            .into_iter()
+            .map(|(rule, resource, _)| (rule, resource))
+            .collect();
     assert_eq!(rows.len(), 19, "EXPECTED.md's findings table parsed");
     rows
 }
