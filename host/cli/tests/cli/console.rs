@@ -10,83 +10,21 @@
 //! installed with `npm install --prefix DIR` (`AIOPS_CONSOLE_TEST_DIR`, default
 //! `${XDG_CACHE_HOME:-$HOME/.cache}/aiops/console-test`): `.ci/run` installs both.
 
-use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::remediate::{CART, GitWork, SEARCH, git, text};
+use crate::serving::{Serving, free_port, http, wait_for};
 
 const READER: &str = "reader-token-console-0123456789";
 const ALICE: &str = "alice-token-console-0123456789";
 
-/// The serve process, killed if the test ends without stopping it.
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `GET path` with a bearer token on loopback: (status, body).
-fn get(port: u16, path: &str, token: &str) -> (u16, String) {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new());
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((size, more)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 || more.len() < n {
-                break;
-            }
-            out.push_str(&more[..n]);
-            rest = more[n..].trim_start_matches("\r\n");
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    (status, body)
-}
-
 fn json(port: u16, path: &str) -> Value {
-    let (status, body) = get(port, path, READER);
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).unwrap()
-}
-
-fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < within, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    crate::serving::json(port, path, READER)
 }
 
 /// Where `npm install --prefix` put playwright-core.
@@ -122,11 +60,7 @@ fn console_in_chromium_logs_in_approves_and_rejects() {
     let plugins = work.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     std::fs::write(plugins.join("broken.wasm"), b"\0asm not really").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Serving(
         work.command(&[
             "serve",
@@ -142,7 +76,8 @@ fn console_in_chromium_logs_in_approves_and_rejects() {
     );
     wait_for("readiness", Duration::from_secs(180), || {
         assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
-        get(port, "/readyz", READER).0 == 200
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/readyz", None, None).0 == 200
     });
     wait_for(
         "the first cycle's remediations",
