@@ -20,6 +20,18 @@ pub struct PluginEntry {
     pub error: Option<String>,
 }
 
+impl PluginEntry {
+    /// `loaded` when a version serves and the file's last load had no error, else
+    /// `failed` (a previous version may still serve).
+    pub fn status(&self) -> &'static str {
+        if self.plugin.is_some() && self.error.is_none() {
+            "loaded"
+        } else {
+            "failed"
+        }
+    }
+}
+
 /// An immutable view of every plugin slot.
 #[derive(Debug, Default)]
 pub struct RegistrySnapshot {

@@ -99,12 +99,7 @@ pub(super) async fn plugins(
                 kind: p.map(|p| format!("{:?}", p.kind()).to_lowercase()),
                 rules: p.map(|p| p.info.rules.iter().map(|r| r.id.clone()).collect()),
                 hash: p.map(|p| p.hash.clone()),
-                status: if p.is_some() && e.error.is_none() {
-                    "loaded"
-                } else {
-                    "failed"
-                }
-                .into(),
+                status: e.status().into(),
                 error: e.error.clone(),
                 calls: stats.calls(),
                 errors: stats.count(CallOutcome::Error) + stats.count(CallOutcome::Memory),

@@ -28,13 +28,13 @@ pub async fn list(State(console): State<Shared>, headers: HeaderMap) -> Response
                 @for e in snapshot.entries.values() {
                     @let p = e.plugin.as_ref();
                     @let stats = p.map(|p| p.stats().snapshot()).unwrap_or_default();
-                    tr data-status=(if p.is_some() && e.error.is_none() { "loaded" } else { "failed" }) {
+                    tr data-status=(e.status()) {
                         td { code { (e.origin) } }
                         td { (p.map(|p| p.info.name.as_str()).unwrap_or("")) }
                         td { (p.map(|p| p.info.version.as_str()).unwrap_or("")) }
                         td { (p.map(|p| format!("{:?}", p.kind()).to_lowercase()).unwrap_or_default()) }
                         td { (p.map(|p| p.info.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
-                        td.state { (if p.is_some() && e.error.is_none() { "loaded" } else { "failed" }) }
+                        td.state { (e.status()) }
                         td.calls { (stats.calls()) }
                         td.errors { (stats.count(CallOutcome::Error) + stats.count(CallOutcome::Memory)) }
                         td.timeouts { (stats.count(CallOutcome::Timeout)) }
