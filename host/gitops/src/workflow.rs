@@ -85,6 +85,17 @@ pub enum MergeOutcome {
     Queued(Remediation),
 }
 
+/// Makes the local bare repository `repo.url` names from `repo.seed`, when the config
+/// gives a seed and the repository does not exist yet; nothing otherwise.
+pub fn seed_local_repository(config: &GitopsConfig) -> Result<(), GitError> {
+    if let (Some(seed), Some(path)) = (&config.repo.seed, config.local_path())
+        && seed_bare(&path, seed, &config.repo.base, &config.author)?
+    {
+        tracing::info!(repo = %path.display(), seed = %seed.display(), "made a bare IaC repository from the seed");
+    }
+    Ok(())
+}
+
 impl Gitops {
     /// Opens aiops's clone of `config.repo` under `data_dir` (seeding a local bare
     /// repository first when `repo.seed` says so), fetches, and connects the provider.
@@ -94,11 +105,7 @@ impl Gitops {
         data_dir: &Path,
     ) -> Result<Gitops, GitopsError> {
         let policy = Policy::new(policy)?;
-        if let (Some(seed), Some(path)) = (&config.repo.seed, config.local_path())
-            && seed_bare(&path, seed, &config.repo.base, &config.author)?
-        {
-            tracing::info!(repo = %path.display(), seed = %seed.display(), "made a bare IaC repository from the seed");
-        }
+        seed_local_repository(&config)?;
         let (provider, provider_token) = match config.provider {
             ProviderKind::Local => (AnyProvider::Local(provider::Local), None),
             ProviderKind::Github => {

@@ -154,6 +154,13 @@ async fn serve(
     let host = tokio::task::spawn_blocking(move || PluginHost::start(&plugins_config, &options))
         .await
         .context("plugin host")??;
+    // The local IaC repository exists from the start, not from the first fix.
+    if let Some(gitops) = config.gitops.clone() {
+        tokio::task::spawn_blocking(move || aiops_gitops::workflow::seed_local_repository(&gitops))
+            .await
+            .context("gitops seed")?
+            .context("gitops.repo.seed")?;
+    }
     let _ = state.plugins.set(host.registry.clone());
     state.metrics.plugins(host.registry.clone());
     let _watch = if watching {

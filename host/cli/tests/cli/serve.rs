@@ -915,6 +915,13 @@ fn serve_readme_first_command_runs_the_embedded_default() {
         "{token_line}"
     );
     std::thread::spawn(move || for _ in lines {});
+    // The local IaC repository is made on start, before the host is ready.
+    wait_for("ready", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        http(port, "GET", "/readyz", None, None).0 == 200
+    });
+    let remote = data.path().join("iac-remote.git");
+    assert_eq!(git(&remote, &["rev-parse", "--is-bare-repository"]), "true");
     wait_for("remediations", Duration::from_secs(180), || {
         assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
         let (code, _, body) = http(port, "GET", "/api/v1/remediations", Some(&token), None);
@@ -924,8 +931,6 @@ fn serve_readme_first_command_runs_the_embedded_default() {
                 .as_array()
                 .is_some_and(|a| !a.is_empty())
     });
-    let remote = data.path().join("iac-remote.git");
-    assert_eq!(git(&remote, &["rev-parse", "--is-bare-repository"]), "true");
     let (code, _, body) = http(port, "GET", "/login", None, None);
     assert_eq!(code, 200);
     assert!(body.contains("<form"), "{body}");
