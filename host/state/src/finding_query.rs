@@ -271,6 +271,16 @@ impl<'f> Plan<'f> {
 }
 
 impl Store {
+    /// The findings generation: a number raised by every change of the findings a page
+    /// shows, in the writing transaction, by whichever process or replica writes
+    /// (migration 6's triggers). Equal numbers mean equal pages.
+    pub async fn findings_generation(&self) -> Result<i64, StateError> {
+        sqlx::query_scalar("SELECT generation FROM findings_generation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
     /// One page of the findings matching `query.filter`, in fingerprint order, after
     /// `query.after`, and where the next page starts.
     pub async fn find_findings(&self, query: &FindingQuery) -> Result<FindingPage, StateError> {

@@ -10,7 +10,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::store::Backend;
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// `(version, description, SQLite script, PostgreSQL script)`, oldest first.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
@@ -43,6 +43,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "finding_pages",
         include_str!("../migrations/sqlite/0005_finding_pages.sql"),
         include_str!("../migrations/postgres/0005_finding_pages.sql"),
+    ),
+    (
+        6,
+        "findings_generation",
+        include_str!("../migrations/sqlite/0006_findings_generation.sql"),
+        include_str!("../migrations/postgres/0006_findings_generation.sql"),
     ),
 ];
 

@@ -412,3 +412,64 @@ async fn a_bad_cursor_page_size_or_parameter_is_refused_naming_it() {
         store.close().await;
     }
 }
+
+/// The findings generation (what `aiops serve` keeps rendered pages under) rises with
+/// every committed change of what a page shows — new findings, a cycle that sees them
+/// again, findings gone stale or resolved, a prune — as another handle on the same store
+/// sees it (another process or replica), and stays put on reads, a cycle begun but not
+/// reconciled, and writes elsewhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_findings_generation_rises_with_every_change_a_page_shows() {
+    for (backend, url, _dir) in backends("generation") {
+        let writer = Store::open(&url).await.unwrap();
+        let reader = Store::open(&url).await.unwrap();
+        let generation = || async { reader.findings_generation().await.unwrap() };
+        let all: Vec<ObservedFinding> = (0..50).map(finding).collect();
+        let open = FindingQuery {
+            filter: FindingFilter::default(),
+            after: None,
+            limit: 100,
+        };
+        let start = generation().await;
+        let cycle = writer.begin_cycle("test").await.unwrap();
+        assert_eq!(generation().await, start, "{backend}: a cycle begun");
+        writer
+            .reconcile(cycle, 1_000, &all, &coverage(true), &[])
+            .await
+            .unwrap();
+        let stored = generation().await;
+        assert!(stored > start, "{backend}: new findings");
+
+        writer.find_findings(&open).await.unwrap();
+        writer.list_findings(&open.filter).await.unwrap();
+        writer
+            .add_silence(&serde_json::json!({"rule": "x"}), "quiet", "alice", 9_999)
+            .await
+            .unwrap();
+        assert_eq!(generation().await, stored, "{backend}: reads and a silence");
+
+        let cycle = writer.begin_cycle("test").await.unwrap();
+        writer
+            .reconcile(cycle, 1_500, &all, &coverage(true), &[])
+            .await
+            .unwrap();
+        let seen_again = generation().await;
+        assert!(seen_again > stored, "{backend}: last_seen moved");
+
+        let kept: Vec<ObservedFinding> = all.iter().skip(10).cloned().collect();
+        let cycle = writer.begin_cycle("test").await.unwrap();
+        writer
+            .reconcile(cycle, 2_000, &kept, &coverage(false), &[])
+            .await
+            .unwrap();
+        let changed = generation().await;
+        assert!(changed > seen_again, "{backend}: stale and resolved");
+        let page = writer.find_findings(&open).await.unwrap();
+        assert!(page.findings.iter().any(|f| f.stale), "{backend}");
+
+        assert!(writer.prune(1, "test").await.unwrap() > 0, "{backend}");
+        assert!(generation().await > changed, "{backend}: a prune");
+        writer.close().await;
+        reader.close().await;
+    }
+}

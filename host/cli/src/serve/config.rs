@@ -46,6 +46,9 @@ pub struct ApiConfig {
     pub request_timeout_seconds: u64,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// MiB of rendered `GET /api/v1/findings` pages kept until the findings change
+    /// (read at start); 0 keeps none.
+    pub findings_cache_mib: u64,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +59,7 @@ impl Default for ApiConfig {
             read_open: false,
             request_timeout_seconds: 30,
             max_body_bytes: 64 * 1024,
+            findings_cache_mib: 32,
         }
     }
 }

@@ -126,6 +126,7 @@ async fn serve(
         run_now: tokio::sync::Notify::new(),
         metrics: metrics::Metrics::new(),
         plugins: std::sync::OnceLock::new(),
+        findings_pages: api::page_cache::PageCache::new(config.api.findings_cache_mib),
     });
     let app = api::router(state.clone()).merge(console::router(state.clone()));
     let shutdown = tokio_util_shutdown();

@@ -823,9 +823,24 @@ fn serve_describes_its_api_in_openapi_and_schemathesis_finds_no_fault() {
 
     // schemathesis: generated requests from the document, valid and invalid; no server
     // errors, every response as the document says (status, content type, schema).
+    // A glob's syntax (`rule`, `resource`, `source`, `namespace`) is more than a JSON
+    // Schema says: a schema-valid `resource=x[` is a malformed glob, refused with a 400
+    // naming the parameter, as the document describes; elsewhere a schema-valid
+    // request must be taken. No example database: the seed alone decides the run.
+    let settings = work.path().join("schemathesis.toml");
+    std::fs::write(
+        &settings,
+        "[[operations]]\ninclude-name = \"GET /api/v1/findings\"\n\
+         checks.positive_data_acceptance.expected-statuses = [200, 400, 401, 403, 404, 409, 429]\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(schemathesis)
+        .arg("--config-file")
+        .arg(&settings)
         .args([
             "run",
+            "--generation-database",
+            "none",
             &format!("http://127.0.0.1:{port}/api/v1/openapi.json"),
             "--url",
             &format!("http://127.0.0.1:{port}"),

@@ -4,7 +4,9 @@ use aiops_state::{FindingParams, HistoryEntry, StateError, StoredFinding};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse as _, Response};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::openapi::Problems;
@@ -23,13 +25,14 @@ pub(super) struct FindingsQuery {
     /// Severities, comma-separated (`high,critical`).
     #[param(pattern = "^((info|low|medium|high|critical)(,(info|low|medium|high|critical))*)?$")]
     severity: Option<String>,
-    /// Rule id glob (`k8s-resources/*`).
+    /// Rule id glob (`k8s-resources/*`): `*`, `?`, `[a-z]`, `[!a]`; a malformed glob
+    /// (`x[`) is refused with a 400 naming the parameter.
     rule: Option<String>,
-    /// Resource id glob.
+    /// Resource id glob (as `rule`).
     resource: Option<String>,
-    /// Source glob (`k8s`, `manifests:*`).
+    /// Source glob (`k8s`, `manifests:*`; as `rule`).
     source: Option<String>,
-    /// Namespace (or region, resource group) glob.
+    /// Namespace (or region, resource group) glob (as `rule`).
     namespace: Option<String>,
     /// Page size, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -70,8 +73,9 @@ pub(super) struct FindingDetail {
 pub(super) async fn list(
     State(s): State<Shared>,
     headers: HeaderMap,
+    uri: Uri,
     q: Result<Query<FindingsQuery>, QueryRejection>,
-) -> Result<Json<FindingsPage>, Problem> {
+) -> Result<Response, Problem> {
     s.auth.check(&headers, Role::Read)?;
     let q = query(q)?;
     let params = FindingParams {
@@ -84,12 +88,24 @@ pub(super) async fn list(
         after: q.after.as_deref(),
         limit: q.limit,
     };
-    let page = params.parse().map_err(problem)?;
-    let page = s.store.find_findings(&page).await.map_err(problem)?;
-    Ok(Json(FindingsPage {
-        findings: page.findings,
-        next: page.next,
-    }))
+    let query = params.parse().map_err(problem)?;
+    // Read before the page: the page is at least as new as this generation.
+    let generation = s.store.findings_generation().await?;
+    let render = async {
+        let page = s.store.find_findings(&query).await.map_err(problem)?;
+        let page = FindingsPage {
+            findings: page.findings,
+            next: page.next,
+        };
+        serde_json::to_vec(&page)
+            .map(Bytes::from)
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    };
+    let body = s
+        .findings_pages
+        .page(uri.query().unwrap_or_default(), generation, render)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// A bad parameter as a 400 naming it; the store's own failures as they always are.

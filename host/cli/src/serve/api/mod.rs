@@ -11,6 +11,7 @@ mod cycles;
 mod findings;
 mod notifications;
 pub mod openapi;
+pub mod page_cache;
 mod remediations;
 mod status;
 
@@ -49,6 +50,8 @@ pub struct AppState {
     pub metrics: super::metrics::Metrics,
     /// The plugins, once the host has loaded them.
     pub plugins: std::sync::OnceLock<Arc<aiops_runtime::PluginRegistry>>,
+    /// Rendered pages of `GET /api/v1/findings`.
+    pub findings_pages: page_cache::PageCache,
 }
 
 type Shared = Arc<AppState>;
