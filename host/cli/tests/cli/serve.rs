@@ -1039,3 +1039,75 @@ fn serve_collects_each_source_on_its_own_schedule() {
         listed.len() > before && listed[..listed.len() - before].iter().any(|c| c.len() == 2)
     });
 }
+
+/// Pages of findings are kept between requests (`api.findings_cache_mib`), and a change
+/// another process commits to the store is in the very next answer: here `aiops cycle`,
+/// run beside `aiops serve` on the same SQLite file with a severity override, turns
+/// the findings of `k8s.resources.cpu-limit-missing` high; serve runs no cycle of its
+/// own meanwhile (interval 1h, no watch).
+#[test]
+fn serve_answers_findings_with_what_another_process_just_wrote() {
+    let work = GitWork::new(
+        "api:\n  tokens:\n    - {name: reader, role: read, token_file: reader.token}\nschedule: {interval: 1h, shutdown_grace_seconds: 30}\n",
+    );
+    std::fs::write(work.path().join("reader.token"), READER).unwrap();
+    let port = free_port();
+    let mut child = start(&work, port);
+    let rule = "k8s.resources.cpu-limit-missing";
+    let page = format!("/api/v1/findings?rule={rule}&limit=50");
+    let severities = || -> Vec<String> {
+        let (status, _, body) = http(port, "GET", &page, Some(READER), None);
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        page["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+            .collect()
+    };
+    wait_for("the first cycle", Duration::from_secs(180), || {
+        assert!(child.0.try_wait().unwrap().is_none(), "aiops serve exited");
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && json(port, "/api/v1/cycles", READER)
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["status"] == "completed")
+    });
+    let before = severities();
+    assert!(
+        !before.is_empty() && before.iter().all(|s| s != "high"),
+        "{before:?}"
+    );
+    assert_eq!(severities(), before, "the kept page, asked again");
+
+    let config = std::fs::read_to_string(work.path().join("aiops.yaml")).unwrap();
+    let strict = work.path().join("strict.yaml");
+    std::fs::write(
+        &strict,
+        format!(
+            "{config}plugins:\n  settings:\n    k8s-resources:\n      severity: {{{rule}: high}}\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aiops"))
+        .arg("--config")
+        .arg(&strict)
+        // serve may still hold the cycle lock for its first cycle's last stages.
+        .args(["cycle", "--format", "json", "--wait", "120"])
+        .current_dir(work.path().join("deploy"))
+        .env("AIOPS_CACHE_DIR", crate::remediate::cache())
+        .env_remove("AIOPS_DATA_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = severities();
+    assert_eq!(after.len(), before.len(), "{after:?}");
+    assert!(after.iter().all(|s| s == "high"), "{after:?}");
+}
