@@ -469,7 +469,10 @@ fn outcome_line(outcome: &GroupOutcome) -> String {
         GroupOutcome::HumanPushed { id } => {
             format!("left alone: a human pushed to the branch (remediation {id})")
         }
-        GroupOutcome::RejectedBefore { id } => {
+        GroupOutcome::RejectedBefore { id, closed: true } => {
+            format!("rejected: its pull request was closed (remediation {id})")
+        }
+        GroupOutcome::RejectedBefore { id, closed: false } => {
             format!("not proposed: the same change was rejected (remediation {id})")
         }
         GroupOutcome::FixedInSource => "fixed in source: the fix is already on base".into(),

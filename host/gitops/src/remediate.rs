@@ -94,6 +94,10 @@ pub enum GroupOutcome {
     RejectedBefore {
         /// The rejected remediation.
         id: i64,
+        /// True when the rejection is this cycle's: its pull request was closed at the
+        /// provider, or aiops closed it on a change request (only given when true).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        closed: bool,
     },
     /// The fix is already on base.
     FixedInSource,
@@ -434,11 +438,17 @@ async fn handle_group(
                 None => {
                     // The branch was deleted without a merge: a rejection, remembered.
                     if input.dry_run {
-                        return Ok(GroupOutcome::RejectedBefore { id: r.id });
+                        return Ok(GroupOutcome::RejectedBefore {
+                            id: r.id,
+                            closed: false,
+                        });
                     }
                     let reason = format!("{branch} was deleted without a merge");
                     let r = record_rejection(store, r, "git", &reason, &actor).await?;
-                    return Ok(GroupOutcome::RejectedBefore { id: r.id });
+                    return Ok(GroupOutcome::RejectedBefore {
+                        id: r.id,
+                        closed: false,
+                    });
                 }
             }
         }
@@ -543,7 +553,10 @@ async fn handle_group(
                 if prior.pr_number.is_some() && !input.dry_run {
                     return reopened_or_rejected(gitops, store, prior, &actor).await;
                 }
-                return Ok(GroupOutcome::RejectedBefore { id: prior.id });
+                return Ok(GroupOutcome::RejectedBefore {
+                    id: prior.id,
+                    closed: false,
+                });
             }
             RemediationState::NotifyOnly | RemediationState::NeverEdit
                 if !decision.action.proposes() =>
@@ -744,7 +757,10 @@ async fn sync_review(
         ReviewState::Closed => {
             let reason = format!("pull request #{number} was closed without merging");
             let r = record_rejection(store, r, "github", &reason, actor).await?;
-            Ok(Err(GroupOutcome::RejectedBefore { id: r.id }))
+            Ok(Err(GroupOutcome::RejectedBefore {
+                id: r.id,
+                closed: true,
+            }))
         }
         ReviewState::Open {
             approved_by,
@@ -767,7 +783,10 @@ async fn sync_review(
                 if let Err(err) = gitops.provider().close(gitops, &r, &reason).await {
                     tracing::warn!(id = r.id, error = %err, "could not close a rejected pull request");
                 }
-                return Ok(Err(GroupOutcome::RejectedBefore { id: r.id }));
+                return Ok(Err(GroupOutcome::RejectedBefore {
+                    id: r.id,
+                    closed: true,
+                }));
             }
             if let Some((user, body)) = approved_by {
                 r.state = RemediationState::Approved;
@@ -818,7 +837,10 @@ async fn reopened_or_rejected(
         gitops.provider().review_state(&r).await?,
         ReviewState::Open { .. }
     ) {
-        return Ok(GroupOutcome::RejectedBefore { id: r.id });
+        return Ok(GroupOutcome::RejectedBefore {
+            id: r.id,
+            closed: false,
+        });
     }
     r.state = RemediationState::AwaitingApproval;
     r.decided_by = None;

@@ -187,6 +187,7 @@ impl Metrics {
                 GroupOutcome::MergeQueued { .. } => &["merge_queued"],
                 GroupOutcome::Reopened { .. } => &["reopened"],
                 GroupOutcome::Updated { .. } => &["updated"],
+                GroupOutcome::RejectedBefore { closed: true, .. } => &["closed"],
                 _ => &[],
             };
             for action in actions {
@@ -346,6 +347,15 @@ mod tests {
                 group(GroupOutcome::AutoMerged { id: 2 }),
                 group(GroupOutcome::Updated { id: 3 }),
                 group(GroupOutcome::FixedInSource),
+                // Closed at the provider this cycle; then one rejected before.
+                group(GroupOutcome::RejectedBefore {
+                    id: 4,
+                    closed: true,
+                }),
+                group(GroupOutcome::RejectedBefore {
+                    id: 5,
+                    closed: false,
+                }),
             ],
             ..Default::default()
         };
@@ -367,7 +377,7 @@ mod tests {
             r#"aiops_pull_requests_total{provider="github",action="opened"} 2"#,
             r#"aiops_pull_requests_total{provider="github",action="merged"} 1"#,
             r#"aiops_pull_requests_total{provider="github",action="updated"} 1"#,
-            r#"aiops_pull_requests_total{provider="github",action="closed"} 1"#,
+            r#"aiops_pull_requests_total{provider="github",action="closed"} 2"#,
             r#"aiops_notifications_total{channel="teams",outcome="sent"} 4"#,
             r#"aiops_notifications_total{channel="email",outcome="dead"} 2"#,
             r#"aiops_findings{state="stale",severity="high",rule="k8s.x"} 4"#,

@@ -147,6 +147,9 @@ fn pull_requests_are_opened_reviewed_merged_and_rejected_on_github() {
     assert_eq!(outcome(&third, CART), "merged", "{third:?}");
     assert_eq!(outcome(&third, SEARCH), "rejected_before");
     assert_eq!(outcome(&third, LOG_SHIPPER), "rejected_before");
+    // Closed this cycle (what `aiops_pull_requests_total{action="closed"}` counts).
+    assert_eq!(third[SEARCH]["closed"], true, "{third:?}");
+    assert_eq!(third[LOG_SHIPPER]["closed"], true, "{third:?}");
     let cart_r = remediation_of(&work, id_of(&first, CART));
     assert_eq!(cart_r["state"], "merged");
     assert_eq!(cart_r["decided_by"], "alice");
@@ -186,6 +189,7 @@ fn pull_requests_are_opened_reviewed_merged_and_rejected_on_github() {
     server.state().reopen(pulls[LOG_SHIPPER]);
     let fourth = groups(&work.cycle(&[]));
     assert_eq!(outcome(&fourth, SEARCH), "rejected_before");
+    assert!(fourth[SEARCH].get("closed").is_none(), "{fourth:?}");
     assert_eq!(outcome(&fourth, LOG_SHIPPER), "reopened");
     assert_eq!(server.state().pulls.len(), opened, "no new pull request");
     assert_eq!(
