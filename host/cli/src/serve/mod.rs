@@ -117,17 +117,12 @@ async fn serve(
         .await
         .with_context(|| format!("api.listen {listen}"))?;
     let address = listener.local_addr()?;
-    let state = Arc::new(api::AppState {
-        config: arc_swap::ArcSwap::from_pointee(config.clone()),
-        config_error: arc_swap::ArcSwapOption::empty(),
-        store: store.clone(),
+    let state = Arc::new(api::AppState::new(
+        config.clone(),
+        store.clone(),
         auth,
-        ready: Default::default(),
-        run_now: tokio::sync::Notify::new(),
-        metrics: metrics::Metrics::new(),
-        plugins: std::sync::OnceLock::new(),
-        findings_pages: api::page_cache::PageCache::new(config.api.findings_cache_mib),
-    });
+        metrics::Metrics::new(),
+    ));
     let app = api::router(state.clone()).merge(console::router(state.clone()));
     let shutdown = tokio_util_shutdown();
     let server = {

@@ -89,8 +89,9 @@ pub(super) async fn list(
         limit: q.limit,
     };
     let query = params.parse().map_err(problem)?;
-    // Read before the page: the page is at least as new as this generation.
-    let generation = s.store.findings_generation().await?;
+    // Read (begun after this request arrived) before the page: the page is at least as
+    // new as this generation.
+    let generation = s.findings_generation.current().await?;
     let render = async {
         let page = s.store.find_findings(&query).await.map_err(problem)?;
         let page = FindingsPage {

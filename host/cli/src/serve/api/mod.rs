@@ -9,6 +9,7 @@
 
 mod cycles;
 mod findings;
+pub mod fresh_read;
 mod notifications;
 pub mod openapi;
 pub mod page_cache;
@@ -52,6 +53,36 @@ pub struct AppState {
     pub plugins: std::sync::OnceLock<Arc<aiops_runtime::PluginRegistry>>,
     /// Rendered pages of `GET /api/v1/findings`.
     pub findings_pages: page_cache::PageCache,
+    /// The store's findings generation, one read shared by the requests waiting for it.
+    pub findings_generation: fresh_read::FreshRead<i64, Problem>,
+}
+
+impl AppState {
+    /// The state of a host serving `store` under `config`.
+    pub fn new(
+        config: Config,
+        store: aiops_state::Store,
+        auth: Auth,
+        metrics: super::metrics::Metrics,
+    ) -> AppState {
+        let findings_pages = page_cache::PageCache::new(config.api.findings_cache_mib);
+        let generation_store = store.clone();
+        AppState {
+            config: arc_swap::ArcSwap::from_pointee(config),
+            config_error: arc_swap::ArcSwapOption::empty(),
+            store,
+            auth,
+            ready: Default::default(),
+            run_now: tokio::sync::Notify::new(),
+            metrics,
+            plugins: std::sync::OnceLock::new(),
+            findings_pages,
+            findings_generation: fresh_read::FreshRead::new(move || {
+                let store = generation_store.clone();
+                Box::pin(async move { Ok(store.findings_generation().await?) })
+            }),
+        }
+    }
 }
 
 type Shared = Arc<AppState>;
