@@ -44,6 +44,18 @@ fn start(work: &GitWork, port: u16) -> Serving {
     )
 }
 
+/// `GET path` (with `token`) answered by a problem: its status and content type
+/// asserted; its body.
+fn problem(port: u16, path: &str, token: Option<&str>, status: u16) -> String {
+    let (got, ctype, body) = http(port, "GET", path, token, None);
+    assert_eq!(
+        (got, ctype.as_str()),
+        (status, "application/problem+json"),
+        "GET {path}: {body}"
+    );
+    body
+}
+
 #[test]
 fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     let work = GitWork::new(
@@ -76,69 +88,16 @@ fn serve_runs_cycles_and_answers_the_api_with_tokens_and_problems() {
     });
 
     // Errors are problem+json, with the right status.
-    let (status, ctype, body) = http(port, "GET", "/api/v1/findings", None, None);
-    assert_eq!(
-        (status, ctype.as_str()),
-        (401, "application/problem+json"),
-        "{body}"
-    );
-    assert_eq!(
-        http(
-            port,
-            "GET",
-            "/api/v1/findings",
-            Some("not-a-token-at-all"),
-            None
-        )
-        .0,
-        401
-    );
-    let (status, ctype, body) = http(
-        port,
-        "GET",
-        "/api/v1/findings?severity=urgent",
-        Some(READER),
-        None,
-    );
-    assert_eq!(
-        (status, ctype.as_str()),
-        (400, "application/problem+json"),
-        "{body}"
-    );
+    problem(port, "/api/v1/findings", None, 401);
+    problem(port, "/api/v1/findings", Some("not-a-token-at-all"), 401);
+    let body = problem(port, "/api/v1/findings?severity=urgent", Some(READER), 400);
     assert!(body.contains("severity"), "{body}");
     // A cursor no page gave (a control character in it) is a 400 naming `after`.
-    let (status, ctype, body) = http(
-        port,
-        "GET",
-        "/api/v1/findings?after=%00nope",
-        Some(READER),
-        None,
-    );
-    assert_eq!(
-        (status, ctype.as_str()),
-        (400, "application/problem+json"),
-        "{body}"
-    );
+    let body = problem(port, "/api/v1/findings?after=%00nope", Some(READER), 400);
     assert!(body.contains("after: "), "{body}");
-    assert_eq!(
-        http(port, "GET", "/api/v1/findings?nope=1", Some(READER), None).0,
-        400
-    );
-    assert_eq!(
-        http(port, "GET", "/api/v1/nothing-here", Some(READER), None).0,
-        404
-    );
-    assert_eq!(
-        http(
-            port,
-            "GET",
-            "/api/v1/remediations/99999",
-            Some(READER),
-            None
-        )
-        .0,
-        404
-    );
+    problem(port, "/api/v1/findings?nope=1", Some(READER), 400);
+    problem(port, "/api/v1/nothing-here", Some(READER), 404);
+    problem(port, "/api/v1/remediations/99999", Some(READER), 404);
 
     let high = json(port, "/api/v1/findings?severity=high&limit=5", READER);
     let high = high["findings"].as_array().unwrap();
