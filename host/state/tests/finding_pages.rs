@@ -79,28 +79,29 @@ fn coverage(both: bool) -> Coverage {
     }
 }
 
+/// A cycle at `now` that reports `findings` under `coverage`, reconciled.
+async fn run_cycle(store: &Store, now: i64, findings: &[ObservedFinding], coverage: &Coverage) {
+    let cycle = store.begin_cycle("test").await.unwrap();
+    store
+        .reconcile(cycle, now, findings, coverage, &[])
+        .await
+        .unwrap();
+}
+
 /// 1,000 findings stored; then a cycle that could not read `manifests:other` (its 500
 /// findings go stale) and no longer reports every tenth finding (the 100 of
 /// `manifests:deploy` with `i % 10 == 0`: they resolve).
 async fn seeded(url: &StoreUrl) -> Store {
     let store = Store::open(url).await.unwrap();
     let all: Vec<ObservedFinding> = (0..1000).map(finding).collect();
-    let cycle = store.begin_cycle("test").await.unwrap();
-    store
-        .reconcile(cycle, 1_000, &all, &coverage(true), &[])
-        .await
-        .unwrap();
+    run_cycle(&store, 1_000, &all, &coverage(true)).await;
     let kept: Vec<ObservedFinding> = all
         .into_iter()
         .enumerate()
         .filter(|(i, _)| i.is_multiple_of(2) && !i.is_multiple_of(10))
         .map(|(_, f)| f)
         .collect();
-    let cycle = store.begin_cycle("test").await.unwrap();
-    store
-        .reconcile(cycle, 2_000, &kept, &coverage(false), &[])
-        .await
-        .unwrap();
+    run_cycle(&store, 2_000, &kept, &coverage(false)).await;
     store
 }
 
@@ -448,20 +449,12 @@ async fn the_findings_generation_rises_with_every_change_a_page_shows() {
             .unwrap();
         assert_eq!(generation().await, stored, "{backend}: reads and a silence");
 
-        let cycle = writer.begin_cycle("test").await.unwrap();
-        writer
-            .reconcile(cycle, 1_500, &all, &coverage(true), &[])
-            .await
-            .unwrap();
+        run_cycle(&writer, 1_500, &all, &coverage(true)).await;
         let seen_again = generation().await;
         assert!(seen_again > stored, "{backend}: last_seen moved");
 
         let kept: Vec<ObservedFinding> = all.iter().skip(10).cloned().collect();
-        let cycle = writer.begin_cycle("test").await.unwrap();
-        writer
-            .reconcile(cycle, 2_000, &kept, &coverage(false), &[])
-            .await
-            .unwrap();
+        run_cycle(&writer, 2_000, &kept, &coverage(false)).await;
         let changed = generation().await;
         assert!(changed > seen_again, "{backend}: stale and resolved");
         let page = writer.find_findings(&open).await.unwrap();

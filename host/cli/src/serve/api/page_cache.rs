@@ -5,7 +5,7 @@
 //! that ask for the same page at once wait for that one rendering. A page is never
 //! older than the generation its request read, so a change committed before a request
 //! arrives is in its answer, on every replica. Bounded by `api.findings_cache_mib`;
-//! pages of older generations are the first to go.
+//! pages of older generations, never asked for again, age out.
 
 use bytes::Bytes;
 use quick_cache::Weighter;
