@@ -19,6 +19,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// When it arrived (Unix ms), before it was answered.
+    pub at_millis: i64,
 }
 
 impl Received {
@@ -112,6 +114,9 @@ async fn handle(
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect(),
         body: body.to_vec(),
+        at_millis: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64),
     };
     let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
     state.all.push(received.clone());

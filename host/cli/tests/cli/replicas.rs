@@ -2,7 +2,9 @@
 //! stand-in's `coordination.k8s.io/v1` leases): exactly one leads; SIGKILL it and the
 //! other takes over within the lease duration; across the handover no two cycles
 //! overlap, no remediation (the local provider's pull request) is proposed twice and
-//! no notification is delivered twice. Both replicas answer the API throughout.
+//! no notification is delivered twice, but for one the SIGKILL cut between its send and
+//! its record, sent again under the same idempotency key. Both replicas answer the API
+//! throughout.
 //!
 //! `AIOPS_TEST_LEASE=15,10,2` runs it with other lease settings (the defaults, for the
 //! failover figure it prints).
@@ -316,14 +318,38 @@ fn two_replicas_one_leads_and_the_other_takes_over_after_a_sigkill_without_dupli
         groups.len(),
         "each remediation proposed once: {audit}"
     );
-    // No notification delivered twice: every message once, under its own key.
-    let state = sink.state();
-    let keys: Vec<&str> = state
-        .delivered
+    // No notification delivered twice, but for the one the SIGKILL may cut between
+    // its send and its record: that one is sent again, once, by the new leader and
+    // under the same idempotency key (what the receiver deduplicates on).
+    let outbox = api(survivor.port, "/api/v1/notifications?limit=1000");
+    let sent_at: std::collections::BTreeMap<&str, i64> = outbox
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|r| r.header("idempotency-key").unwrap())
+        .filter_map(|n| Some((n["idempotency_key"].as_str()?, n["sent_at"].as_i64()?)))
         .collect();
-    let unique_keys: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
-    assert!(!keys.is_empty());
-    assert_eq!(keys.len(), unique_keys.len(), "{keys:?}");
+    let state = sink.state();
+    let mut receipts: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for r in &state.delivered {
+        let key = r.header("idempotency-key").unwrap();
+        receipts.entry(key).or_default().push(r.at_millis);
+    }
+    assert!(!receipts.is_empty());
+    let mut resent = 0;
+    for (key, times) in &receipts {
+        let recorded = sent_at.get(key).copied();
+        assert!(recorded.is_some(), "{key} delivered but not recorded sent");
+        if times.len() == 1 {
+            continue;
+        }
+        resent += 1;
+        assert_eq!(times.len(), 2, "{key} delivered {} times", times.len());
+        assert!(
+            times[0] <= kill_ms && times[1] >= kill_ms && recorded >= Some(kill_ms),
+            "{key} delivered twice without being in flight at the SIGKILL \
+             (received at {times:?}, recorded sent at {recorded:?}, killed at {kill_ms})"
+        );
+    }
+    eprintln!("messages sent again across the handover: {resent}");
+    assert!(resent <= 1, "{resent} messages sent again: {receipts:?}");
 }
